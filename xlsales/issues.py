@@ -61,7 +61,7 @@ def make(rule_id: str, file: str = "", sheet: str = "", cell: str = "", value: o
     """An issue of ``rule_id`` at a location; ``params`` fill the message templates."""
     rule = RULES[rule_id]
     shown = "" if value is None else str(value)
-    fields = {"value": shown, **params}
+    fields = {"value": shown, **params}  # a "value" param changes how the value reads in the message only
     return Issue(severity or rule.severity, rule_id, file, sheet, cell, shown,
                  rule.zh.format(**fields), rule.en.format(**fields))
 

@@ -62,7 +62,7 @@ class Column:
 
     def names(self) -> set[str]:
         """Every normalized header text that identifies this column."""
-        return {norm(n) for n in (self.zh, self.en, self.key, f"{self.zh} {self.en}", *self.aliases)}
+        return {norm(n) for n in (self.zh, self.en, f"{self.zh} {self.en}", *self.aliases)}
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Table:
     sheet_en: str
     columns: tuple[Column, ...]
     rows: int = 100  # capacity pre-sized in a template
-    first_row: int = 0  # 0-based row of the header in a template
+    first_row: int = 1  # 0-based row of the header in a template (row 0 holds a title)
     first_col: int = 0
     title_zh: str = ""
     title_en: str = ""
@@ -352,7 +352,7 @@ TARGETS = Table(
 )
 
 REGION_WEIGHTS = Table(
-    "region_weights", "RegionWeights", "分解权重", "Weights",
+    "region_weights", "RegionWeights", "大区权重", "RegionWeights",
     (
         C("region", "大区", "Region", required=True, width=10),
         C("weight", "权重", "Weight", "number", required=True, width=9, min=0),
@@ -361,32 +361,32 @@ REGION_WEIGHTS = Table(
 )
 
 CLASS_WEIGHTS = Table(
-    "class_weights", "ClassWeights", "分解权重", "Weights",
+    "class_weights", "ClassWeights", "等级权重", "ClassWeights",
     (
         C("area_class", "区域等级", "Area class", "choice", required=True, choices=LIST_CLASS, width=9),
         C("weight", "权重", "Weight", "number", required=True, width=9, min=0),
     ),
-    rows=3, first_col=3, title_zh="等级权重", title_en="Class weights",
+    rows=3, title_zh="等级权重", title_en="Class weights",
 )
 
 AREA_WEIGHTS = Table(
-    "area_weights", "AreaWeights", "分解权重", "Weights",
+    "area_weights", "AreaWeights", "区域", "Areas",
     (
         C("region", "大区", "Region", required=True, width=10),
         C("area", "区域", "Area", required=True, width=10),
         C("area_class", "区域等级", "Area class", "choice", required=True, choices=LIST_CLASS, width=9),
         C("weight", "权重", "Weight", "number", width=9, min=0),
     ),
-    rows=40, first_col=6, title_zh="区域", title_en="Areas",
+    rows=40, title_zh="区域", title_en="Areas",
 )
 
 SEASONALITY = Table(
-    "seasonality", "Seasonality", "分解权重", "Weights",
+    "seasonality", "Seasonality", "季节指数", "Seasonality",
     (
         C("month", "月份(1-12)", "Month (1-12)", "int", required=True, width=9, min=1, max=12),
         C("index", "季节指数", "Season index", "number", required=True, width=10, min=0),
     ),
-    rows=12, first_col=11, title_zh="旺淡季指数", title_en="Seasonality",
+    rows=12, title_zh="旺淡季指数", title_en="Seasonality",
 )
 
 SETUP_TABLES: tuple[Table, ...] = (

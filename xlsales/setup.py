@@ -177,10 +177,6 @@ def validate(setup: Setup) -> list[Issue]:
         _unique(setup, "roster", key, "业务员编号 Rep ID", at)
     _unique(setup, "stages", "zh", "阶段 Stage", at)
     _unique(setup, "stages", "en", "Stage", at)
-    for i, p in enumerate(setup.stages["probability"]):
-        if p is not None and not pd.isna(p) and not 0 <= float(p) <= 1:
-            at("stages", i, "probability", "out_of_range", f"{float(p):.0%}", column="概率 Probability",
-               low="0%", high="100%")
     cats = {c for c, _, _ in setup.choices("category")}
     for code in CATEGORY_CODES:
         if code not in cats:
@@ -193,8 +189,6 @@ def validate(setup: Setup) -> list[Issue]:
         why = _bad_setting(str(r.key), r.value)
         if why:
             at("settings", i, "value", "setup_value", r.value, key=r.key, why=why)
-    if setup.lang not in schema.LANGS:
-        pass  # reported by _bad_setting
     return out
 
 

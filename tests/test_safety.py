@@ -1,0 +1,420 @@
+"""The hostile-file guard: every hostile file built here becomes exactly one file-level issue."""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from xlsales import safety
+from xlsales.issues import RULES
+
+MB = 1024 * 1024
+
+
+# --- builders --------------------------------------------------------------
+
+def valid_xlsx(path: Path) -> Path:
+    """A real workbook written by XlsxWriter (shared strings, numbers, a second sheet)."""
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Deals")
+    ws.write_row(0, 0, ["客户", "金额", "阶段"])
+    ws.write_row(1, 0, ["Acme", 12000, "Proposal"])
+    ws.write_row(2, 0, ["华为", 3.5, "Won"])
+    wb.add_worksheet("Notes").write(3, 1, "B4 only")
+    wb.close()
+    return path
+
+
+def rewrite(src: Path, dst: Path, replace: dict[str, bytes]) -> Path:
+    """Copy a zip, swapping the bytes of the named entries."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, replace.get(info.filename, zin.read(info.filename)))
+    return dst
+
+
+def xlsx_with(tmp_path: Path, name: str, part: str, data: bytes) -> Path:
+    return rewrite(valid_xlsx(tmp_path / "base.xlsx"), tmp_path / name, {part: data})
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE worksheet [
+ <!ENTITY a0 "dha">
+ <!ENTITY a1 "&a0;&a0;&a0;&a0;&a0;&a0;&a0;&a0;&a0;&a0;">
+ <!ENTITY a2 "&a1;&a1;&a1;&a1;&a1;&a1;&a1;&a1;&a1;&a1;">
+ <!ENTITY a3 "&a2;&a2;&a2;&a2;&a2;&a2;&a2;&a2;&a2;&a2;">
+ <!ENTITY a9 "&a3;&a3;&a3;&a3;&a3;&a3;&a3;&a3;&a3;&a3;">
+]>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>&a9;</t></is></c></row></sheetData></worksheet>"""
+
+XXE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">
+<si><t>&x;</t></si></sst>"""
+
+
+def minimal_package(z: zipfile.ZipFile) -> None:
+    """The small parts that make a zip look like an xlsx."""
+    z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+    z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+
+
+def build_empty(tmp_path: Path) -> Path:
+    p = tmp_path / "empty.xlsx"
+    p.write_bytes(b"")
+    return p
+
+
+def build_text(tmp_path: Path) -> Path:
+    p = tmp_path / "notes.xlsx"
+    p.write_text("客户,金额\nAcme,12000\n", encoding="utf-8")
+    return p
+
+
+def build_png(tmp_path: Path) -> Path:
+    p = tmp_path / "screenshot.xlsx"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    return p
+
+
+def build_truncated(tmp_path: Path) -> Path:
+    data = valid_xlsx(tmp_path / "base.xlsx").read_bytes()
+    p = tmp_path / "truncated.xlsx"
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def build_zip_bomb(tmp_path: Path) -> Path:
+    """250 MB of zeros streamed into sheet1.xml: a ~250 KB file declaring far more than the limit."""
+    p = tmp_path / "bomb.xlsx"
+    zeros = bytes(MB)
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        minimal_package(z)
+        with z.open("xl/worksheets/sheet1.xml", "w") as f:
+            for _ in range(250):
+                f.write(zeros)
+    return p
+
+
+def build_lying_header(tmp_path: Path) -> Path:
+    """sheet1.xml inflates to 2 MB but both its headers claim 1,000 bytes (a modest ratio, so only the size cap sees it)."""
+    p = tmp_path / "liar.xlsx"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        minimal_package(z)
+        z.writestr("xl/worksheets/sheet1.xml", os.urandom(MB).hex().encode())
+    data = bytearray(p.read_bytes())
+    with zipfile.ZipFile(p) as z:
+        local = z.getinfo("xl/worksheets/sheet1.xml").header_offset
+    struct.pack_into("<L", data, local + 22, 1000)
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:
+        (name_len,) = struct.unpack_from("<H", data, pos + 28)
+        if data[pos + 46: pos + 46 + name_len] == b"xl/worksheets/sheet1.xml":
+            struct.pack_into("<L", data, pos + 24, 1000)
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    p.write_bytes(bytes(data))
+    return p
+
+
+def build_billion_laughs(tmp_path: Path) -> Path:
+    return xlsx_with(tmp_path, "laughs.xlsx", "xl/worksheets/sheet1.xml", BILLION_LAUGHS)
+
+
+def build_xxe(tmp_path: Path) -> Path:
+    return xlsx_with(tmp_path, "xxe.xlsx", "xl/sharedStrings.xml", XXE)
+
+
+def build_utf16_doctype(tmp_path: Path) -> Path:
+    """The same XXE, encoded as UTF-16 so a byte search for ASCII would miss it."""
+    data = XXE.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode().encode("utf-16")
+    return xlsx_with(tmp_path, "xxe16.xlsx", "xl/sharedStrings.xml", data)
+
+
+def build_many_entries(tmp_path: Path) -> Path:
+    p = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_STORED) as z:
+        minimal_package(z)
+        for i in range(20_000):
+            z.writestr(f"xl/media/{i}.txt", b"")
+    return p
+
+
+def build_duplicate(tmp_path: Path) -> Path:
+    p = valid_xlsx(tmp_path / "dup.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name, which is the point
+        with zipfile.ZipFile(p, "a") as z:
+            z.writestr("xl/worksheets/sheet1.xml", b"<worksheet/>")
+    return p
+
+
+def build_not_a_workbook_zip(tmp_path: Path) -> Path:
+    p = tmp_path / "report.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+    return p
+
+
+def build_encrypted_ods(tmp_path: Path) -> Path:
+    p = tmp_path / "locked.ods"
+    manifest = b"""<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="999">
+  <manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x">
+   <manifest:algorithm manifest:algorithm-name="Blowfish CFB" manifest:initialisation-vector="x"/>
+  </manifest:encryption-data></manifest:file-entry></manifest:manifest>"""
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", os.urandom(999), zipfile.ZIP_STORED)  # ciphertext: not XML, not deflate
+    return p
+
+
+def build_zip_encrypted_entry(tmp_path: Path) -> Path:
+    """A classic zip-password entry: flag bit 0 set on sheet1.xml."""
+    p = valid_xlsx(tmp_path / "zipcrypto.xlsx")
+    data = bytearray(p.read_bytes())
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:
+        (name_len,) = struct.unpack_from("<H", data, pos + 28)
+        if data[pos + 46: pos + 46 + name_len] == b"xl/worksheets/sheet1.xml":
+            data[pos + 8] |= 1
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    p.write_bytes(bytes(data))
+    return p
+
+
+def cfb(streams: dict[str, bytes]) -> bytes:
+    """A minimal version-3 compound file: FAT in sector 0, directory in sector 1, then each stream.
+
+    Streams are padded to 4,096 bytes so they live in the normal FAT, not the mini stream.
+    """
+    assert len(streams) <= 3
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    fat = [0xFFFFFFFD, end]
+    body, starts = b"", []
+    for data in streams.values():
+        data = data.ljust(max(4096, -(-len(data) // 512) * 512), b"\0")
+        first, count = len(fat), len(data) // 512
+        starts.append((first, len(data)))
+        fat += [first + i + 1 for i in range(count - 1)] + [end]
+        body += data
+    fat += [free] * (128 - len(fat))
+
+    def entry(name: str, etype: int, child: int, right: int, start: int, size: int) -> bytes:
+        raw = (name + "\0").encode("utf-16-le")
+        return (raw.ljust(64, b"\0") + struct.pack("<HBB3L", len(raw), etype, 1, free, right, child)
+                + bytes(16 + 4 + 16) + struct.pack("<LQ", start, size))
+
+    names = list(streams)
+    dirs = entry("Root Entry", 5, 1, free, end, 0)
+    for i, (name, (start, size)) in enumerate(zip(names, starts, strict=True)):
+        dirs += entry(name, 2, free, i + 2 if i + 1 < len(names) else free, start, size)
+    dirs = dirs.ljust(512, b"\0")
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + bytes(10) + struct.pack("<8L", 1, 1, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109L", *([free] * 109)))
+    header = header[:0x4C] + struct.pack("<L", 0) + header[0x50:]
+    return header + struct.pack("<128L", *fat) + dirs + body
+
+
+def biff(*records: tuple[int, bytes]) -> bytes:
+    return b"".join(struct.pack("<HH", rtype, len(data)) + data for rtype, data in records)
+
+
+BOF, EOF, FILEPASS, CODEPAGE = 0x0809, 0x000A, 0x002F, 0x0042
+
+
+def build_encrypted_ooxml(tmp_path: Path) -> Path:
+    """What Excel writes for 'Encrypt with Password': an OLE2 file holding EncryptionInfo/EncryptedPackage."""
+    p = tmp_path / "locked.xlsx"
+    p.write_bytes(cfb({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00<encryption/>",
+                       "EncryptedPackage": os.urandom(600)}))
+    return p
+
+
+def build_xls_filepass(tmp_path: Path) -> Path:
+    p = tmp_path / "locked.xls"
+    stream = biff((BOF, bytes(16)), (FILEPASS, b"\x01\x00" + bytes(52)), (CODEPAGE, b"\xb0\x04"), (EOF, b""))
+    p.write_bytes(cfb({"Workbook": stream}))
+    return p
+
+
+def build_ole_word(tmp_path: Path) -> Path:
+    p = tmp_path / "letter.xls"
+    p.write_bytes(cfb({"WordDocument": b"\xec\xa5" + bytes(100)}))
+    return p
+
+
+def build_csv(tmp_path: Path) -> Path:
+    p = tmp_path / "deals.csv"
+    p.write_text("a,b\n1,2\n")
+    return p
+
+
+HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "zero bytes": (build_empty, "file_empty"),
+    "text named .xlsx": (build_text, "file_not_workbook"),
+    "png named .xlsx": (build_png, "file_not_workbook"),
+    "truncated at half": (build_truncated, "file_corrupt"),
+    "zip bomb 250 MB of zeros": (build_zip_bomb, "file_bomb"),
+    "zip entry lying about its size": (build_lying_header, "file_bomb"),
+    "billion laughs in sheet1.xml": (build_billion_laughs, "file_xml_entities"),
+    "XXE in sharedStrings.xml": (build_xxe, "file_xml_entities"),
+    "XXE in UTF-16 sharedStrings.xml": (build_utf16_doctype, "file_xml_entities"),
+    "20,000 zip entries": (build_many_entries, "file_bomb"),
+    "duplicate zip entry": (build_duplicate, "file_corrupt"),
+    "zip that is not a workbook": (build_not_a_workbook_zip, "file_not_workbook"),
+    "encrypted ods": (build_encrypted_ods, "file_encrypted"),
+    "zip-password entry": (build_zip_encrypted_entry, "file_encrypted"),
+    "Excel-encrypted xlsx (OLE2)": (build_encrypted_ooxml, "file_encrypted"),
+    "xls with FILEPASS": (build_xls_filepass, "file_encrypted"),
+    "Word OLE2 named .xls": (build_ole_word, "file_not_workbook"),
+    "unknown extension": (build_csv, "file_unsupported"),
+}
+
+
+# --- tests -----------------------------------------------------------------
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_file_gives_one_issue(tmp_path: Path, case: str) -> None:
+    build, rule = HOSTILE[case]
+    path = build(tmp_path)
+    issue = safety.check_file(path)
+    assert issue is not None and issue.rule == rule, issue
+    assert issue.file == str(path) and issue.sheet == "" and issue.cell == ""
+    assert issue.severity == "error" and issue.zh and issue.en
+    book, again = safety.open_book(path)  # must not raise either
+    assert book is None and again == issue
+
+
+def test_valid_workbook_passes_and_reads(tmp_path: Path) -> None:
+    path = valid_xlsx(tmp_path / "ok.xlsx")
+    assert safety.check_file(path) is None
+    book, issue = safety.open_book(path)
+    assert issue is None and book is not None
+    assert book.sheet_names == ["Deals", "Notes"]
+    rows, issue = safety.read_sheet(book, "Deals")
+    assert issue is None
+    assert rows == [["客户", "金额", "阶段"], ["Acme", 12000, "Proposal"], ["华为", 3.5, "Won"]]
+    rows, issue = safety.read_sheet(book, "Notes")
+    assert issue is None and rows is not None
+    assert len(rows) == 4 and rows[3][1] == "B4 only"  # anchored at A1
+
+
+def test_valid_workbook_without_sandbox(tmp_path: Path) -> None:
+    book, issue = safety.open_book(valid_xlsx(tmp_path / "ok.xlsx"), sandbox=False)
+    assert issue is None and book is not None and book.sheet_names == ["Deals", "Notes"]
+
+
+def test_xlsx_renamed_xls_is_read_by_content(tmp_path: Path) -> None:
+    path = valid_xlsx(tmp_path / "ok.xlsx").rename(tmp_path / "ok.xls")
+    book, issue = safety.open_book(path)
+    assert issue is None and book is not None
+    rows, issue = safety.read_sheet(book, "Deals")
+    assert issue is None and rows is not None and rows[1][0] == "Acme"
+
+
+def test_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = valid_xlsx(tmp_path / "ok.xlsx")
+    monkeypatch.setitem(safety.LIMITS, "max_file_bytes", 1000)
+    issue = safety.check_file(path)
+    assert issue is not None and issue.rule == "file_too_large"
+
+
+def test_missing_file_is_an_issue(tmp_path: Path) -> None:
+    issue = safety.check_file(tmp_path / "gone.xlsx")
+    assert issue is not None and issue.rule == "file_unreadable"
+    book, again = safety.open_book(tmp_path / "gone.xlsx")
+    assert book is None and again == issue
+
+
+def test_sheet_over_cell_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    book, issue = safety.open_book(valid_xlsx(tmp_path / "ok.xlsx"), sandbox=False)
+    assert book is not None
+    monkeypatch.setitem(safety.LIMITS, "max_cells", 5)
+    rows, issue = safety.read_sheet(book, "Deals")
+    assert rows is None and issue is not None
+    assert issue.rule == "file_bomb" and issue.sheet == "Deals"
+
+
+def test_read_sheet_unknown_name_is_an_issue(tmp_path: Path) -> None:
+    path = valid_xlsx(tmp_path / "ok.xlsx")
+    book, _ = safety.open_book(path, sandbox=False)
+    rows, issue = safety.read_sheet(book, "Nope")
+    assert rows is None and issue is not None and issue.rule in safety.RULE_IDS
+    assert issue.file == str(path)
+
+
+def test_malformed_sheet_xml_is_corrupt(tmp_path: Path) -> None:
+    path = xlsx_with(tmp_path, "bad.xlsx", "xl/worksheets/sheet1.xml",
+                     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                     b'<row r="1"><c r="A0" t="s"><v>0</v></c></row></sheetData></worksheet>')
+    assert safety.check_file(path) is None  # well-formed, so only the parser can object
+    book, issue = safety.open_book(path)
+    assert book is None and issue is not None and issue.rule == "file_corrupt"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the sandbox memory limit needs POSIX rlimits")
+def test_shared_string_amplification_hits_the_memory_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 100 KB shared string referenced by 4,000 cells is ~400 MB once each cell gets its copy."""
+    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sst = b"<sst " + ns + b' count="1" uniqueCount="1"><si><t>' + b"x" * 100_000 + b"</t></si></sst>"
+    rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" t="s"><v>0</v></c>' % (c, r) for c in (b"A", b"B", b"C", b"D"))
+                    + b"</row>" for r in range(1, 1001))
+    sheet = b"<worksheet " + ns + b"><sheetData>" + rows + b"</sheetData></worksheet>"
+    base = valid_xlsx(tmp_path / "base.xlsx")
+    empty = b"<worksheet " + ns + b"><sheetData/></worksheet>"
+    path = rewrite(base, tmp_path / "amp.xlsx", {"xl/sharedStrings.xml": sst, "xl/worksheets/sheet1.xml": sheet,
+                                                 "xl/worksheets/sheet2.xml": empty})
+    assert safety.check_file(path) is None  # small and honest on disk
+    book, issue = safety.open_book(path)  # within the default 2 GB budget it is readable
+    assert issue is None and book is not None
+    monkeypatch.setitem(safety.LIMITS, "parse_memory_bytes", 300 * MB)
+    book, issue = safety.open_book(path)
+    assert book is None and issue is not None and issue.rule == "file_bomb"
+    assert safety.open_book(valid_xlsx(tmp_path / "ok.xlsx"))[1] is None  # the 300 MB budget itself is sane
+
+
+def test_every_rule_is_defined() -> None:
+    for rule in safety.RULE_IDS:
+        assert rule in RULES and RULES[rule].zh and RULES[rule].en
+
+
+@pytest.mark.parametrize(("stream", "expected"), [
+    (biff((BOF, bytes(16)), (FILEPASS, bytes(54)), (EOF, b"")), True),
+    (biff((BOF, bytes(16)), (CODEPAGE, b"\xb0\x04"), (EOF, b""), (FILEPASS, bytes(54))), False),
+    (biff((BOF, bytes(16)), (CODEPAGE, b"\xb0\x04")), False),
+    (b"\x2f", False),
+])
+def test_biff_filepass(stream: bytes, expected: bool) -> None:
+    assert safety.biff_has_filepass(stream) is expected
+
+
+def test_cfb_builder_is_a_real_compound_file(tmp_path: Path) -> None:
+    """Guards the test fixtures above: olefile (from oletools) must read what ``cfb`` writes."""
+    olefile = pytest.importorskip("olefile")
+    ole = olefile.OleFileIO(build_xls_filepass(tmp_path).read_bytes())
+    assert ole.listdir() == [["Workbook"]]
+    assert safety.biff_has_filepass(ole.openstream("Workbook").read())
+
+
+def test_parse_over_time_budget_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox's wall-time limit: a budget no child can meet turns a valid file into file_bomb."""
+    path = valid_xlsx(tmp_path / "ok.xlsx")
+    monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0.001)
+    book, issue = safety.open_book(path)
+    assert book is None and issue is not None and issue.rule == "file_bomb" and "s" in issue.value
+    monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0)  # 0 disables the sandbox
+    book, issue = safety.open_book(path)
+    assert issue is None and book is not None

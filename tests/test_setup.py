@@ -1,0 +1,64 @@
+"""Reading the manager's setup back, and validating it with cell-precise issues."""
+
+from __future__ import annotations
+
+import openpyxl
+
+from xlsales.manager import load_setup
+from xlsales.setup import Setup, validate
+from xlsales.templates import build_manager_workbook
+
+
+def _plain(setup: Setup, key: str) -> list[dict]:
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in setup.rows(key)]
+
+
+def test_default_setup_is_valid(setup):
+    assert validate(setup) == []
+
+
+def test_manager_workbook_round_trip(tmp_path, setup):
+    build_manager_workbook(tmp_path / "manager.xlsx", setup, "zh")
+    loaded, issues = load_setup(tmp_path)
+    assert issues == []
+    for key in setup.tables:
+        assert _plain(loaded, key) == setup.rows(key), key
+
+
+def test_english_manager_workbook_round_trip(tmp_path, setup):
+    build_manager_workbook(tmp_path / "manager.xlsx", setup, "en")
+    loaded, issues = load_setup(tmp_path / "manager.xlsx")
+    assert issues == []
+    assert _plain(loaded, "stages") == setup.rows("stages")
+
+
+def test_stage_probability_over_100_names_its_cell(tmp_path, setup):
+    p = build_manager_workbook(tmp_path / "manager.xlsx", setup, "zh")
+    wb = openpyxl.load_workbook(p)
+    wb["阶段"]["C5"] = 1.3  # Intent at 130%
+    wb.save(p)
+    _, issues = load_setup(tmp_path)
+    assert [(i.rule, i.sheet, i.cell) for i in issues] == [("out_of_range", "阶段", "C5")]
+    assert "130%" in issues[0].zh
+
+
+def test_duplicate_rep_id_and_bad_setting(tmp_path, setup):
+    p = build_manager_workbook(tmp_path / "manager.xlsx", setup, "zh")
+    wb = openpyxl.load_workbook(p)
+    wb["名单"]["A4"] = "R001"
+    ws = wb["设置"]
+    for r in range(3, 20):
+        if ws[f"A{r}"].value == "rounding_unit":
+            ws[f"C{r}"] = "一千"
+            cell = f"C{r}"
+    wb.save(p)
+    _, issues = load_setup(tmp_path)
+    got = {(i.rule, i.sheet, i.cell) for i in issues}
+    assert ("duplicate_key", "名单", "A4") in got
+    assert ("setup_value", "设置", cell) in got
+    assert len(issues) == 2
+
+
+def test_missing_manager_workbook(tmp_path):
+    _, issues = load_setup(tmp_path)
+    assert [i.rule for i in issues] == ["setup_missing"]

@@ -1,0 +1,63 @@
+"""Reading one rep workbook: identity block plus every rep table, each cell validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import coerce, schema
+from .issues import Issue
+from .reader import Book, Context, TableRead, open_book, read_fields, read_table
+from .setup import Setup
+
+IDENTITY_SHEETS = ("说明", "Instructions")
+
+
+@dataclass
+class RepRead:
+    """What one rep file holds: its identity (raw and where), tables and issues."""
+
+    display: str
+    identity: dict[str, object] = field(default_factory=dict)
+    identity_cells: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, TableRead] = field(default_factory=dict)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for t in self.tables.values() for i in t.issues]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(t.rows_read for t in self.tables.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(t.rows_rejected for t in self.tables.values())
+
+    @property
+    def period(self) -> dt.date | None:
+        v = self.identity.get("period")
+        if v is None:
+            return None
+        try:
+            return coerce.to_date(v).value
+        except coerce.CoerceError:
+            return None
+
+
+def context(setup: Setup) -> Context:
+    """Coercion context of a setup: its lists, stages by probability and the amount limit."""
+    pairs = [(p, code) for code, p in setup.stage_probability().items()]
+    return Context(setup.choices, pairs, setup.threshold("max_amount"))
+
+
+def read_rep(path: Path, setup: Setup, display: str | None = None, book: Book | None = None) -> RepRead:
+    """Read a rep workbook; raises :class:`~xlsales.reader.BookError` when the file is unreadable."""
+    book = book or open_book(Path(path), display or Path(path).name)
+    ctx = context(setup)
+    out = RepRead(book.display)
+    out.identity, out.identity_cells = read_fields(book, schema.IDENTITY, IDENTITY_SHEETS)
+    for t in schema.REP_TABLES:
+        out.tables[t.key] = read_table(book, t, ctx)
+    return out

@@ -1,0 +1,205 @@
+"""Realistic synthetic rep data: the demo, the tests and the benchmarks all use it.
+
+:func:`generate` makes, for every active rep, what a rep would type in a week —
+customers, a deal list across all stages, visits, the 12-month forecast and the
+weekly commit — as canonical values (list codes, dates, yuan).  With
+``mistakes=True`` some reps make the errors real reps make, each recorded in
+:attr:`RepFill.mistakes` so a test can check it is caught.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .schema import CHECKLIST, Lang
+from .setup import Setup
+from .templates import build_rep_workbook, forecast_months
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国志红梅琳雪婷宇浩然"
+WORDS = ["华拓", "恒通", "鼎信", "瑞丰", "天成", "中联", "汇达", "金桥", "博远", "宏图", "新元", "安泰", "星辰",
+         "润泽", "立方", "海纳", "凯盛", "云帆", "嘉禾", "正奇", "德润", "精诚", "领航", "永信"]
+SUFFIX = [("科技有限公司", "IT"), ("制造有限公司", "制造"), ("贸易有限公司", "贸易"), ("医药集团", "医药"),
+          ("物流股份公司", "物流"), ("电子有限公司", "电子"), ("建设集团", "建筑"), ("食品有限公司", "食品")]
+PRODUCTS = ["网络交换机", "无线方案", "数据中心", "安全防火墙", "视频会议", "云服务", "运维服务", "存储阵列"]
+SIZES = ["50人以下", "50-200人", "200-1000人", "1000人以上"]
+RESULTS = ["确认需求,约下周演示", "客户预算已批", "递交方案", "收到意向书", "客户要求报价", "催收货款已到账",
+           "处理投诉,客户满意", "完成培训", "了解竞品报价", "签订订单"]
+COMPETITORS = ["", "", "竞品A降价10%", "竞品B推出新品", "竞品C在做促销", ""]
+ACTIONS = ["安排技术交流", "提交报价", "推动合同审批", "跟进付款", "邀请参观样板点", "确认配置清单"]
+
+MISTAKES = (
+    "commit_below_90",  # a commit deal at a 60% stage
+    "commit_checklist",  # a commit deal with a checklist item 否
+    "past_close",  # an open deal whose close date has passed
+    "unknown_stage",  # a stage typed that is not on the list
+    "wan_amount",  # an amount typed as 120万 (read correctly, with a warning)
+    "visit_no_customer",  # a visit without a customer
+    "negative_amount",  # an order amount of -5000
+    "short_forecast",  # only 10 of the 12 forecast months filled
+    "duplicate_opp",  # the same opportunity id as another rep
+    "shared_customer",  # a customer that another rep also claims
+    "upside_as_commit",  # an upside-stage (70%) deal marked commit
+)
+
+
+@dataclass
+class RepFill:
+    rep: dict
+    data: dict[str, list[dict]]
+    mistakes: list[str] = field(default_factory=list)
+
+
+def _name(rnd: random.Random) -> str:
+    return rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
+
+
+def _customers(rnd: random.Random, area: str, n: int, used: set[str]) -> list[dict]:
+    out = []
+    while len(out) < n:
+        suffix, industry = rnd.choice(SUFFIX)
+        name = f"{area}{rnd.choice(WORDS)}{suffix}"
+        if name in used:
+            continue
+        used.add(name)
+        out.append({"customer": name, "customer_class": rnd.choices("ABC", (2, 3, 5))[0], "industry": industry,
+                    "size": rnd.choice(SIZES), "location": area, "contact": _name(rnd),
+                    "phone": f"1{rnd.choice('3589')}{rnd.randrange(10**8, 10**9)}",
+                    "needs": rnd.choice(["", "扩容", "替换旧设备", "新建分支机构", "降本"])})
+    return out
+
+
+def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup, period: dt.date) -> list[dict]:
+    stages = list(setup.stages.itertuples())
+    deals = []
+    n = rnd.randint(7, 14)
+    for i in range(n):
+        st = stages[i % len(stages)] if i < len(stages) else rnd.choice(stages)
+        amount = float(rnd.randrange(50, 3000) * 1000)
+        cat = st.category if isinstance(st.category, str) else "pipeline"
+        if st.en == "Won":
+            close = period - dt.timedelta(days=rnd.randrange(0, 5))
+        elif st.en == "Lost":
+            close = period - dt.timedelta(days=rnd.randrange(1, 60))
+        elif cat == "commit":
+            close = period + dt.timedelta(days=rnd.randrange(0, 35))
+        else:
+            close = period + dt.timedelta(days=rnd.randrange(7, 180))
+        checks = {k: (cat == "commit" or rnd.random() < 0.4) for k in CHECKLIST}
+        deals.append({
+            "opp_id": f"{rep_id}-O{i + 1:03d}", "customer": rnd.choice(customers)["customer"],
+            "product": rnd.choice(PRODUCTS), "amount": amount, "stage": st.en, "close_date": close,
+            "category": cat, **checks, "next_action": rnd.choice(ACTIONS),
+            "last_update": period - dt.timedelta(days=rnd.randrange(0, 7)),
+        })
+    return deals
+
+
+def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.date) -> list[dict]:
+    out = []
+    for _ in range(rnd.randint(8, 14)):
+        purpose = rnd.choice(["new_customer", "research", "collection", "service", "complaint", "order", "other"])
+        out.append({
+            "date": period + dt.timedelta(days=rnd.randrange(0, 6)), "customer": rnd.choice(customers)["customer"],
+            "area": area, "status": "done" if rnd.random() < 0.9 else "cancelled", "purpose": purpose,
+            "result": rnd.choice(RESULTS) if rnd.random() < 0.8 else "",
+            "order_amount": float(rnd.randrange(10, 500) * 1000) if purpose == "order" else None,
+            "collection_amount": float(rnd.randrange(10, 800) * 1000) if purpose == "collection" else None,
+            "cost": float(rnd.randrange(50, 800)), "competitor": rnd.choice(COMPETITORS),
+            "feedback": rnd.choice(["", "价格偏高", "交期要求紧", "认可方案"]), "next_step": rnd.choice(ACTIONS),
+            "supervisor_comment": "",
+        })
+    for _ in range(rnd.randint(2, 5)):
+        out.append({"date": period + dt.timedelta(days=7 + rnd.randrange(0, 5)),
+                    "customer": rnd.choice(customers)["customer"], "area": area, "status": "planned",
+                    "purpose": rnd.choice(["new_customer", "service", "order"]), "result": "", "order_amount": None,
+                    "collection_amount": None, "cost": None, "competitor": "", "feedback": "", "next_step": "",
+                    "supervisor_comment": ""})
+    out.sort(key=lambda v: v["date"])
+    return [{k: v for k, v in row.items() if v not in (None, "")} for row in out]
+
+
+def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: bool = True) -> list[RepFill]:
+    """Synthetic fills for the first ``reps`` active reps (all when None)."""
+    rnd = random.Random(seed)
+    period = setup.period
+    roster = setup.rows("roster")
+    active = [r for r in roster if r.get("active") in (True, None)]
+    if reps is not None:
+        active = active[:reps]
+    used: set[str] = set()
+    fills = []
+    for rep in active:
+        area = rep.get("area") or rep.get("region") or "上海"
+        customers = _customers(rnd, str(area), rnd.randint(6, 12), used)
+        deals = _deals(rnd, rep["rep_id"], customers, setup, period)
+        scale = rnd.uniform(0.6, 1.6)
+        forecast = [{"month": m, "forecast": float(round(scale * rnd.uniform(400, 1200)) * 1000),
+                     "upside": float(round(scale * rnd.uniform(50, 400)) * 1000)}
+                    for m in forecast_months(period, int(setup.threshold("forecast_months")))]
+        commit = sum(d["amount"] for d in deals if d["category"] == "commit"
+                     and period <= d["close_date"] < period + dt.timedelta(days=7))
+        upside = sum(d["amount"] for d in deals if d["category"] == "upside"
+                     and period <= d["close_date"] < period + dt.timedelta(days=7))
+        data = {"customers": customers, "opportunities": deals, "visits": _visits(rnd, customers, str(area), period),
+                "forecast": forecast, "weekly": [{"commit": float(commit), "upside": float(upside)}]}
+        fills.append(RepFill(rep, data))
+    if mistakes:
+        _add_mistakes(rnd, fills, period)
+    return fills
+
+
+def _add_mistakes(rnd: random.Random, fills: list[RepFill], period: dt.date) -> None:
+    """Give the mistakes of :data:`MISTAKES` to reps in turn (skipping the first rep, who is clean)."""
+    if len(fills) < 2:
+        return
+    for i, kind in enumerate(MISTAKES):
+        f = fills[1 + i % min(5, len(fills) - 1)]
+        other = fills[(fills.index(f) + 1) % len(fills)]
+        deals = f.data["opportunities"]
+        open_deals = [d for d in deals if d["stage"] not in ("Won", "Lost")]
+        if kind == "commit_below_90" and open_deals:
+            d = open_deals[0]
+            d.update(stage="Solution", category="commit")
+        elif kind == "commit_checklist":
+            d = next((d for d in deals if d["category"] == "commit"), None)
+            if d is None:
+                continue
+            d["chk_discount"] = False
+        elif kind == "past_close" and len(open_deals) > 1:
+            open_deals[1]["close_date"] = period - dt.timedelta(days=20)
+        elif kind == "unknown_stage" and len(open_deals) > 2:
+            open_deals[2]["stage"] = "签约中"
+        elif kind == "wan_amount" and deals:
+            deals[-1]["amount"] = "120万"
+        elif kind == "visit_no_customer" and f.data["visits"]:
+            f.data["visits"][0].pop("customer", None)
+        elif kind == "negative_amount" and f.data["visits"]:
+            f.data["visits"][-1]["order_amount"] = -5000.0
+        elif kind == "short_forecast":
+            f.data["forecast"] = f.data["forecast"][:10]
+        elif kind == "duplicate_opp" and deals and other.data["opportunities"]:
+            deals[0]["opp_id"] = other.data["opportunities"][0]["opp_id"]
+        elif kind == "shared_customer" and f.data["customers"] and other.data["customers"]:
+            f.data["customers"][0] = dict(other.data["customers"][0])
+        elif kind == "upside_as_commit":
+            d = next((d for d in open_deals if d["stage"] == "Approved"), None)
+            if d is None:
+                continue
+            d["category"] = "commit"
+        else:
+            continue
+        f.mistakes.append(kind)
+
+
+def write_fills(setup: Setup, fills: list[RepFill], folder: Path, lang: Lang = "zh") -> list[Path]:
+    """Write each fill as ``folder/<rep id>.xlsx`` through the real template builder."""
+    paths = []
+    for f in fills:
+        p = Path(folder) / f"{f.rep['rep_id']}.xlsx"
+        build_rep_workbook(p, setup, f.rep, lang, f.data)
+        paths.append(p)
+    return paths

@@ -1,0 +1,276 @@
+"""The targets workbook 目标分解表: the long target table and one readable sheet per kind.
+
+* ``目标明细`` (en ``Target detail``): every row of :func:`xlsales.targets.decompose`
+  (both bases) as the Excel table ``TargetsLong`` — the sheet the consolidation
+  and variance reports read targets from.
+* one sheet per kind (``销售额`` …): for the plan and the raised target, regions ×
+  months, areas × months and reps × months.  Every figure is a ``SUMIFS`` over
+  the long table whose cached value is Python's number, so the sheet opens with
+  the right numbers and stays live if the long table is edited.  Row totals of
+  regions and areas read their annual rows, the grand totals read the company
+  row, so each block also checks that the decomposition adds up.
+* ``问题 Issues``: the setup issues, when there are any.
+
+Months are matched with the criterion ``"2026-03*"`` (a wildcard), which makes
+Excel and LibreOffice compare the period as text rather than as a date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+from xlsxwriter.worksheet import Worksheet
+
+from .issues import Issue, col_letter
+from .setup import Setup
+from .targets import BASES, COLUMNS, UNASSIGNED, decompose, level_sums
+from .writer import Formats, atomic, new_workbook
+
+LONG_TABLE = "TargetsLong"
+LONG_SHEET = {"zh": "目标明细", "en": "Target detail"}
+ISSUE_SHEET = {"zh": "问题", "en": "Issues"}
+HEADERS: dict[str, tuple[str, str]] = {
+    "kind": ("目标类型", "Kind"), "basis": ("口径", "Basis"), "level": ("层级", "Level"),
+    "region": ("大区", "Region"), "area": ("区域", "Area"), "rep": ("业务员", "Rep"),
+    "period": ("期间", "Period"), "target": ("目标", "Target"),
+}
+BASIS_LABEL = {"plan": ("计划目标", "Plan target"), "raised": ("调高目标", "Raised target")}
+NUM = "#,##0"
+FIRST_MONTH_COL = 4  # E: columns A–D hold region, area, rep, name
+
+
+def _head(key: str) -> str:
+    zh, en = HEADERS[key]
+    return f"{zh} {en}"
+
+
+def _sheet_name(text: str, used: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "_", text).strip("'")[:31] or "Sheet"
+    base, n = name, 2
+    while name.lower() in {u.lower() for u in used}:
+        name = f"{base[:28]}_{n}"
+        n += 1
+    used.add(name)
+    return name
+
+
+def _plain(v: object) -> int | float:
+    f = float(v)  # type: ignore[arg-type]
+    return int(f) if f.is_integer() else f
+
+
+def build_targets_workbook(setup: Setup, out: Path, lang: str = "zh", *,
+                           actuals: pd.DataFrame | None = None) -> dict:
+    """Decompose every target of ``setup`` and write the targets workbook to ``out`` (atomically).
+
+    Returns ``{"workbook": path, "kinds": {kind: {"target": plan total, "levels": {level: sum},
+    "raised": {"target": …, "levels": …} | None}}, "issues": [issue dicts]}``; every level's sum
+    equals the company total.
+
+    >>> import tempfile
+    >>> res = build_targets_workbook(Setup.default(), Path(tempfile.mkdtemp()) / "targets.xlsx")
+    >>> res["kinds"]["revenue"]["target"], res["kinds"]["revenue"]["levels"]["day"]
+    (120000000, 120000000)
+    """
+    df, issues = decompose(setup, None, "both", actuals=actuals)
+    out = Path(out)
+    with atomic(out) as tmp:
+        _write(setup, df, issues, tmp, lang)
+    kinds: dict[str, dict] = {}
+    for kind in dict.fromkeys(df["kind"]):
+        entry: dict = {"target": None, "levels": {}, "raised": None}
+        for basis in BASES:
+            sub = df[(df["kind"] == kind) & (df["basis"] == basis) & (df["level"] == "company")]
+            if sub.empty:
+                continue
+            got = {"target": _plain(sub["target"].iloc[0]),
+                   "levels": {lv: v for lv, v in level_sums(df, kind, basis).items() if lv != "company"}}
+            if basis == "plan":
+                entry.update(got)
+            else:
+                entry["raised"] = got
+        kinds[kind] = entry
+    return {"workbook": str(out), "kinds": kinds, "issues": [i.as_dict() for i in issues]}
+
+
+def _write(setup: Setup, df: pd.DataFrame, issues: list[Issue], path: Path, lang: str) -> None:
+    wb = new_workbook(path, "目标分解 Targets")
+    fm = Formats(wb)
+    num = fm.get("text", num_format=NUM)
+    used: set[str] = set()
+    long_name = _sheet_name(LONG_SHEET.get(lang, LONG_SHEET["zh"]), used)
+    kinds = list(dict.fromkeys(df["kind"]))
+    sheets = {k: _sheet_name(setup.label("target_kind", k, lang), used) for k in kinds}
+    for k in kinds:  # readable sheets first: they are what people open the book for
+        _kind_sheet(wb.add_worksheet(sheets[k]), fm, setup, df, k, long_name, len(df))
+    ws = wb.add_worksheet(long_name)
+    rows = [[_cell(v) for v in r] for r in df[list(COLUMNS)].itertuples(index=False)]
+    ws.add_table(0, 0, max(len(rows), 1), len(COLUMNS) - 1, {
+        "name": LONG_TABLE, "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": _head(c), "header_format": fm.header(),
+                     **({"format": num} if c == "target" else {})} for c in COLUMNS],
+        **({"data": rows} if rows else {}),
+    })
+    for i, width in enumerate((14, 9, 9, 10, 10, 11, 12, 14)):
+        ws.set_column(i, i, width, num if COLUMNS[i] == "target" else None)
+    ws.freeze_panes(1, 0)
+    if issues:
+        _issue_sheet(wb.add_worksheet(_sheet_name(ISSUE_SHEET.get(lang, "问题"), used)), fm, issues)
+    wb.close()
+
+
+def _cell(v: object) -> object:
+    if isinstance(v, str):
+        return v or None
+    return _plain(v)
+
+
+def _issue_sheet(ws: Worksheet, fm: Formats, issues: list[Issue]) -> None:
+    heads = ["级别 Severity", "规则 Rule", "位置 Where", "说明", "Message"]
+    for c, h in enumerate(heads):
+        ws.write_string(0, c, h, fm.header())
+    for r, i in enumerate(issues, start=1):
+        for c, v in enumerate((i.severity, i.rule, i.where(), i.zh, i.en)):
+            ws.write_string(r, c, v)
+    for c, w in enumerate((9, 22, 28, 60, 60)):
+        ws.set_column(c, c, w)
+
+
+class _Refs:
+    """Absolute ranges of the long table's columns, and SUMIFS formulas over them."""
+
+    def __init__(self, sheet: str, n: int) -> None:
+        q = "'" + sheet.replace("'", "''") + "'"
+        last = max(n, 1) + 1
+        self.col = {c: f"{q}!${col_letter(i)}$2:${col_letter(i)}${last}" for i, c in enumerate(COLUMNS)}
+
+    def sumifs(self, **criteria: str) -> str:
+        parts = [self.col["target"]]
+        for key, crit in criteria.items():
+            parts += [self.col[key], crit]
+        return "SUMIFS(" + ",".join(parts) + ")"
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _kind_sheet(ws: Worksheet, fm: Formats, setup: Setup, df: pd.DataFrame, kind: str, long_sheet: str,
+                n: int) -> None:
+    refs = _Refs(long_sheet, n)
+    num = fm.get("text", num_format=NUM)
+    bold_num = fm.get("text", num_format=NUM, bold=True)
+    bold = fm.get("text", bold=True)
+    zh, en = setup.label("target_kind", kind, "zh"), setup.label("target_kind", kind, "en")
+    company = df[(df["kind"] == kind) & (df["level"] == "company")]
+    year = str(company["period"].iloc[0]) if not company.empty else ""
+    ws.write_string(0, 0, f"{zh} {en} {year} 目标分解 Target decomposition", fm.title())
+    ws.write_string(1, 0, f"数字为对「{long_sheet}」的 SUMIFS 公式 / every figure is a SUMIFS over '{long_sheet}'",
+                    fm.note())
+    names = {str(r.get("rep_id")): str(r.get("name") or "") for r in setup.tables["roster"].to_dict("records")}
+    row = 3
+    for basis in BASES:
+        sub = df[(df["kind"] == kind) & (df["basis"] == basis)]
+        if sub.empty:
+            continue
+        months = list(dict.fromkeys(sub.loc[sub["level"] == "month", "period"]))
+        bz, be = BASIS_LABEL[basis]
+        ws.write_string(row, 0, f"{bz} {be}", fm.get("text", bold=True, font_size=12))
+        row += 1
+        base = {"kind": _q(kind), "basis": _q(basis)}
+        row = _block(ws, fm, refs, sub, base, months, row, "region", names, num, bold, bold_num) + 1
+        row = _block(ws, fm, refs, sub, base, months, row, "area", names, num, bold, bold_num) + 1
+        row = _block(ws, fm, refs, sub, base, months, row, "rep", names, num, bold, bold_num) + 1
+    ws.set_column(0, 1, 10)
+    ws.set_column(2, 3, 10)
+    ws.set_column(FIRST_MONTH_COL, FIRST_MONTH_COL + 12, 12)
+    ws.freeze_panes(3, FIRST_MONTH_COL)
+
+
+def _block(ws: Worksheet, fm: Formats, refs: _Refs, sub: pd.DataFrame, base: dict[str, str], months: list[str],
+           row: int, by: str, names: dict[str, str], num, bold, bold_num) -> int:
+    """One block (regions, areas or reps × months) from ``row``; returns the row after it."""
+    heads = [_head("region"), _head("area"), _head("rep"), "姓名 Name", *months, "合计 Total"]
+    for c, h in enumerate(heads):
+        ws.write_string(row, c, h, fm.header())
+    hdr = row + 1  # 1-based Excel row of the header, for the month criteria
+    total_col = FIRST_MONTH_COL + len(months)
+    level = {"region": "month", "area": "month", "rep": "rep"}[by]
+    keys = {"region": ["region"], "area": ["region", "area"], "rep": ["region", "area", "rep"]}[by]
+    cells = sub[sub["level"] == level]
+    entities = list(dict.fromkeys(cells[keys].itertuples(index=False, name=None)))
+    values = cells.groupby(keys + ["period"], sort=False)["target"].sum()
+    annual = sub[sub["level"] == by].groupby(keys, sort=False)["target"].sum() if by != "rep" else None
+    for ent in entities:
+        row += 1
+        r1 = row + 1
+        for c, v in enumerate(ent):
+            ws.write_string(row, c, v)
+        if by == "rep" and ent[2] != UNASSIGNED:
+            ws.write_string(row, 3, names.get(ent[2], ""))
+        crit = {**base, "level": _q(level)}
+        crit.update({k: f"${col_letter(i)}{r1}" for i, k in enumerate(keys)})
+        for j, p in enumerate(months):
+            col = FIRST_MONTH_COL + j
+            f = refs.sumifs(**crit, period=f'{col_letter(col)}${hdr}&"*"')
+            ws.write_formula(row, col, "=" + f, num, _plain(values.get((*ent, p), 0)))
+        first, last = col_letter(FIRST_MONTH_COL), col_letter(total_col - 1)
+        row_total = sum(values.get((*ent, p), 0) for p in months)
+        if annual is not None:
+            crit_a = {**base, "level": _q(by), **{k: f"${col_letter(i)}{r1}" for i, k in enumerate(keys)}}
+            key = ent if len(ent) > 1 else ent[0]
+            ws.write_formula(row, total_col, "=" + refs.sumifs(**crit_a), bold_num, _plain(annual.get(key, 0)))
+        else:
+            ws.write_formula(row, total_col, f"=SUM({first}{r1}:{last}{r1})", bold_num, _plain(row_total))
+    row += 1
+    ws.write_string(row, 0, "合计 Total", bold)
+    for j, p in enumerate(months):
+        col = FIRST_MONTH_COL + j
+        f = refs.sumifs(**base, level=_q(level), period=f'{col_letter(col)}${hdr}&"*"')
+        ws.write_formula(row, col, "=" + f, bold_num, _plain(cells.loc[cells["period"] == p, "target"].sum()))
+    company = sub.loc[sub["level"] == "company", "target"]
+    ws.write_formula(row, total_col, "=" + refs.sumifs(**base, level=_q("company")), bold_num,
+                     _plain(company.sum()))
+    return row + 1
+
+
+def default_out(setup: Setup, setup_dir: Path) -> Path:
+    """``DIR/reports/targets.xlsx`` (the ``reports`` setting names the folder)."""
+    folder = setup_dir if setup_dir.is_dir() else setup_dir.parent
+    return folder / (setup.setting("reports", "reports") or "reports") / "targets.xlsx"
+
+
+def run(setup_dir: Path, out: Path | None, as_json: bool) -> int:
+    """``xlsales targets DIR [--out PATH] [--json]``: 0 written; 2 no manager workbook in ``DIR``."""
+    from .manager import load_setup, manager_path
+
+    setup_dir = Path(setup_dir)
+    if not setup_dir.is_file() and manager_path(setup_dir) is None:
+        print(f"{setup_dir} 中没有主管工作簿 manager.xlsx。请先运行 xlsales init。\n"
+              f"  No manager workbook in {setup_dir}; run xlsales init first.", file=sys.stderr)
+        return 2
+    setup, load_issues = load_setup(setup_dir)
+    path = Path(out) if out else default_out(setup, setup_dir)
+    res = build_targets_workbook(setup, path, setup.lang)
+    issues = [*load_issues, *(Issue(**d) for d in res["issues"])]
+    res["issues"] = [i.as_dict() for i in issues]
+    for i in issues:
+        print(f"  {i}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({k: res[k] for k in ("workbook", "kinds", "issues")}, ensure_ascii=False))
+        return 0
+    print(f"目标分解表已写入 {path}\n  Targets workbook written to {path}")
+    for kind, v in res["kinds"].items():
+        if v["target"] is None:
+            continue
+        ok = all(s == v["target"] for s in v["levels"].values())
+        print(f"  {setup.label('target_kind', kind, 'zh')} {kind}: {v['target']:,}"
+              f"{'(各层合计一致 every level adds up)' if ok else '(合计不一致! levels differ)'}")
+    return 0
+
+
+__all__ = ["LONG_TABLE", "build_targets_workbook", "default_out", "run"]

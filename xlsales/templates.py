@@ -1,0 +1,243 @@
+"""Building the rep workbook and the manager workbook from the schema and the setup.
+
+The rep workbook (``.xlsx``, no macros) has 说明 Instructions with the locked
+identity block, then 拜访 Visits, 商机 Opportunities, 预测 Forecast and 客户
+Customers, and a hidden 列表 Lists sheet carrying the setup lists the dropdowns
+and the probability formula use.  The manager workbook holds the setup tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from . import __version__, schema
+from .schema import Lang
+from .setup import Setup
+from .writer import Formats, atomic, new_workbook, protect, write_table
+
+REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
+LIST_SHEET = {"zh": "列表", "en": "Lists"}
+INSTR_SHEET = {"zh": "说明", "en": "Instructions"}
+DROPDOWN_LISTS = (schema.LIST_CATEGORY, schema.LIST_PURPOSE, schema.LIST_VISIT_STATUS, schema.LIST_CLASS,
+                  schema.LIST_YESNO, schema.LIST_KIND)
+
+INSTRUCTIONS = {
+    "zh": [
+        "如何填写本工作簿",
+        "1. 每天在「拜访」表登记拜访计划(状态选「计划」),拜访后改为「完成」并填写结果、订单、收款和费用。",
+        "2. 每个商机在「商机」表占一行:编号唯一;阶段从下拉列表选择,概率和加权金额自动计算(灰色列,勿改)。",
+        "3. 承诺 = 本期保证签下的单;必须达到 90% 以上,且五项承诺检查全部为「是」。有望 = 可能签但不承诺,不计入承诺。",
+        "4. 每月在「预测」表填写未来 12 个月的预测和有望金额(12 个月都要填);每周日填写本周承诺与有望。",
+        "5. 「客户」表登记客户等级 A(重点)/B(次要)/C(一般)。一个客户只归一位业务员。",
+        "6. 带 * 的列必填。金额单位为元。请勿改动表头、删除工作表或修改身份信息;需要更多行时请联系主管。",
+        "7. 每周日把本文件放入主管指定的文件夹(收件箱),文件名保持为 业务员编号.xlsx。",
+    ],
+    "en": [
+        "How to fill in this workbook",
+        "1. Log every planned visit on Visits (status Planned); after the visit set Done and fill in result, order, "
+        "collection and cost.",
+        "2. One row per deal on Opportunities: a unique id; pick the stage — probability and weighted amount are "
+        "computed (grey columns, do not edit).",
+        "3. Commit = deals you promise to book this period: 90% or more and all five commit checks Yes. Upside = may "
+        "close but not promised; never counted in commit.",
+        "4. Every month fill in the 12-month forecast and upside on Forecast (all 12 months); every Sunday fill in "
+        "this week's commit and upside.",
+        "5. Customers: class A (key) / B (secondary) / C (other). One customer belongs to one rep.",
+        "6. Columns marked * are required. Amounts are in yuan. Keep the headers, sheets and identity as they are; "
+        "ask your manager for more rows.",
+        "7. Every Sunday drop this file into your manager's inbox folder, named <rep id>.xlsx.",
+    ],
+}
+
+BANNERS = {
+    "visits": ("每日拜访计划与报告:先计划,后完成", "Daily visit plan and report: plan first, then mark done"),
+    "opportunities": ("商机清单:阶段决定概率,承诺须过检查清单", "Opportunity list: the stage sets the probability; "
+                      "commit must pass the checklist"),
+    "customers": ("客户名册:等级决定跟进频率", "Customer list: the class sets the follow-up frequency"),
+}
+
+
+def list_labels(setup: Setup, lang: Lang) -> dict[str, dict[str, str]]:
+    """{list: {code: label in lang}} for every setup list, stages included."""
+    names = [*DROPDOWN_LISTS, schema.LIST_STAGE]
+    return {n: {code: (zh if lang == "zh" else en) for code, zh, en in setup.choices(n)} for n in names}
+
+
+def forecast_months(period: dt.date, n: int = 12) -> list[dt.date]:
+    """The ``n`` months of the rolling forecast, starting with the period's month."""
+    out, y, m = [], period.year, period.month
+    for _ in range(n):
+        out.append(dt.date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def write_lists_sheet(wb, fm: Formats, setup: Setup, lang: Lang, sheet_name: str, hidden: bool = True
+                      ) -> dict[str, str]:
+    """A sheet with one column per list (labels in lang) and defined names; returns {list: defined name}."""
+    ws = wb.add_worksheet(sheet_name)
+    labels = list_labels(setup, lang)
+    names: dict[str, str] = {}
+    stages = setup.stages
+    cols: list[tuple[str, str, list]] = [
+        ("xs_stage_name", "阶段 Stage", [labels["stage"][c] for c, _, _ in setup.choices("stage")]),
+        ("xs_stage_prob", "概率 Probability", [float(p) for p in stages["probability"]]),
+    ]
+    cols += [(f"xs_{n}", n, list(labels[n].values())) for n in DROPDOWN_LISTS]
+    for ci, (name, head, values) in enumerate(cols):
+        ws.write_string(0, ci, head, fm.header())
+        ws.set_column(ci, ci, 16)
+        for ri, v in enumerate(values, start=1):
+            if isinstance(v, float):
+                ws.write_number(ri, ci, v, fm.get("percent"))
+            else:
+                ws.write_string(ri, ci, str(v))
+        last = max(len(values), 1)
+        col = chr(65 + ci)
+        wb.define_name(name, f"='{sheet_name}'!${col}$2:${col}${last + 1}")
+        names[name.removeprefix("xs_")] = name
+    names["stage"] = "xs_stage_name"
+    names["bool"] = "xs_yesno"
+    protect(ws)
+    if hidden:
+        ws.hide()
+    return names
+
+
+def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
+                       data: dict[str, list[dict]] | None = None) -> Path:
+    """Write one rep's workbook to ``path`` (atomically) and return the path.
+
+    ``rep`` is a roster row (rep_id, name, team, region); ``data`` optionally
+    pre-fills tables by key (``visits``, ``opportunities``, ``forecast``,
+    ``weekly``, ``customers``) with rows of canonical values — codes for list
+    columns, dates, numbers — or raw strings to write as typed.
+    """
+    data = data or {}
+    period = setup.period
+    with atomic(path) as tmp:
+        wb = new_workbook(tmp, f"xlsales {rep.get('rep_id', '')}")
+        fm = Formats(wb)
+        labels = list_labels(setup, lang)
+        instr = wb.add_worksheet(INSTR_SHEET[lang])
+        sheets = {key: wb.add_worksheet(_sheet_of(key).sheet(lang)) for key in REP_SHEETS}
+        list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
+        list_names[schema.LIST_YESNO] = "xs_yesno"
+        _write_instructions(wb, instr, fm, setup, rep, lang, period)
+        for key in ("visits", "opportunities", "customers"):
+            table = _sheet_of(key)
+            ws = sheets[key]
+            zh, en = BANNERS[key]
+            ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
+            rows = [_with_formulas(r, setup) for r in data.get(key, [])] if key == "opportunities" else \
+                data.get(key, [])
+            write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names)
+            ws.freeze_panes(table.first_row + 1, 0)
+            protect(ws)
+        ws = sheets["forecast"]
+        months = forecast_months(period, int(setup.threshold("forecast_months")))
+        given = {r.get("month"): r for r in data.get("forecast", [])}
+        frows = [{**given.get(m, {}), "month": m} for m in months]
+        write_table(wb, ws, fm, schema.FORECAST, lang, frows, labels=labels, list_names=list_names,
+                    capacity=len(months))
+        wrow = (data.get("weekly") or [{}])[0]
+        write_table(wb, ws, fm, schema.WEEKLY, lang, [{**wrow, "week": period}], labels=labels,
+                    list_names=list_names, capacity=1)
+        ws.freeze_panes(schema.FORECAST.first_row + 1, 0)
+        protect(ws)
+        instr.activate()
+        wb.close()
+    return path
+
+
+def _sheet_of(key: str) -> schema.Table:
+    return {t.key: t for t in schema.REP_TABLES}[key]
+
+
+def _with_formulas(row: dict, setup: Setup) -> dict:
+    """A deal row with the cached values of its probability and weighted-amount formulas."""
+    probs = setup.stage_probability()
+    p = probs.get(str(row.get("stage")))
+    amount = row.get("amount")
+    out = dict(row)
+    out["probability"] = p if p is not None else ""
+    out["weighted"] = round(amount * p, 2) if p is not None and isinstance(amount, int | float) else ""
+    return out
+
+
+def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang, period: dt.date) -> None:
+    ws.set_column(0, 0, 3)
+    ws.set_column(1, 1, 22)
+    ws.set_column(2, 2, 60)
+    company = setup.setting("company", "") or ""
+    title = f"{company} 销售周报 · 业务员工作簿" if lang == "zh" else f"{company} weekly sales workbook"
+    ws.write_string(0, 1, title, fm.get("text", bold=True, font_size=16, font_color="#1F4E78"))
+    values = {
+        "rep_id": rep.get("rep_id", ""), "rep_name": rep.get("name", ""), "team": rep.get("team", ""),
+        "region": rep.get("region", ""), "period": period, "lang": lang,
+    }
+    label_fmt = fm.get("text", bold=True, fill="#DDEBF7", border=1, border_color="#BFBFBF")
+    value_fmt = fm.get("text", fill="#F2F2F2", border=1, border_color="#BFBFBF")
+    date_fmt = fm.get("date", fill="#F2F2F2", border=1, border_color="#BFBFBF", align="left")
+    for i, f in enumerate(schema.IDENTITY):
+        r = 2 + i
+        ws.write_string(r, 1, f.label(lang), label_fmt)
+        v = values[f.key]
+        if isinstance(v, dt.date):
+            ws.write_datetime(r, 2, dt.datetime(v.year, v.month, v.day), date_fmt)
+        else:
+            ws.write_string(r, 2, str(v), value_fmt)
+        wb.define_name(f"xs_{f.key}", f"='{ws.name}'!$C${r + 1}")
+    r = 3 + len(schema.IDENTITY)
+    for j, line in enumerate(INSTRUCTIONS[lang]):
+        ws.write_string(r + j, 1 if j == 0 else 2, line, fm.get("text", bold=True) if j == 0 else
+                        fm.get("text", text_wrap=True))
+        if j:
+            ws.set_row(r + j, 30)
+    foot = f"xlsales {__version__}"
+    ws.write_string(r + len(INSTRUCTIONS[lang]) + 1, 2, foot, fm.note())
+    ws.hide_gridlines(2)
+    protect(ws)
+
+
+# --- the manager workbook ----------------------------------------------------
+
+SETUP_BANNERS = {
+    "settings": ("设置:收件箱、台账、语言、取整单位、本期", "Settings: inbox, ledger, language, rounding unit, period"),
+    "roster": ("名单:每位业务员一行;在职=否 的不生成模板", "Roster: one row per rep; inactive reps get no template"),
+    "stages": ("销售阶段与概率(可按公司流程修改)", "Sales stages and probabilities (adapt to your process)"),
+    "lists": ("下拉列表:代码不变,中英文名称可改", "Dropdown lists: keep the codes, edit the labels"),
+    "thresholds": ("阈值:周度承诺与月度预测的健康区间", "Thresholds: healthy bands of the weekly and monthly reviews"),
+    "holidays": ("节假日(目标按工作日分解时排除)", "Holidays (excluded when targets are split by working day)"),
+    "targets": ("年度目标:计划目标与调高目标", "Annual targets: plan and raised"),
+    "region_weights": ("大区权重:公司目标按此分到大区", "Region weights: the company target is split by these"),
+    "class_weights": ("等级权重:大区目标按 A/B/C 区域等级分配", "Class weights: a region's target by area class A/B/C"),
+    "area_weights": ("区域:所属大区、等级及等级内权重(空=平均)", "Areas: region, class and weight within the class"),
+    "seasonality": ("旺淡季指数:年度目标按月分解", "Seasonality: the annual target split by month"),
+}
+
+
+def build_manager_workbook(path: Path, setup: Setup, lang: Lang = "zh") -> Path:
+    """Write the manager workbook holding every setup table (atomically)."""
+    with atomic(path) as tmp:
+        wb = new_workbook(tmp, "xlsales manager")
+        fm = Formats(wb)
+        labels = list_labels(setup, lang)
+        sheets: dict[str, object] = {}
+        for t in schema.SETUP_TABLES:
+            name = t.sheet(lang)
+            if name not in sheets:
+                ws = wb.add_worksheet(name)
+                sheets[name] = ws
+                zh, en = SETUP_BANNERS.get(t.key, ("", ""))
+                if zh and not t.title(lang):
+                    ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
+                ws.freeze_panes(t.first_row + 1, 0)
+        list_names = write_lists_sheet(wb, fm, setup, lang, "_lists" if lang == "en" else "_列表")
+        for t in schema.SETUP_TABLES:
+            rows = setup.rows(t.key)
+            write_table(wb, sheets[t.sheet(lang)], fm, t, lang, rows, labels=labels, list_names=list_names,
+                        capacity=max(t.rows, len(rows) + 5))
+        wb.close()
+    return path
