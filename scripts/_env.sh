@@ -80,7 +80,10 @@ ensure_venv() {
         :
     else
         say "pip install -e '$spec' (first run or pyproject.toml changed)"
-        rm -f "$VENV"/.xlsales-installed-*
+        local f
+        for f in "$VENV"/.xlsales-installed-*; do  # stamps of an older pyproject.toml no longer hold
+            if [ -e "$f" ] && [ "$(cat "$f")" != "$hash" ]; then rm -f "$f"; fi
+        done
         "$VENV/bin/python" -m pip install -q -e "$spec" || die "pip install -e '$spec' failed"
         printf '%s\n' "$hash" >"$stamp"
     fi

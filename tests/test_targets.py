@@ -414,7 +414,7 @@ def test_negative_season_index():
     season[2]["index"] = -1
     df, issues = issues_of(tiny(seasonality=season))
     i = only(issues, "target_negative")
-    assert (i.sheet, i.cell, i.value) == ("季节指数", "B5", "-1")
+    assert (i.sheet, i.cell, i.value) == ("旺淡季指数", "B5", "-1")
     assert pick(df, "month", area="甲", period="2026-03")["target"].tolist() == [0]
 
 
@@ -587,3 +587,29 @@ def test_workbook_formulas_agree_with_libreoffice(tiny_book, tmp_path, soffice_r
     got = check_formulas(out, tmp_path)
     assert got.cells > 300
     assert got.mismatches == []
+
+
+def test_issue_names_the_cell_of_a_real_manager_workbook(tmp_path):
+    from xlsales.manager import load_setup
+    from xlsales.templates import build_manager_workbook
+
+    roster = tiny_rows()["roster"]
+    roster[2]["area"] = "庚"
+    build_manager_workbook(tmp_path / "manager.xlsx", tiny(roster=roster), "zh")
+    s, load_issues = load_setup(tmp_path)
+    assert [i for i in load_issues if i.severity == "error"] == []
+    df, issues = decompose(s, "revenue")
+    i = only(issues, "target_rep_no_area")
+    f, sheet, cell = s.where("roster", 2, "area")
+    assert (i.file, i.sheet, i.cell) == (f, sheet, cell) == ("manager.xlsx", "名单", cell)
+    ws = openpyxl.load_workbook(tmp_path / "manager.xlsx")[sheet]
+    assert ws[cell].value == "庚"
+    assert level_sums(df, "revenue")["rep"] == 1_200_000
+
+
+def test_no_targets_or_no_regions_is_reported():
+    df, issues = decompose(tiny(targets=[]))
+    assert df.empty and only(issues, "target_missing").severity == "warning"
+    df, issues = decompose(tiny(area_weights=[], roster=[], region_weights=[]), "revenue")
+    assert only(issues, "target_no_regions").severity == "error"
+    assert level_sums(df, "revenue")["region"] == 0

@@ -229,49 +229,49 @@ _REGISTRY_ITEMS = """
 # workbook with macro execution allowed, lists the document's Basic libraries
 # and modules (LibreOffice's VBA import), invokes XS_SelfTest through the
 # document's script provider, saves a copy as .xlsx and quits.
-_RUNNER = """REM xlsales LibreOffice VBA check
+_RUNNER = """REM xlsales LibreOffice VBA check (note: Lib is a Basic keyword, hence the o/s prefixes)
 Sub Main
-    Dim report As String
+    Dim sReport As String
     On Error GoTo Failed
-    Dim props(1) As New com.sun.star.beans.PropertyValue
-    props(0).Name = "MacroExecutionMode"
-    props(0).Value = 4
-    props(1).Name = "Hidden"
-    props(1).Value = True
-    Dim doc As Object
-    doc = StarDesktop.loadComponentFromURL("{in_url}", "_blank", 0, props())
-    Dim libs As Object, lib As Object, libName As String, vbaLib As String
-    libs = doc.BasicLibraries
+    Dim aProps(1) As New com.sun.star.beans.PropertyValue
+    aProps(0).Name = "MacroExecutionMode"
+    aProps(0).Value = 4
+    aProps(1).Name = "Hidden"
+    aProps(1).Value = True
+    Dim oDoc As Object
+    oDoc = StarDesktop.loadComponentFromURL("{in_url}", "_blank", 0, aProps())
+    Dim oLibs As Object, oLib As Object, sLibName As String, sVbaLib As String
+    oLibs = oDoc.BasicLibraries
     Dim i As Integer, j As Integer
-    For i = LBound(libs.ElementNames) To UBound(libs.ElementNames)
-        libName = libs.ElementNames(i)
-        libs.loadLibrary(libName)
-        lib = libs.getByName(libName)
-        For j = LBound(lib.ElementNames) To UBound(lib.ElementNames)
-            report = report & "module " & libName & "." & lib.ElementNames(j) & Chr(10)
-            If lib.ElementNames(j) = "xlsales_test" Then vbaLib = libName
+    For i = LBound(oLibs.ElementNames) To UBound(oLibs.ElementNames)
+        sLibName = oLibs.ElementNames(i)
+        oLibs.loadLibrary(sLibName)
+        oLib = oLibs.getByName(sLibName)
+        For j = LBound(oLib.ElementNames) To UBound(oLib.ElementNames)
+            sReport = sReport & "module " & sLibName & "." & oLib.ElementNames(j) & Chr(10)
+            If oLib.ElementNames(j) = "xlsales_test" Then sVbaLib = sLibName
         Next j
     Next i
-    report = report & "vbasupport " & libs.VBACompatibilityMode & Chr(10)
-    Dim script As Object
-    script = doc.getScriptProvider().getScript("vnd.sun.star.script:" & vbaLib & ".xlsales_test.XS_SelfTest?language=Basic&location=document")
-    script.invoke(Array(), Array(), Array())
-    report = report & "A1 " & doc.Sheets.getByIndex(0).getCellByPosition(0, 0).String & Chr(10)
-    Dim save(0) As New com.sun.star.beans.PropertyValue
-    save(0).Name = "FilterName"
-    save(0).Value = "Calc MS Excel 2007 XML"
-    doc.storeToURL("{out_url}", save())
-    doc.close(True)
-    report = report & "saved" & Chr(10)
+    sReport = sReport & "vbacompat " & oLibs.VBACompatibilityMode & Chr(10)
+    Dim oScript As Object
+    oScript = oDoc.getScriptProvider().getScript("vnd.sun.star.script:" & sVbaLib & ".xlsales_test.XS_SelfTest?language=Basic&location=document")
+    oScript.invoke(Array(), Array(), Array())
+    sReport = sReport & "A1 " & oDoc.Sheets.getByIndex(0).getCellByPosition(0, 0).String & Chr(10)
+    Dim aSave(0) As New com.sun.star.beans.PropertyValue
+    aSave(0).Name = "FilterName"
+    aSave(0).Value = "Calc MS Excel 2007 XML"
+    oDoc.storeToURL("{out_url}", aSave())
+    oDoc.close(True)
+    sReport = sReport & "saved" & Chr(10)
     GoTo Done
 Failed:
-    report = report & "ERROR " & Err & " " & Error$ & " at line " & Erl & Chr(10)
+    sReport = sReport & "ERROR " & Err & " " & Error$ & " at line " & Erl & Chr(10)
 Done:
-    Dim f As Integer
-    f = FreeFile
-    Open "{report_path}" For Output As #f
-    Print #f, report
-    Close #f
+    Dim iFile As Integer
+    iFile = FreeFile
+    Open "{report_path}" For Output As #iFile
+    Print #iFile, sReport
+    Close #iFile
     StarDesktop.terminate()
 End Sub
 """

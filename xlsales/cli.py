@@ -118,7 +118,80 @@ def _demo_targets(folder: Path, a: argparse.Namespace) -> None:
     run(folder, None, False)
 
 
-DEMO_STAGES = [_demo_targets]
+def _demo_consolidate(folder: Path, a: argparse.Namespace) -> None:
+    ns = argparse.Namespace(dir=str(folder), inbox=None, out=None, as_of=None, json=False, strict=False,
+                            quiet=True)
+    cmd_consolidate(ns)
+
+
+DEMO_STAGES = [_demo_consolidate, _demo_targets]
+
+
+# --- consolidate -----------------------------------------------------------------
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+
+    def show(i: int, n: int, name: str) -> None:
+        width = 24
+        done = int(width * i / max(n, 1))
+        end = "\n" if i >= n else ""
+        sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:40]:<40}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_consolidate(a: argparse.Namespace) -> int:
+    import json
+
+    from .consolidate import consolidate
+    from .manager import load_setup
+    from .report import write_report
+
+    folder = Path(a.dir)
+    if not folder.is_dir():
+        raise UsageError(f"找不到文件夹 {folder}。\n  No such folder: {folder}")
+    setup, issues = load_setup(folder)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        print("主管工作簿的设置有错误,请先修正 / The manager workbook's setup has errors; fix them first:",
+              file=sys.stderr)
+        print_issues(errors)
+        return EXIT_USAGE
+    inbox = Path(a.inbox) if a.inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
+    if not inbox.is_dir():
+        raise UsageError(f"找不到收件箱 {inbox}。\n  No inbox folder: {inbox}")
+    as_of = a.as_of
+    c = consolidate(inbox, setup, as_of, progress=_progress(sys.stderr.isatty() and not a.json))
+    out = Path(a.out) if a.out else folder / (setup.setting("reports", "reports") or "reports") / \
+        f"consolidated-{c.period.isoformat()}.xlsx"
+    lang = setup.lang if setup.lang in schema.LANGS else "zh"
+    write_report(c, setup, out, lang)  # type: ignore[arg-type]
+    s = c.summary(out)
+    if a.json:
+        print(json.dumps(s, ensure_ascii=False))
+    else:
+        f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
+        say(f"汇总完成:{f['read']} 个文件(计入 {f['accepted']},拒收 {f['rejected']},被替代 {f['superseded']}),"
+            f"未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 {r['rejected']};"
+            f"问题:错误 {i['error']},警告 {i['warning']}。",
+            f"Consolidated {f['read']} files ({f['accepted']} counted, {f['rejected']} rejected, "
+            f"{f['superseded']} superseded), {f['missing']} missing; rows read {r['read']} = accepted "
+            f"{r['accepted']} + rejected {r['rejected']}; issues: {i['error']} errors, {i['warning']} warnings.")
+        say(f"已成交 {t['closed']:,.0f} · 承诺 {t['commit']:,.0f} · 有望 {t['upside']:,.0f} · 通路 "
+            f"{t['pipeline']:,.0f} · 加权 {t['weighted']:,.0f}",
+            f"Closed {t['closed']:,.0f} · Commit {t['commit']:,.0f} · Upside {t['upside']:,.0f} · Pipeline "
+            f"{t['pipeline']:,.0f} · Weighted {t['weighted']:,.0f}")
+        per_file = "\n".join(f"  {x.display}: {x.rows_read} = {x.rows_accepted} + {x.rows_rejected} ({x.status})"
+                              for x in c.files)
+        if not getattr(a, "quiet", False):
+            print("各文件行数 rows per file (read = accepted + rejected):\n" + per_file)
+        say(f"报告:{out}", f"Report: {out}")
+    if a.strict and s["issues"]["error"]:
+        return EXIT_ISSUES
+    return EXIT_OK
 
 
 # --- build-workbooks -------------------------------------------------------------
@@ -179,6 +252,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--period", type=_date)
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("consolidate", help="汇总收件箱 / consolidate the inbox")
+    s.add_argument("dir", help="主管文件夹 / the manager's folder (holds manager.xlsx)")
+    s.add_argument("--inbox", help="收件箱 / inbox folder (default: from the setup)")
+    s.add_argument("--out", help="报告路径 / report path")
+    s.add_argument("--as-of", dest="as_of", type=_date, help="截至日期 / as-of date YYYY-MM-DD")
+    s.add_argument("--json", action="store_true", help="输出 JSON 摘要 / print a JSON summary")
+    s.add_argument("--strict", action="store_true", help="有错误时退出码 1 / exit 1 when errors exist")
+    s.set_defaults(func=cmd_consolidate)
 
     s = sub.add_parser("targets", help="目标分解 / decompose targets")
     s.add_argument("dir")

@@ -127,8 +127,11 @@ def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):  # soffice is a wrapper: kill oosplash and soffice.bin with it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
         try:
             out, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:  # a child that left the group still holds the pipes
@@ -189,9 +192,13 @@ def convert(src: Path, fmt: str, outdir: Path, timeout: float = 120) -> Path:
     return target
 
 
-def recalculate(src: Path, outdir: Path) -> Path:
-    """Return an .xlsx of ``src`` re-saved by LibreOffice after recomputing every formula on load."""
-    return convert(src, "xlsx:Calc MS Excel 2007 XML", outdir)
+def recalculate(src: Path, outdir: Path, timeout: float = 300) -> Path:
+    """Return ``outdir/<stem>.xlsx``: ``src`` re-saved by LibreOffice after recomputing every formula on load.
+
+    Large SUMIFS grids are slow to recompute (about a minute for 2,700 five-criteria
+    SUMIFS over 23,000 rows here), hence the longer default timeout.
+    """
+    return convert(src, "xlsx:Calc MS Excel 2007 XML", outdir, timeout=timeout)
 
 
 def _formula_text(value: object) -> str | None:
@@ -232,7 +239,9 @@ def _same(a: object, b: object, rel: float, money: float) -> bool:
     return type(a) is type(b) and a == b
 
 
-def check_formulas(src: Path, workdir: Path, rel: float = 1e-9, money: float = 0.005) -> FormulaCheck:
+def check_formulas(
+    src: Path, workdir: Path, rel: float = 1e-9, money: float = 0.005, timeout: float = 300
+) -> FormulaCheck:
     """Recalculate ``src`` in LibreOffice and compare every formula cell's cached value with the result.
 
     ``workdir`` receives the recalculated copy.  See :func:`_same` for the
@@ -243,7 +252,7 @@ def check_formulas(src: Path, workdir: Path, rel: float = 1e-9, money: float = 0
     src = Path(src)
     formulas = openpyxl.load_workbook(src)
     cached = openpyxl.load_workbook(src, data_only=True)
-    recalc = openpyxl.load_workbook(recalculate(src, Path(workdir)), data_only=True)
+    recalc = openpyxl.load_workbook(recalculate(src, Path(workdir), timeout), data_only=True)
     cells = 0
     mismatches: list[str] = []
     for ws in formulas.worksheets:

@@ -25,8 +25,13 @@ The path (:func:`decompose`), per target kind and basis (plan / raised):
    to the year, not to each month.
 7. **rep** — each area-month over the area's active reps by ``share × ramp``
    (blank share = 1, blank ramp = 1); a new rep at 50% ramp counts half and the
-   rest of the area carries the difference.  An area with no rep keeps its target
-   under the rep :data:`UNASSIGNED`, so the rep level still adds up.
+   rest of the area carries the difference.  Each month is its own split, but a
+   tie goes to the rep furthest behind their exact share so far in the year, so
+   equal reps take turns instead of the first one always getting the extra unit.
+   An area with no rep keeps its target under the rep :data:`UNASSIGNED`, so the
+   rep level still adds up.
+
+Days: ties go to the earlier working day, so a month's extra units sit at its start.
 
 Weights are shared by all kinds (the setup has one set); actuals passed to
 :func:`decompose` may carry a ``kind`` column and then weight each kind apart.
@@ -100,6 +105,10 @@ define("target_no_workdays", "warning",
 define("target_missing", "warning",
        "目标表中没有「{kind}」{year} 年的目标。请添加一行。",
        "The Targets table has no {kind} target for {year}. Add a row.")
+define("target_no_regions", "error",
+       "没有任何大区:大区权重表、区域表和名单都为空,目标无法分解。请填写大区权重和区域。",
+       "There is no region: the region weights, the areas and the roster are all empty, so nothing can be "
+       "decomposed. Fill in the region weights and the areas.")
 define("target_bad_unit", "error",
        "「{column}」应为大于 0 的数字,实际为「{value}」。请改正;暂按 {fallback} 取整。",
        "'{column}' must be a number above 0, found '{value}'. Fix it; rounding to {fallback} meanwhile.")
@@ -598,7 +607,7 @@ def _target_rows(setup: Setup, kinds: list[str] | None, year: int, chk: _Checker
             continue
         seen[kind] = i
         out.append((kind, i, r))
-    for k in kinds or []:
+    for k in kinds if kinds is not None else ([] if seen else ["(任何 any)"]):
         if k not in seen:
             chk.issues.append(make("target_missing", kind=k, year=year))
     return out
@@ -636,6 +645,8 @@ def decompose(setup: Setup, kind: str | Iterable[str] | None = None, raised: boo
     default_unit = to_fraction(setup.rounding_unit) if setup.rounding_unit > 0 else Fraction(1)
     days = {ym: _days(ym, plan.holidays, chk) for ym in months}
     class_splits = {rg: _class_split(rg, plan.areas[rg], plan.class_weights, chk, setup) for rg in plan.regions}
+    if not plan.regions and targets:
+        chk.issues.append(make("target_no_regions"))
     if plan.region_weights is None and plan.regions:
         how = ("去年实际", "by last year's actuals") if _has(actuals, "region") else ("平均", "equally")
         chk.issues.append(make("target_no_weights", table="大区权重表", table_en="The region-weight table",

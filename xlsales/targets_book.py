@@ -239,13 +239,22 @@ def _block(ws: Worksheet, fm: Formats, refs: _Refs, sub: pd.DataFrame, base: dic
 
 
 def default_out(setup: Setup, setup_dir: Path) -> Path:
-    """``DIR/reports/targets.xlsx`` (the ``reports`` setting names the folder)."""
-    folder = setup_dir if setup_dir.is_dir() else setup_dir.parent
+    """``DIR/reports/targets.xlsx`` (the ``reports`` setting names the folder).
+
+    >>> default_out(Setup.default(), Path("/nonexistent/sales")).as_posix()
+    '/nonexistent/sales/reports/targets.xlsx'
+    """
+    folder = setup_dir.parent if setup_dir.is_file() else setup_dir
     return folder / (setup.setting("reports", "reports") or "reports") / "targets.xlsx"
 
 
 def run(setup_dir: Path, out: Path | None, as_json: bool) -> int:
-    """``xlsales targets DIR [--out PATH] [--json]``: 0 written; 2 no manager workbook in ``DIR``."""
+    """``xlsales targets DIR [--out PATH] [--json]``: 0 written; 2 no manager workbook in ``DIR``.
+
+    Setup issues (reading and decomposing) go to stderr and into the workbook's
+    Issues sheet; the workbook is still written, with the fallbacks the messages state.
+    Example: ``run(Path("sales"), None, True)`` prints ``{"workbook": …, "kinds": {…}, "issues": […]}``.
+    """
     from .manager import load_setup, manager_path
 
     setup_dir = Path(setup_dir)

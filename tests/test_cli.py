@@ -1,0 +1,69 @@
+"""The command line: init, demo, build-workbooks, --help and --version."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from xlsales import __version__
+from xlsales.cli import main
+from xlsales.manager import load_setup
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for cmd in ("init", "demo", "build-workbooks"):
+        assert cmd in out
+
+
+def test_console_script_runs():
+    r = subprocess.run([sys.executable, "-m", "xlsales.cli", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and __version__ in r.stdout
+
+
+def test_init_creates_folder_and_refuses_to_overwrite(tmp_path, capsys):
+    d = tmp_path / "team"
+    assert main(["init", str(d), "--period", "2026-11-23"]) == 0
+    assert (d / "manager.xlsx").exists() and (d / "inbox").is_dir()
+    assert sorted(p.name for p in (d / "templates").iterdir()) == [f"R{i:03d}.xlsx" for i in range(1, 13)]
+    assert main(["init", str(d)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["init", str(d), "--force", "--lang", "en"]) == 0
+    setup, issues = load_setup(d)
+    assert issues == [] and setup.lang == "en"
+
+
+def test_init_with_roster_csv(tmp_path):
+    csv = tmp_path / "roster.csv"
+    csv.write_text("Rep ID,Name,Team,Region,Active\nA1,Ann,North,N,yes\nA2,Bob,North,N,否\nA3,Cy,South,S,\n",
+                   encoding="utf-8")
+    d = tmp_path / "team"
+    assert main(["init", str(d), "--roster", str(csv)]) == 0
+    assert sorted(p.name for p in (d / "templates").iterdir()) == ["A1.xlsx", "A3.xlsx"]
+
+
+def test_bad_roster_is_a_usage_error_naming_the_cell(tmp_path, capsys):
+    csv = tmp_path / "roster.csv"
+    csv.write_text("业务员编号,姓名,团队,大区\nA1,,North,N\n", encoding="utf-8")
+    assert main(["init", str(tmp_path / "t"), "--roster", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert "B2" in err and "required" in err
+
+
+def test_demo_refuses_foreign_folder(tmp_path, capsys):
+    (tmp_path / "x.txt").write_text("mine")
+    assert main(["demo", str(tmp_path), "--force"]) == 2
+    assert (tmp_path / "x.txt").exists()
+
+
+def test_demo_fills_the_inbox(tmp_path):
+    d = tmp_path / "demo"
+    assert main(["demo", str(d), "--reps", "4", "--period", "2026-11-23"]) == 0
+    assert sorted(p.name for p in (d / "inbox").iterdir()) == ["R001.xlsx", "R002.xlsx", "R003.xlsx"]
