@@ -288,10 +288,11 @@ def _run_soffice(args: list[str], timeout: float) -> None:
         raise
 
 
-def _libreoffice_run_selftest(xlsm: Path, work: Path) -> tuple[str, Path]:
+def _libreoffice_run_selftest(soffice: str, xlsm: Path, work: Path) -> tuple[str, Path]:
+    work.mkdir(parents=True, exist_ok=True)
     profile = work / "profile"
     profile_url = profile.as_uri()
-    base = [SOFFICE, f"-env:UserInstallation={profile_url}", "--headless", "--norestore", "--nologo"]
+    base = [soffice, f"-env:UserInstallation={profile_url}", "--headless", "--norestore", "--nologo"]
     _run_soffice([*base, "--terminate_after_init"], timeout=120)  # create the private profile
     xcu = profile / "user" / "registrymodifications.xcu"
     xcu.write_text(xcu.read_text(encoding="utf-8").replace("</oor:items>", _REGISTRY_ITEMS + "</oor:items>"), "utf-8")
@@ -306,24 +307,63 @@ def _libreoffice_run_selftest(xlsm: Path, work: Path) -> tuple[str, Path]:
         f'script:language="StarBasic">{escape(code)}</script:module>',
         encoding="utf-8",
     )
-    _run_soffice([*base, "macro:///Standard.Module1.Main"], timeout=180)
+    _run_soffice([*base, "macro:///Standard.Module1.Main"], timeout=120)
     assert report.exists(), "LibreOffice did not run the runner macro"
     return report.read_text(encoding="utf-8"), out
 
 
-@pytest.mark.libreoffice
-def test_libreoffice_imports_modules_and_runs_selftest(xlsm: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def soffice() -> str:
     if SOFFICE is None:
         if os.environ.get("XLSALES_REQUIRE_LO"):
             pytest.fail("XLSALES_REQUIRE_LO is set but soffice is not installed")
         pytest.skip("LibreOffice (soffice) not installed")
+    return SOFFICE
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_imports_modules_and_runs_selftest(soffice: str, xlsm: Path, tmp_path: Path) -> None:
     # Start from a workbook whose A1 is empty, so only the macro can put the marker there.
     assert openpyxl.load_workbook(xlsm, keep_vba=True).worksheets[0]["A1"].value is None
-    report, out = _libreoffice_run_selftest(xlsm, tmp_path)
+    report, out = _libreoffice_run_selftest(soffice, xlsm, tmp_path)
     assert "ERROR" not in report, report
     modules = set(re.findall(r"^module \w+\.(\w+)$", report, flags=re.M))
-    assert {"xlsales_test", "xlsales_buttons"} <= modules, report
+    assert modules == {"ThisWorkbook", "Sheet1", "Sheet2", "xlsales_test", "xlsales_buttons"}, report
     assert "A1 xlsales-ok" in report, report
     saved = openpyxl.load_workbook(out)
     assert saved.worksheets[0]["A1"].value == "xlsales-ok"
     assert saved.worksheets[0]["D1"].value == "placeholder"
+
+
+_GREETER_CLS = """VERSION 1.0 CLASS
+BEGIN
+  MultiUse = -1  'True
+END
+Attribute VB_Name = "Greeter"
+Attribute VB_GlobalNameSpace = False
+Attribute VB_Creatable = False
+Attribute VB_PredeclaredId = False
+Attribute VB_Exposed = False
+Option Explicit
+
+Public Function Hello(ByVal who As String) As String
+    Hello = "class-ok " & who
+End Function
+"""
+
+_SELFTEST_WITH_CLASS = """Attribute VB_Name = "xlsales_test"
+Sub XS_SelfTest()
+    Dim g As New Greeter
+    ThisWorkbook.Worksheets(1).Range("A1").Value = g.Hello("xlsales")
+End Sub
+"""
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_runs_class_module_code(soffice: str, tmp_path: Path) -> None:
+    """A class module (``VERSION 1.0 CLASS`` export) is stored so that LibreOffice can instantiate it."""
+    path = tmp_path / "class.xlsm"
+    _build_xlsm(path, [("xlsales_test", _SELFTEST_WITH_CLASS), ("Greeter", _GREETER_CLS)])
+    report, out = _libreoffice_run_selftest(soffice, path, tmp_path / "lo")
+    assert "ERROR" not in report, report
+    assert openpyxl.load_workbook(out).worksheets[0]["A1"].value == "class-ok xlsales"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import rules, schema
-from .intake import RepRead, read_rep
+from .intake import RepRead, context, read_rep
 from .issues import Issue, count, define, make
 from .reader import BookError, empty_frame
 from .schema import norm
@@ -158,6 +158,7 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     paths, issues = discover(inbox)
     files: list[FileResult] = []
     roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
+    ctx = context(setup)
     for n, p in enumerate(paths):
         rel = str(p.relative_to(inbox))
         if progress:
@@ -165,7 +166,7 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
         fr = FileResult(p, rel, sha256=_sha256(p),
                         modified=dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0))
         try:
-            fr.read = read_rep(p, setup, rel)
+            fr.read = read_rep(p, setup, rel, ctx=ctx)
         except BookError as e:
             fr.status = "rejected"
             issues.append(e.issue)

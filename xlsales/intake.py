@@ -49,13 +49,15 @@ class RepRead:
 def context(setup: Setup) -> Context:
     """Coercion context of a setup: its lists, stages by probability and the amount limit."""
     pairs = [(p, code) for code, p in setup.stage_probability().items()]
-    return Context(setup.choices, pairs, setup.threshold("max_amount"))
+    lists = {n: setup.choices(n) for n in {c.choices for t in schema.REP_TABLES for c in t.columns if c.choices}}
+    return Context(lambda name: lists.get(name) or setup.choices(name), pairs, setup.threshold("max_amount"))
 
 
-def read_rep(path: Path, setup: Setup, display: str | None = None, book: Book | None = None) -> RepRead:
+def read_rep(path: Path, setup: Setup, display: str | None = None, book: Book | None = None,
+             ctx: Context | None = None) -> RepRead:
     """Read a rep workbook; raises :class:`~xlsales.reader.BookError` when the file is unreadable."""
     book = book or open_book(Path(path), display or Path(path).name)
-    ctx = context(setup)
+    ctx = ctx or context(setup)
     out = RepRead(book.display)
     out.identity, out.identity_cells = read_fields(book, schema.IDENTITY, IDENTITY_SHEETS)
     for t in schema.REP_TABLES:

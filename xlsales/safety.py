@@ -26,7 +26,7 @@ from .issues import Issue, define, make
 
 MB = 1024 * 1024
 
-LIMITS: dict[str, float] = {
+LIMITS: dict[str, int | float] = {
     "max_file_bytes": 50 * MB,  # the file on disk
     "max_unzipped_bytes": 200 * MB,  # sum of all zip entries, declared and actually inflated
     "max_ratio": 100,  # per-entry inflated/compressed ratio ...

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__, schema
 from .schema import Lang
 from .setup import Setup
-from .writer import Formats, atomic, new_workbook, protect, write_table
+from .writer import Formats, atomic, new_workbook, print_setup, protect, write_table
 
 REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
 LIST_SHEET = {"zh": "列表", "en": "Lists"}
@@ -198,6 +198,8 @@ def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang
     foot = f"xlsales {__version__}"
     ws.write_string(r + len(INSTRUCTIONS[lang]) + 1, 2, foot, fm.note())
     ws.hide_gridlines(2)
+    print_setup(ws)
+    ws.set_portrait()
     protect(ws)
 
 

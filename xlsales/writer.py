@@ -174,6 +174,10 @@ def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: La
         row = rows[i] if i < len(rows) else {}
         for c in cols:
             write_cell(ws, r, at[c.key], c, row.get(c.key), fm, labels, at)
+    if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
+        ws.set_row(r0, 40)
+    print_setup(ws)
+    ws.repeat_rows(r0)
     return r0 + n
 
 
@@ -207,6 +211,14 @@ def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Fo
         if col.kind == "choice" and col.choices in labels:
             text = labels[col.choices].get(text, text)
         ws.write_string(r, c, text, fmt)  # never a formula, even when it starts with '='
+
+
+def print_setup(ws: Worksheet) -> None:
+    """A4 landscape, one page wide, headers repeated: what a manager prints for the Monday call."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
 
 def protect(ws: Worksheet) -> None:

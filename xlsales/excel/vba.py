@@ -266,7 +266,9 @@ def _build_cfb(root_children: list[_Entry]) -> bytes:
             e.size,
         )
     while len(directory) < n_dir * _SECTOR:  # unused entries
-        directory += struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, _NOSTREAM, _NOSTREAM, _NOSTREAM, b"", 0, 0, 0, 0, 0)
+        directory += struct.pack(
+            "<64sHBBIII16sIQQIQ", b"", 0, 0, 0, _NOSTREAM, _NOSTREAM, _NOSTREAM, b"", 0, 0, 0, 0, 0
+        )
     body[0 : n_dir * _SECTOR] = directory
 
     fat += [_FREESECT] * (n_fat * 128 - len(fat))

@@ -1,0 +1,51 @@
+"""Render the README screenshots with LibreOffice headless (demo data, first rows of each sheet).
+
+    python scripts/screenshots.py DEMO_DIR docs/img
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import openpyxl
+
+from xlsales import libreoffice
+
+
+def shot(src: Path, sheet: str, area: str, out: Path) -> Path:
+    """PNG of one sheet's ``area`` (a copy with only that sheet visible and a print area)."""
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / f"{out.stem}.xlsx"
+        wb = openpyxl.load_workbook(src)
+        for ws in wb.worksheets:
+            if ws.title != sheet:
+                ws.sheet_state = "hidden"
+        ws = wb[sheet]
+        wb.active = wb.worksheets.index(ws)
+        ws.print_area = area
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 1
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        wb.save(tmp)
+        pngs = libreoffice.render_png(tmp, Path(d) / "png", dpi=110)
+        shutil.copy(pngs[0], out)
+    return out
+
+
+def main(demo: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    rep = demo / "inbox" / "R002.xlsx"
+    report = sorted((demo / "reports").glob("consolidated-*.xlsx"))[-1]
+    print(shot(rep, "商机", "A1:P16", out / "rep-opportunities.png"))
+    print(shot(rep, "说明", "A1:C17", out / "rep-instructions.png"))
+    print(shot(rep, "拜访", "A1:M18", out / "rep-visits.png"))
+    print(shot(report, "汇总", "A1:D40", out / "report-summary.png"))
+    print(shot(report, "问题", "A1:H20", out / "report-issues.png"))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
