@@ -55,6 +55,10 @@ LISTS: dict[str, list[tuple[str, str, str]]] = {
         ("yes", "是", "Yes"),
         ("no", "否", "No"),
     ],
+    "adj_level": [
+        ("rep", "业务员", "Rep"),
+        ("team", "团队", "Team"),
+    ],
     "target_kind": [
         ("revenue", "销售额", "Revenue"),
         ("gross_margin", "毛利", "Gross margin"),
@@ -162,6 +166,9 @@ AREA_WEIGHTS: list[dict] = [
     {"region": "华南", "area": "深圳", "area_class": "A", "weight": 1},
     {"region": "华南", "area": "东莞", "area_class": "C", "weight": 1},
 ]
+
+
+ADJUSTMENTS: list[dict] = []
 
 
 def settings_rows() -> list[dict]:

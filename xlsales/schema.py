@@ -148,6 +148,7 @@ LIST_VISIT_STATUS = "visit_status"
 LIST_CLASS = "customer_class"
 LIST_YESNO = "yesno"
 LIST_KIND = "target_kind"
+LIST_ADJ_LEVEL = "adj_level"
 
 # ---------------------------------------------------------------------------
 # The rep workbook.
@@ -214,6 +215,9 @@ OPPORTUNITIES = Table(
         C("chk_discount", "特殊折扣批准", "Discount approved", "bool", choices=LIST_YESNO, width=9, aliases=("折扣批准",)),
         C("chk_partner_ready", "合作伙伴已准备好下订单", "Partner ready", "bool", choices=LIST_YESNO, width=9,
           aliases=("合作伙伴就绪",)),
+        C("realized", "已实现", "Realized", "bool", choices=LIST_YESNO, width=8, aliases=("已回款", "已实现订单"),
+          help_zh="已下单的订单是否已实现(如已回款);未实现订单应低于 5%",
+          help_en="Has the won order been realized (e.g. paid)? Unrealized orders should stay under 5%"),
         C("next_action", "下一步行动", "Next action", width=20, aliases=("下一步",)),
         C("last_update", "最后更新", "Last update", "date", width=12, aliases=("更新日期", "updated")),
     ),
@@ -389,9 +393,23 @@ SEASONALITY = Table(
     rows=12, title_zh="旺淡季指数", title_en="Seasonality",
 )
 
+ADJUSTMENTS = Table(
+    "adjustments", "Adjustments", "调整", "Adjustments",
+    (
+        C("level", "级别", "Level", "choice", required=True, choices=LIST_ADJ_LEVEL, width=9,
+          help_zh="业务员或团队", help_en="Rep or team"),
+        C("key", "业务员编号/团队", "Rep ID / team", required=True, width=14),
+        C("week", "周(周一)", "Week of", "date", required=True, width=12),
+        C("commit", "调整后承诺", "Adjusted commit", "money", required=True, width=14, min=0),
+        C("reason", "原因", "Reason", required=True, width=30),
+        C("by", "调整人", "Adjusted by", required=True, width=10),
+    ),
+    rows=30,
+)
+
 SETUP_TABLES: tuple[Table, ...] = (
     SETTINGS, ROSTER, STAGES, LISTS, THRESHOLDS, HOLIDAYS, TARGETS,
-    REGION_WEIGHTS, CLASS_WEIGHTS, AREA_WEIGHTS, SEASONALITY,
+    REGION_WEIGHTS, CLASS_WEIGHTS, AREA_WEIGHTS, SEASONALITY, ADJUSTMENTS,
 )
 
 

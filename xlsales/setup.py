@@ -44,6 +44,7 @@ class Setup:
             "class_weights": defaults.CLASS_WEIGHTS,
             "area_weights": defaults.AREA_WEIGHTS,
             "seasonality": defaults.SEASONALITY,
+            "adjustments": defaults.ADJUSTMENTS,
         }
         tables = {t.key: frame(t, rows[t.key]) for t in schema.SETUP_TABLES}
         return cls(tables)

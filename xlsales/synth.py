@@ -93,6 +93,7 @@ def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup,
             "opp_id": f"{rep_id}-O{i + 1:03d}", "customer": rnd.choice(customers)["customer"],
             "product": rnd.choice(PRODUCTS), "amount": amount, "stage": st.en, "close_date": close,
             "category": cat, **checks, "next_action": rnd.choice(ACTIONS),
+            **({"realized": rnd.random() < 0.85} if st.en == "Won" else {}),
             "last_update": period - dt.timedelta(days=rnd.randrange(0, 7)),
         })
     return deals

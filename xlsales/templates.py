@@ -20,7 +20,7 @@ REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
 LIST_SHEET = {"zh": "列表", "en": "Lists"}
 INSTR_SHEET = {"zh": "说明", "en": "Instructions"}
 DROPDOWN_LISTS = (schema.LIST_CATEGORY, schema.LIST_PURPOSE, schema.LIST_VISIT_STATUS, schema.LIST_CLASS,
-                  schema.LIST_YESNO, schema.LIST_KIND)
+                  schema.LIST_YESNO, schema.LIST_KIND, schema.LIST_ADJ_LEVEL)
 
 INSTRUCTIONS = {
     "zh": [
@@ -217,6 +217,9 @@ SETUP_BANNERS = {
     "class_weights": ("等级权重:大区目标按 A/B/C 区域等级分配", "Class weights: a region's target by area class A/B/C"),
     "area_weights": ("区域:所属大区、等级及等级内权重(空=平均)", "Areas: region, class and weight within the class"),
     "seasonality": ("旺淡季指数:年度目标按月分解", "Seasonality: the annual target split by month"),
+    "adjustments": ("主管调整:覆盖业务员或团队某周的承诺,须写明原因;业务员自己的数字保留不变",
+                    "Manager adjustments: override a rep's or team's commit for a week, with a reason; "
+                    "the rep's own number is kept"),
 }
 
 
