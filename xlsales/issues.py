@@ -114,8 +114,10 @@ define("coerced", "warning", "「{column}」的「{value}」已按 {result} 读�
        "'{column}': '{value}' was read as {result}. Correct it if that is wrong.")
 define("not_integer", "error", "「{column}」应为整数,实际为「{value}」。", "'{column}' must be a whole number, found '{value}'.")
 define("totals_row", "warning", "第 {row} 行是合计行,已跳过(不计入数据)。", "Row {row} is a totals row and was skipped.")
-define("sheet_missing", "error", "找不到「{table}」表(工作表「{sheet}」)。请使用原模板,不要删除工作表或表头。",
-       "Cannot find the '{table}' table (sheet '{sheet}'). Use the original template; keep its sheets and headers.")
+define("sheet_missing", "error", "找不到「{table}」表(工作表「{where}」)。请使用原模板,不要删除工作表或表头。",
+       "Cannot find the '{table}' table (sheet '{where}'). Use the original template; keep its sheets and headers.")
+define("setup_table_default", "warning", "主管工作簿中没有「{table}」表,已使用默认值。可用 xlsales init 重新生成主管工作簿。",
+       "The manager workbook has no '{table}' table; defaults were used. Re-create it with xlsales init.")
 define("column_missing", "error", "「{table}」缺少必填列「{column}」。请恢复模板中的表头。",
        "'{table}' lacks the required column '{column}'. Restore the template's header.")
 define("sheet_found_by_headers", "warning", "工作表被改名为「{value}」,已按表头识别为「{table}」。",

@@ -47,6 +47,10 @@ def load_setup(folder_or_file: Path) -> tuple[Setup, list[Issue]]:
         else:
             ctx = Context(lists.choices, max_amount=float("inf"))
             tr = read_table(book, t, ctx)
+        if tr.sheet is None:  # an older manager workbook without this table: defaults, said aloud
+            issues.append(make("setup_table_default", path.name, value=t.sheet_zh, table=f"{t.sheet_zh} {t.sheet_en}"))
+            tables[t.key] = fallback.tables[t.key]
+            continue
         issues.extend(tr.issues)
         tables[t.key] = _strip(tr.frame, keep_loc=True)
         letters[t.key] = tr.letters

@@ -242,7 +242,7 @@ def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
     where = find_table(book, table)
     if where is None:
         out.issues.append(make("sheet_missing", book.display, table.sheet_zh, "", "", table=table.title_zh or
-                               table.sheet_zh, sheet=f"{table.sheet_zh}/{table.sheet_en}"))
+                               table.sheet_zh, where=f"{table.sheet_zh}/{table.sheet_en}"))
         out.frame = empty_frame(table)
         return out
     sname, hr, cols, renamed = where

@@ -17,11 +17,11 @@ import pandas as pd
 
 from . import schema
 from .consolidate import Consolidation
-from .issues import col_letter
+from .issues import col_letter, count
+from .model import Block, CondFormat, Report, Sheet, render_xlsx
 from .schema import C, Column, Lang, Table
 from .setup import Setup
 from .templates import list_labels
-from .writer import Formats, atomic, new_workbook, write_table
 
 STATUS = {"zh": {True: "有效", False: "拒绝"}, "en": {True: "accepted", False: "rejected"}}
 FILE_STATUS = {"zh": {"accepted": "已计入", "rejected": "拒收", "superseded": "已被替代"},
@@ -98,130 +98,108 @@ def _na(v: object) -> bool:
 
 def write_report(c: Consolidation, setup: Setup, out: Path, lang: Lang = "zh") -> Path:
     """Write the consolidated report to ``out`` atomically; inputs are never touched."""
+    return render_xlsx(build_report(c, setup, lang), out)
+
+
+def build_report(c: Consolidation, setup: Setup, lang: Lang = "zh") -> Report:
+    """The consolidated report as a :class:`~xlsales.model.Report` (file and live renderers share it)."""
     labels = list_labels(setup, lang)
-    with atomic(out) as tmp:
-        wb = new_workbook(tmp, "xlsales consolidated report")
-        fm = Formats(wb)
-        summary = wb.add_worksheet("汇总" if lang == "zh" else "Summary")
-        sheets = {}
-        for t in (ISSUES, SUBMISSIONS):
-            sheets[t.key] = wb.add_worksheet(t.sheet(lang))
-        tables = {k: data_table(k) for k in DATA_SHEETS}
-        for k, t in tables.items():
-            sheets[k] = wb.add_worksheet(t.sheet(lang))
-        # issues
-        irows = [{**i.as_dict(), "severity": SEVERITY[lang][i.severity]} for i in c.issues]
-        ws = sheets["issues"]
-        ws.write_string(0, 0, f"问题清单:{len(c.issues)} 条" if lang == "zh" else f"Issues: {len(c.issues)}",
-                        fm.title())
-        last = write_table(wb, ws, fm, ISSUES, lang, irows, capacity=len(irows))
-        red = wb.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
-        amber = wb.add_format({"bg_color": "#FFE699", "font_color": "#7F6000"})
-        ws.conditional_format(2, 0, max(last, 2), len(ISSUES.columns) - 1, {
-            "type": "formula", "criteria": f'=$A3="{SEVERITY[lang]["error"]}"', "format": red})
-        ws.conditional_format(2, 0, max(last, 2), len(ISSUES.columns) - 1, {
-            "type": "formula", "criteria": f'=$A3="{SEVERITY[lang]["warning"]}"', "format": amber})
-        ws.freeze_panes(2, 0)
-        # submissions
-        roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
-        srows = []
-        for f in c.files:
-            r = roster.get(f.rep_id or "", {})
-            srows.append({"file": f.display, "rep_id": f.rep_id, "rep_name": r.get("name"), "team": r.get("team"),
-                          "region": r.get("region"), "status": FILE_STATUS[lang][f.status], "period": f.period,
-                          "rows_read": f.rows_read, "rows_accepted": f.rows_accepted,
-                          "rows_rejected": f.rows_rejected, "errors": f.errors, "warnings": f.warnings,
-                          "modified": f.modified.isoformat(sep=" ") if f.modified else "", "sha256": f.sha256})
-        for rep_id in c.missing:
-            r = roster.get(rep_id, {})
-            srows.append({"file": "", "rep_id": rep_id, "rep_name": r.get("name"), "team": r.get("team"),
-                          "region": r.get("region"), "status": "未提交" if lang == "zh" else "missing",
-                          "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "errors": 1, "warnings": 0})
-        ws = sheets["submissions"]
-        ws.write_string(0, 0, "提交情况" if lang == "zh" else "Submissions", fm.title())
-        write_table(wb, ws, fm, SUBMISSIONS, lang, srows, capacity=len(srows))
-        ws.freeze_panes(2, 1)
-        # data
-        counts = {}
-        for k, t in tables.items():
-            df = c.frames[k]
-            rows = _rows(df, labels, lang)
-            counts[k] = len(rows)
-            ws = sheets[k]
-            ws.write_string(0, 0, f"{t.sheet_zh} {t.sheet_en}:{len(rows)} 行 rows", fm.title())
-            write_table(wb, ws, fm, t, lang, rows, labels=labels, capacity=len(rows))
-            ws.freeze_panes(2, 4)
-        _write_summary(wb, summary, fm, c, setup, lang, tables, counts, len(irows), len(srows))
-        summary.activate()
-        wb.close()
-    return out
+    rep = Report("xlsales consolidated report", lang)
+    summary = rep.sheet("汇总" if lang == "zh" else "Summary")
+    # issues
+    irows = [{**i.as_dict(), "severity": SEVERITY[lang][i.severity]} for i in c.issues]
+    sh = rep.sheet(ISSUES.sheet(lang))
+    sh.put(0, 0, f"问题清单:{len(c.issues)} 条" if lang == "zh" else f"Issues: {len(c.issues)}", style="subtitle")
+    sh.blocks.append(Block(ISSUES, irows))
+    last = ISSUES.first_row + max(len(irows), 1)
+    for sev, style in (("error", "bad"), ("warning", "warn")):
+        sh.conds.append(CondFormat(2, 0, last, len(ISSUES.columns) - 1, f'=$A3="{SEVERITY[lang][sev]}"', style))
+    sh.freeze = (2, 0)
+    # submissions
+    roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
+    srows = []
+    for f in c.files:
+        r = roster.get(f.rep_id or "", {})
+        srows.append({"file": f.display, "rep_id": f.rep_id, "rep_name": r.get("name"), "team": r.get("team"),
+                      "region": r.get("region"), "status": FILE_STATUS[lang][f.status], "period": f.period,
+                      "rows_read": f.rows_read, "rows_accepted": f.rows_accepted,
+                      "rows_rejected": f.rows_rejected, "errors": f.errors, "warnings": f.warnings,
+                      "modified": f.modified.isoformat(sep=" ") if f.modified else "", "sha256": f.sha256})
+    for rep_id in c.missing:
+        r = roster.get(rep_id, {})
+        srows.append({"file": "", "rep_id": rep_id, "rep_name": r.get("name"), "team": r.get("team"),
+                      "region": r.get("region"), "status": MISSING[lang],
+                      "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "errors": 1, "warnings": 0})
+    sh = rep.sheet(SUBMISSIONS.sheet(lang))
+    sh.put(0, 0, "提交情况" if lang == "zh" else "Submissions", style="subtitle")
+    sh.blocks.append(Block(SUBMISSIONS, srows))
+    sh.freeze = (2, 1)
+    # data
+    tables = {k: data_table(k) for k in DATA_SHEETS}
+    counts = {}
+    for k, t in tables.items():
+        rows = _rows(c.frames[k], labels, lang)
+        counts[k] = len(rows)
+        sh = rep.sheet(t.sheet(lang))
+        sh.put(0, 0, f"{t.sheet_zh} {t.sheet_en}:{len(rows)} 行 rows", style="subtitle")
+        sh.blocks.append(Block(t, rows, labels))
+        sh.freeze = (2, 4)
+    _summary(summary, c, setup, lang, tables, counts, len(irows), len(srows))
+    return rep
 
 
-def _write_summary(wb, ws, fm: Formats, c: Consolidation, setup: Setup, lang: Lang, tables: dict[str, Table],
-                   counts: dict[str, int], n_issues: int, n_subs: int) -> None:
+def _summary(sh: Sheet, c: Consolidation, setup: Setup, lang: Lang, tables: dict[str, Table],
+             counts: dict[str, int], n_issues: int, n_subs: int) -> None:
     zh = lang == "zh"
     labels = list_labels(setup, lang)
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 18)
-    ws.set_column(2, 2, 16)
-    ws.set_column(3, 3, 50)
+    sh.widths = {0: 34, 1: 18, 2: 16, 3: 50}
+    sh.gridlines = False
     company = setup.setting("company", "") or ""
-    ws.write_string(0, 0, f"{company} 周度汇总" if zh else f"{company} weekly consolidation",
-                    fm.get("text", bold=True, font_size=16, font_color="#1F4E78"))
-    ws.write_string(1, 0, (f"本期(周一){c.period.isoformat()} · 截至 {c.as_of.isoformat()}" if zh else
-                           f"Week of {c.period.isoformat()} · as of {c.as_of.isoformat()}"), fm.note())
-    num = fm.get("int", border=1, border_color="#D9D9D9")
-    money = fm.get("money", border=1, border_color="#D9D9D9")
-    head = fm.header()
-    label_fmt = fm.get("text", border=1, border_color="#D9D9D9")
+    sh.put(0, 0, f"{company} 周度汇总" if zh else f"{company} weekly consolidation", style="title")
+    sh.put(1, 0, (f"本期(周一){c.period.isoformat()} · 截至 {c.as_of.isoformat()}" if zh else
+                  f"Week of {c.period.isoformat()} · as of {c.as_of.isoformat()}"), style="note")
     row = 3
 
     def section(title: str) -> None:
         nonlocal row
-        ws.write_string(row, 0, title, head)
-        ws.write_string(row, 1, "数值 Value", head)
-        ws.write_string(row, 2, "条件 Key", head)
-        ws.write_string(row, 3, "说明 Note", head)
+        for col, text in enumerate((title, "数值 Value", "条件 Key", "说明 Note")):
+            sh.put(row, col, text, style="header")
         row += 1
 
-    def line(label: str, formula: str, value: float, fmt, key: str = "", note: str = "") -> str:
+    def line(label: str, formula: str, value: float, style: str, key: str = "", note: str = "") -> str:
         nonlocal row
-        ws.write_string(row, 0, label, label_fmt)
-        ws.write_formula(row, 1, formula, fmt, value)
+        sh.put(row, 0, label, style="label")
+        ref = sh.put(row, 1, value, formula, style)
         if key:
-            ws.write_string(row, 2, key, label_fmt)
+            sh.put(row, 2, key, style="label")
         if note:
-            ws.write_string(row, 3, note, fm.note())
+            sh.put(row, 3, note, style="note")
         row += 1
-        return f"$B${row}"
+        return ref
+
+    def key_ref() -> str:
+        return f"$C${row + 1}"
 
     sub = SUBMISSIONS
-    status = {k: FILE_STATUS[lang][k] for k in ("accepted", "rejected", "superseded")}
     fc = c.file_counts
     section("文件 Files")
     st_rng = _rng(sub, lang, "status", n_subs)
     for k, zh_l, en_l in (("accepted", "已计入", "accepted"), ("rejected", "拒收", "rejected"),
                           ("superseded", "已被替代", "superseded")):
-        ws.write_string(row, 2, status[k], label_fmt)
-        line(f"{zh_l} {en_l}", f"=COUNTIFS({st_rng},$C${row + 1})", fc[k], num, status[k])
-    miss = "未提交" if zh else "missing"
-    line("未提交 missing", f"=COUNTIFS({st_rng},$C${row + 1})", fc["missing"], num, miss,
+        line(f"{zh_l} {en_l}", f"=COUNTIFS({st_rng},{key_ref()})", fc[k], "int", FILE_STATUS[lang][k])
+    line("未提交 missing", f"=COUNTIFS({st_rng},{key_ref()})", fc["missing"], "int", MISSING[lang],
          ", ".join(c.missing))
     rows = c.rows
     section("行 Rows")
-    r_read = line("读取 read", f"=SUM({_rng(sub, lang, 'rows_read', n_subs)})", rows["read"], num)
-    r_acc = line("有效 accepted", f"=SUM({_rng(sub, lang, 'rows_accepted', n_subs)})", rows["accepted"], num)
-    line("拒绝 rejected", f"=SUM({_rng(sub, lang, 'rows_rejected', n_subs)})", rows["rejected"], num,
+    r_read = line("读取 read", f"=SUM({_rng(sub, lang, 'rows_read', n_subs)})", rows["read"], "int")
+    r_acc = line("有效 accepted", f"=SUM({_rng(sub, lang, 'rows_accepted', n_subs)})", rows["accepted"], "int")
+    line("拒绝 rejected", f"=SUM({_rng(sub, lang, 'rows_rejected', n_subs)})", rows["rejected"], "int",
          note=f"读取 = 有效 + 拒绝 · read = accepted + rejected ({r_read}-{r_acc})")
     section("问题 Issues")
     sev = _rng(ISSUES, lang, "severity", n_issues)
-    cnt = {"error": 0, "warning": 0}
-    for i in c.issues:
-        cnt[i.severity] += 1
+    cnt = count(c.issues)
     for k in ("error", "warning"):
-        ws.write_string(row, 2, SEVERITY[lang][k], label_fmt)
-        line(f"{SEVERITY['zh'][k]} {k}", f"=COUNTIFS({sev},$C${row + 1})", cnt[k], num, SEVERITY[lang][k])
-    # pipeline totals over accepted deals
+        line(f"{SEVERITY['zh'][k]} {k}", f"=COUNTIFS({sev},{key_ref()})", cnt[k], "int", SEVERITY[lang][k])
     t = tables["opportunities"]
     n = counts["opportunities"]
     amount, cat, ok = _rng(t, lang, "amount", n), _rng(t, lang, "category", n), _rng(t, lang, "_status", n)
@@ -231,31 +209,26 @@ def _write_summary(wb, ws, fm: Formats, c: Consolidation, setup: Setup, lang: La
     section("商机(有效行)Deals, accepted rows")
     refs = {}
     for k in ("closed", "commit", "upside", "pipeline"):
-        lab = labels["category"][k]
-        refs[k] = line(f"{_cat_name(k)}", f'=SUMIFS({amount},{cat},$C${row + 1},{ok},"{accepted}")', tot[k],
-                       money, lab)
+        refs[k] = line(CATEGORY_NAMES[k], f'=SUMIFS({amount},{cat},{key_ref()},{ok},"{accepted}")', tot[k],
+                       "money", labels["category"][k])
     open_labels = [labels["category"][k] for k in ("commit", "upside", "pipeline")]
     wf = "=" + "+".join(f'SUMIFS({weighted},{cat},"{lab}",{ok},"{accepted}")' for lab in open_labels)
-    line("加权通路 Weighted pipeline", wf, tot["weighted"], money, note="Σ 金额 × 概率(未结)Σ amount × probability")
+    line("加权通路 Weighted pipeline", wf, tot["weighted"], "money", note="Σ 金额 × 概率(未结)Σ amount × probability")
     section("累计视图 Cumulative views")
-    line("承诺预测 Commit forecast", f"={refs['closed']}+{refs['commit']}", tot["closed"] + tot["commit"], money,
+    line("承诺预测 Commit forecast", f"={refs['closed']}+{refs['commit']}", tot["closed"] + tot["commit"], "money",
          note="已成交 + 承诺 · Closed + Commit")
     line("最佳预测 Best-case forecast", f"={refs['closed']}+{refs['commit']}+{refs['upside']}",
-         tot["closed"] + tot["commit"] + tot["upside"], money, note="已成交 + 承诺 + 有望 · Closed + Commit + Upside")
+         tot["closed"] + tot["commit"] + tot["upside"], "money", note="已成交 + 承诺 + 有望 · Closed + Commit + Upside")
     line("未结通路 Open pipeline", f"={refs['pipeline']}+{refs['upside']}+{refs['commit']}",
-         tot["pipeline"] + tot["upside"] + tot["commit"], money, note="通路 + 有望 + 承诺 · Pipeline + Upside + Commit")
-    # issues by rule
+         tot["pipeline"] + tot["upside"] + tot["commit"], "money", note="通路 + 有望 + 承诺 · Pipeline + Upside + Commit")
     section("按规则 By rule")
     rule_rng = _rng(ISSUES, lang, "rule", n_issues)
     by: dict[str, int] = {}
     for i in c.issues:
         by[i.rule] = by.get(i.rule, 0) + 1
     for rule, k in sorted(by.items()):
-        ws.write_string(row, 2, rule, label_fmt)
-        line(rule, f"=COUNTIFS({rule_rng},$C${row + 1})", k, num, rule)
-    ws.hide_gridlines(2)
-    ws.fit_to_pages(1, 0)
+        line(rule, f"=COUNTIFS({rule_rng},{key_ref()})", k, "int", rule)
 
 
-def _cat_name(k: str) -> str:
-    return {"closed": "已成交 Closed", "commit": "承诺 Commit", "upside": "有望 Upside", "pipeline": "通路 Pipeline"}[k]
+MISSING = {"zh": "未提交", "en": "missing"}
+CATEGORY_NAMES = {"closed": "已成交 Closed", "commit": "承诺 Commit", "upside": "有望 Upside", "pipeline": "通路 Pipeline"}

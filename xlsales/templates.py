@@ -9,7 +9,10 @@ and the probability formula use.  The manager workbook holds the setup tables.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+
+from xlsxwriter.workbook import Workbook
 
 from . import __version__, schema
 from .schema import Lang
@@ -223,11 +226,20 @@ SETUP_BANNERS = {
 }
 
 
-def build_manager_workbook(path: Path, setup: Setup, lang: Lang = "zh") -> Path:
-    """Write the manager workbook holding every setup table (atomically)."""
+def build_manager_workbook(path: Path, setup: Setup, lang: Lang = "zh",
+                           before: Callable[[Workbook, Formats], None] | None = None,
+                           after: Callable[[Workbook, Formats], None] | None = None) -> Path:
+    """Write the manager workbook holding every setup table (atomically).
+
+    ``before`` runs first (it may add sheets that come before the setup, such
+    as the Control sheet); ``after`` runs last, before the file is closed (e.g.
+    to add the VBA project of ``manager.xlsm``).
+    """
     with atomic(path) as tmp:
         wb = new_workbook(tmp, "xlsales manager")
         fm = Formats(wb)
+        if before:
+            before(wb, fm)
         labels = list_labels(setup, lang)
         sheets: dict[str, object] = {}
         for t in schema.SETUP_TABLES:
@@ -244,5 +256,7 @@ def build_manager_workbook(path: Path, setup: Setup, lang: Lang = "zh") -> Path:
             rows = setup.rows(t.key)
             write_table(wb, sheets[t.sheet(lang)], fm, t, lang, rows, labels=labels, list_names=list_names,
                         capacity=max(t.rows, len(rows) + 5))
+        if after:
+            after(wb, fm)
         wb.close()
     return path
