@@ -92,6 +92,7 @@ def r002_deals() -> list[dict]:
 
 BASE_TOTALS = {"closed": 80_000.0, "commit": 250_000.5, "upside": 40_000.0, "pipeline": 160_000.0,
                "weighted": 312_000.45}
+R001_TOTALS = {**BASE_TOTALS, "pipeline": 100_000.0, "weighted": 282_000.45}  # R001 alone
 
 
 def write_rep(folder: Path, setup: Setup, rep_id: str, data: dict, name: str | None = None,
@@ -151,6 +152,7 @@ def plain_book(path: Path, rep_id: str | None, opp_rows: list[list], lang: schem
     ``opp_rows`` are raw cell values under ``opp_headers`` (default: the input columns in schema order);
     a value ``("=FORMULA", "#ERR")`` is written as a formula with that cached error.
     """
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
     info = wb.add_worksheet("说明" if lang == "zh" else "Instructions")
     if rep_id is not None:
@@ -323,8 +325,8 @@ def test_header_found_by_its_text_after_rows_are_inserted_above(tmp_path):
     c = consolidate(inbox, setup)
     i = the(c, "negative")
     assert (i.sheet, i.cell, i.severity) == ("商机", f"D{FIRST + 3 + 4}", "error")
-    assert c.totals == BASE_TOTALS
-    assert file_of(c, "R001.xlsx").rows_read == 5 + 1 + 1 + 12  # deals + customer + visit + forecast months
+    assert c.totals == R001_TOTALS
+    assert file_of(c, "R001.xlsx").rows_read == 5 + 1 + 1 + 12 + 1  # deals, customer, visit, forecast months, week
 
 
 def test_columns_reordered_and_extra_columns_are_read_by_header(tmp_path):
@@ -341,7 +343,7 @@ def test_columns_reordered_and_extra_columns_are_read_by_header(tmp_path):
 
     _edit(path, "商机", edit)
     c = consolidate(inbox, setup)
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
     assert the(c, "negative").cell == f"R{last}"
     assert deal_row(c, "R001-O2")["amount"] == 250_000.5
     assert deal_row(c, "R001-O1")["customer"] == "甲客户有限公司"
@@ -362,7 +364,7 @@ def test_blank_rows_a_totals_row_hidden_rows_and_an_autofilter(tmp_path):
 
     _edit(path, "商机", edit)
     c = consolidate(inbox, setup)
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
     t = the(c, "totals_row")
     assert (t.severity, t.sheet, t.cell) == ("warning", "商机", f"A{FIRST + 7}")
     assert len(c.frames["opportunities"]) == 4
@@ -375,7 +377,7 @@ def test_english_totals_row_is_skipped(tmp_path):
     inbox, path = _clean_inbox(tmp_path, setup, r001_deals(), lang="en")
     _edit(path, "Opportunities", lambda ws: ws.__setitem__(f"B{FIRST + 4}", "Total"))
     c = consolidate(inbox, setup)
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
     assert the(c, "totals_row").cell == f"A{FIRST + 4}"
 
 
@@ -386,7 +388,7 @@ def test_merged_customer_cell_spans_its_deals(tmp_path):
     c = consolidate(inbox, setup)
     assert deal_row(c, "R001-O2")["customer"] == "甲客户有限公司"
     assert issues_of(c, "required") == []
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
 
 
 def test_renamed_sheet_is_found_by_its_headers(tmp_path):
@@ -401,7 +403,7 @@ def test_renamed_sheet_is_found_by_its_headers(tmp_path):
     w = the(c, "sheet_found_by_headers")
     assert (w.severity, w.file, w.sheet, w.value) == ("warning", "R001.xlsx", "我的商机", "我的商机")
     assert the(c, "negative").sheet == "我的商机"
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
 
 
 def test_plain_workbook_with_english_headers_in_any_order(tmp_path):
@@ -435,7 +437,7 @@ def test_amount_typed_as_text_is_read_with_a_coerced_warning_at_its_cell(tmp_pat
     i = the(c, "coerced")
     assert (i.severity, i.file, i.sheet, i.cell, i.value) == ("warning", "R001.xlsx", "商机", f"D{FIRST + 4}", typed)
     assert deal_row(c, "R001-O5")["amount"] == value
-    assert c.totals["pipeline"] == BASE_TOTALS["pipeline"] + value  # a warning keeps the row in the totals
+    assert c.totals["pipeline"] == R001_TOTALS["pipeline"] + value  # a warning keeps the row in the totals
 
 
 @pytest.mark.parametrize("typed", ["2026/11/30", "2026-11-30", "2026年11月30日", "2026.11.30", "20261130"])
@@ -461,7 +463,7 @@ def test_close_date_as_a_general_formatted_serial(tmp_path, epoch1904, serial):
     wb.save(path)
     c = consolidate(inbox, setup)
     i = the(c, "coerced")
-    assert (i.cell, i.value) == (f"H{FIRST + 4}", str(serial))
+    assert i.cell == f"H{FIRST + 4}" and float(i.value) == serial
     assert deal_row(c, "R001-O5")["close_date"] == dt.date(2026, 11, 30)
     assert deal_row(c, "R001-O2")["close_date"] == PERIOD + dt.timedelta(days=10)  # real dates unaffected
     assert file_of(c, "R001.xlsx").period == PERIOD
@@ -484,7 +486,7 @@ def test_stage_by_zh_en_or_probability(tmp_path, typed, code, warned):
 
 @pytest.mark.parametrize(("typed", "value", "warned"), [
     ("是", True, False), ("否", False, False), ("Yes", True, False), ("y", True, True), ("√", True, True),
-    ("1", True, True), ("对", True, True), ("TRUE", True, True), ("no", False, True), ("×", False, True),
+    ("1", True, True), ("对", True, True), ("TRUE", True, True), ("n", False, True), ("×", False, True),
 ])
 def test_yes_no_forms(tmp_path, typed, value, warned):
     setup = make_setup(1)
@@ -506,12 +508,12 @@ def test_yes_no_forms(tmp_path, typed, value, warned):
 ])
 def test_ambiguous_or_unreadable_values_are_errors_and_leave_the_totals(tmp_path, field, typed, rule, letter):
     setup = make_setup(1)
-    inbox, _ = _clean_inbox(tmp_path, setup, [*r001_deals(), deal("R001-O5", 9_000.0, **{field: typed})])
+    inbox, _ = _clean_inbox(tmp_path, setup, [*r001_deals(), deal("R001-O5", **{"amount": 9_000.0, field: typed})])
     c = consolidate(inbox, setup)
     i = the(c, rule)
     assert (i.severity, i.sheet, i.cell, i.value) == ("error", "商机", f"{letter}{FIRST + 4}", typed)
     assert deal_row(c, "R001-O5")["_ok"] is False or not deal_row(c, "R001-O5")["_ok"]
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
     f = file_of(c, "R001.xlsx")
     assert (f.rows_rejected, f.status) == (1, "accepted")
 
@@ -533,10 +535,10 @@ def test_rows_read_equal_accepted_plus_rejected_per_file_and_overall(tmp_path):
     inbox = baseline_inbox(tmp_path, setup, bad)
     c = consolidate(inbox, setup)
     r1, r2 = file_of(c, "R001.xlsx"), file_of(c, "R002.xlsx")
-    # R001: 7 deals + 1 customer + 1 visit + 12 forecast months; O5 and O6 are errors, O7 only a warning
-    assert (r1.rows_read, r1.rows_accepted, r1.rows_rejected) == (21, 19, 2)
-    assert (r2.rows_read, r2.rows_accepted, r2.rows_rejected) == (15, 15, 0)
-    assert c.rows == {"read": 36, "accepted": 34, "rejected": 2}
+    # R001: 7 deals + 1 customer + 1 visit + 12 forecast months + 1 week; O5 and O6 are errors, O7 a warning
+    assert (r1.rows_read, r1.rows_accepted, r1.rows_rejected) == (22, 20, 2)
+    assert (r2.rows_read, r2.rows_accepted, r2.rows_rejected) == (16, 16, 0)
+    assert c.rows == {"read": 38, "accepted": 36, "rejected": 2}
     assert_rows_balance(c)
 
 
@@ -586,7 +588,7 @@ def test_workbook_lacking_a_table_is_reported_not_raised(tmp_path):
     c = consolidate(inbox, setup)
     i = the(c, "sheet_missing")
     assert (i.severity, i.file) == ("error", "R001.xlsx")
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus folder absent")
@@ -609,7 +611,7 @@ def test_corpus_in_the_inbox_never_raises_and_never_drops_a_file(tmp_path):
         assert f.rows_accepted == 0 and f.rows_read == f.rows_rejected
     others = [n for n in names if n not in books]
     assert sorted(i.file for i in issues_of(c, "file_ignored")) == others
-    assert c.totals == BASE_TOTALS
+    assert c.totals == R001_TOTALS
     assert_rows_balance(c)
 
 
@@ -652,7 +654,7 @@ def _round_trip(deals_by_rep: dict[str, list[dict]]) -> tuple[Consolidation, dic
 
 
 def _rows_written(deals_by_rep: dict[str, list[dict]]) -> int:
-    return sum(len(d) + 1 + 1 + 12 for d in deals_by_rep.values())  # deals, customer, visit, forecast
+    return sum(len(d) + 1 + 1 + 12 + 1 for d in deals_by_rep.values())  # deals, customer, visit, forecast, week
 
 
 HYPO = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,

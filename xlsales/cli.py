@@ -120,7 +120,7 @@ def _demo_targets(folder: Path, a: argparse.Namespace) -> None:
 
 def _demo_consolidate(folder: Path, a: argparse.Namespace) -> None:
     ns = argparse.Namespace(dir=str(folder), inbox=None, out=None, as_of=None, json=False, strict=False,
-                            quiet=True)
+                            quiet=True, previous=None)
     cmd_consolidate(ns)
 
 
@@ -146,9 +146,11 @@ def _progress(enabled: bool):
 def cmd_consolidate(a: argparse.Namespace) -> int:
     import json
 
+    from .commit import full_report, read_previous
     from .consolidate import consolidate
     from .manager import load_setup
-    from .report import write_report
+    from .model import render_xlsx
+    from .targets import decompose
 
     folder = Path(a.dir)
     if not folder.is_dir():
@@ -168,7 +170,14 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     out = Path(a.out) if a.out else folder / (setup.setting("reports", "reports") or "reports") / \
         f"consolidated-{c.period.isoformat()}.xlsx"
     lang = setup.lang if setup.lang in schema.LANGS else "zh"
-    write_report(c, setup, out, lang)  # type: ignore[arg-type]
+    previous = None
+    if a.previous:
+        previous, prev_issues = read_previous(Path(a.previous), lang)  # type: ignore[arg-type]
+        if previous is None:
+            print_issues(prev_issues)
+            raise UsageError(f"无法读取上周报告 {a.previous}。\n  Cannot read the previous report {a.previous}.")
+    targets, _ = decompose(setup, "revenue", raised="both")
+    render_xlsx(full_report(c, setup, lang, targets, previous), out)  # type: ignore[arg-type]
     s = c.summary(out)
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
@@ -260,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--as-of", dest="as_of", type=_date, help="截至日期 / as-of date YYYY-MM-DD")
     s.add_argument("--json", action="store_true", help="输出 JSON 摘要 / print a JSON summary")
     s.add_argument("--strict", action="store_true", help="有错误时退出码 1 / exit 1 when errors exist")
+    s.add_argument("--previous", help="上周的汇总报告 / last week's consolidated report (for last week's commit)")
     s.set_defaults(func=cmd_consolidate)
 
     s = sub.add_parser("targets", help="目标分解 / decompose targets")

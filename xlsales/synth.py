@@ -85,7 +85,9 @@ def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup,
         elif st.en == "Lost":
             close = period - dt.timedelta(days=rnd.randrange(1, 60))
         elif cat == "commit":
-            close = period + dt.timedelta(days=rnd.randrange(0, 35))
+            close = period + dt.timedelta(days=rnd.randrange(0, 10))
+        elif cat == "upside":
+            close = period + dt.timedelta(days=rnd.randrange(2, 60))
         else:
             close = period + dt.timedelta(days=rnd.randrange(7, 180))
         checks = {k: (cat == "commit" or rnd.random() < 0.4) for k in CHECKLIST}
@@ -141,10 +143,10 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
         forecast = [{"month": m, "forecast": float(round(scale * rnd.uniform(400, 1200)) * 1000),
                      "upside": float(round(scale * rnd.uniform(50, 400)) * 1000)}
                     for m in forecast_months(period, int(setup.threshold("forecast_months")))]
-        commit = sum(d["amount"] for d in deals if d["category"] == "commit"
-                     and period <= d["close_date"] < period + dt.timedelta(days=7))
+        week_end = period + dt.timedelta(days=7)
+        commit = sum(d["amount"] for d in deals if d["category"] == "commit" and period <= d["close_date"] < week_end)
         upside = sum(d["amount"] for d in deals if d["category"] == "upside"
-                     and period <= d["close_date"] < period + dt.timedelta(days=7))
+                     and period <= d["close_date"] < period + dt.timedelta(days=21))
         data = {"customers": customers, "opportunities": deals, "visits": _visits(rnd, customers, str(area), period),
                 "forecast": forecast, "weekly": [{"commit": float(commit), "upside": float(upside)}]}
         fills.append(RepFill(rep, data))

@@ -1,0 +1,114 @@
+"""Every number twice: one definition of a conditional sum, evaluated by pandas and written as SUMIFS.
+
+A :class:`Sum` names a report table, the column to add up and a list of
+:class:`Cond` itions.  :meth:`Sum.value` filters the Python frame;
+:meth:`Sum.formula` writes the same thing as a portable ``SUMIFS``/``COUNTIFS``
+over the report sheet's ranges.  The report writes the formula with the value
+as its cached result, and the LibreOffice harness checks they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .issues import col_letter
+from .schema import Lang, Table
+
+
+@dataclass(frozen=True)
+class Cond:
+    """``col op value``; ``xl`` is the Excel criteria expression (a quoted label, a cell, or ``">="&$F$5``)."""
+
+    col: str
+    op: str  # "=", ">=", "<=", "in"
+    value: object
+    xl: str
+
+
+@dataclass
+class Where:
+    """A report table's location: sheet, first data row and row count, so ranges can be named."""
+
+    table: Table
+    lang: Lang
+    n: int
+
+    def rng(self, key: str) -> str:
+        c = col_letter(self.table.first_col + self.table.keys.index(key))
+        first = self.table.first_row + 2
+        return f"'{self.table.sheet(self.lang)}'!${c}${first}:${c}${first + max(self.n, 1) - 1}"
+
+
+@dataclass
+class Sum:
+    """Σ ``col`` of the rows of ``where`` meeting every condition (``col=None`` counts rows)."""
+
+    where: Where
+    col: str | None
+    conds: list[Cond] = field(default_factory=list)
+
+    def value(self, frame: pd.DataFrame) -> float:
+        mask = pd.Series(True, index=frame.index)
+        for c in self.conds:
+            s = frame[c.col]
+            if c.op == "=":
+                mask &= s.map(lambda v, x=c.value: _eq(v, x))
+            elif c.op == ">=":
+                mask &= s.map(lambda v, x=c.value: v is not None and _ge(v, x))
+            elif c.op == "<=":
+                mask &= s.map(lambda v, x=c.value: v is not None and _ge(x, v))
+            else:
+                raise ValueError(c.op)
+        if self.col is None:
+            return int(mask.sum())
+        vals = frame.loc[mask, self.col]
+        return round(float(sum(float(v) for v in vals if _num(v))), 2)
+
+    def formula(self) -> str:
+        pairs = ",".join(f"{self.where.rng(c.col)},{c.xl}" for c in self.conds)
+        if not self.conds:
+            first = self.where.table.keys[0]
+            return f"COUNTA({self.where.rng(first)})" if self.col is None else f"SUM({self.where.rng(self.col)})"
+        if self.col is None:
+            return f"COUNTIFS({pairs})"
+        return f"SUMIFS({self.where.rng(self.col)},{pairs})"
+
+
+def _num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v == v
+
+
+def _eq(v: object, x: object) -> bool:
+    if isinstance(v, str) and isinstance(x, str):
+        return v.casefold() == x.casefold()  # SUMIFS compares text case-insensitively
+    return v == x
+
+
+def _ge(a: object, b: object) -> bool:
+    if isinstance(a, dt.datetime):
+        a = a.date()
+    if isinstance(b, dt.datetime):
+        b = b.date()
+    try:
+        return a >= b  # type: ignore[operator]
+    except TypeError:
+        return False
+
+
+def quote(text: str) -> str:
+    """An Excel string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    """num / den, or None (shown blank) when either is missing or den is 0."""
+    if num is None or den in (None, 0):
+        return None
+    return num / den  # type: ignore[operator]
+
+
+def ratio_xl(num: str, den: str) -> str:
+    return f'IF(OR({den}="",{den}=0,{num}=""),"",{num}/{den})'
