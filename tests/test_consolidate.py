@@ -684,9 +684,6 @@ def _weighted(deals_by_rep: dict[str, list[dict]]) -> float:
     return float(total)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: consolidate.totals() rounds the weighted sum once (round(Σ a×p, 2)) "
-                   "instead of summing the per-deal cent-rounded weighted amounts, and rounds with Python's "
-                   "round() (702.765 → 702.76) instead of half up like Excel/LibreOffice ROUND (702.77)")
 @HYPO
 @example({"R001": [deal(f"R001-O{i}", 100.01, "Met", "pipeline") for i in range(1, 4)], "R002": []})
 @example({"R001": [deal("R001-O1", 1003.95, "Approved", "upside")], "R002": []})

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import rules, schema
+from .formula import cents
 from .intake import RepRead, context, read_rep
 from .issues import Issue, count, define, make
 from .reader import BookError, empty_frame
@@ -117,7 +118,11 @@ def totals(deals: pd.DataFrame) -> dict[str, float]:
     out = {k: round(float(amount[deals["category"] == k].sum()), 2) for k in ("closed", "commit", "upside",
                                                                               "pipeline")}
     open_ = deals["category"].isin(["commit", "upside", "pipeline"])
-    out["weighted"] = round(float((amount[open_] * deals.loc[open_, "probability"].astype(float)).sum()), 2)
+    if "weighted" in deals.columns:  # each deal's weighted amount is cent-rounded, as the report's ROUND does
+        w = deals.loc[open_, "weighted"]
+    else:
+        w = [cents(float(a) * float(p)) for a, p in zip(amount[open_], deals.loc[open_, "probability"], strict=True)]
+    out["weighted"] = round(float(sum(float(x) for x in w if _num(x))), 2)
     return out
 
 
@@ -186,9 +191,8 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     rule_issues += rules.check_customers(frames["customers"][frames["customers"]["_ok"]], letters["customers"])
     rule_issues += rules.check_visits(frames["visits"][frames["visits"]["_ok"]], letters["visits"], week)
     months = forecast_months(week, int(setup.threshold("forecast_months")))
-    where = {f.display: {"sheet": (f.read.tables["forecast"].sheet or schema.FORECAST.sheet_zh)} for f in counted
-             if f.read}
-    rule_issues += rules.check_forecast(frames["forecast"], where, months)
+    rule_issues += rules.check_forecast(frames["forecast"], {f.display: f.read.tables["forecast"] for f in counted
+                                                              if f.read}, months)
     issues.extend(rule_issues)
     _reject_rows(frames, rule_issues)
     missing = []
@@ -287,7 +291,7 @@ def _combine(counted: list[FileResult], roster: dict[str, dict], probs: dict[str
     deals = frames["opportunities"]
     if not deals.empty:
         deals["probability"] = deals["stage"].map(lambda s: probs.get(str(s)) if s is not None else None)
-        deals["weighted"] = [round(float(a) * float(p), 2) if _num(a) and _num(p) else None
+        deals["weighted"] = [cents(float(a) * float(p)) if _num(a) and _num(p) else None
                              for a, p in zip(deals["amount"], deals["probability"], strict=True)]
     return frames, letters
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -96,6 +97,11 @@ def _ge(a: object, b: object) -> bool:
         return a >= b  # type: ignore[operator]
     except TypeError:
         return False
+
+
+def cents(x: float) -> float:
+    """Round to the cent half away from zero, as Excel's and LibreOffice's ROUND(x, 2) do (not banker's)."""
+    return float(Decimal(repr(float(x))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def quote(text: str) -> str:

@@ -173,16 +173,25 @@ def check_visits(df: pd.DataFrame, letters: dict[str, dict[str, str]], period: d
     return out
 
 
-def check_forecast(df: pd.DataFrame, files: dict[str, dict[str, str]], months: list[dt.date]) -> list[Issue]:
-    """Every submitted file has all forecast months: 100% submission, no exceptions."""
+def check_forecast(df: pd.DataFrame, reads: dict, months: list[dt.date]) -> list[Issue]:
+    """Every submitted file has all forecast months: 100% submission, no exceptions.
+
+    ``reads`` maps a file to its forecast :class:`~xlsales.reader.TableRead`; the
+    issue names the forecast cell of the first missing month in the template's
+    layout (one month per row under the header).
+    """
     out: list[Issue] = []
-    for file, sheet_cell in files.items():
+    for file, tr in reads.items():
         got = set(df.loc[df["_file"] == file, "month"]) if not df.empty else set()
         missing = [m for m in months if m not in got]
-        if missing:
-            out.append(make("forecast_incomplete", file, sheet_cell.get("sheet", FORECAST.sheet_zh),
-                            sheet_cell.get("cell", ""), len(months) - len(missing), n=len(months) - len(missing),
-                            missing=", ".join(m.strftime("%Y-%m") for m in missing)))
+        if not missing:
+            continue
+        cell = ""
+        if tr.header_row is not None and "forecast" in tr.letters:
+            cell = f"{tr.letters['forecast']}{tr.header_row + 2 + months.index(missing[0])}"
+        out.append(make("forecast_incomplete", file, tr.sheet or FORECAST.sheet_zh, cell,
+                        len(months) - len(missing), n=len(months) - len(missing),
+                        missing=", ".join(m.strftime("%Y-%m") for m in missing)))
     return out
 
 
