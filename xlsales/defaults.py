@@ -169,6 +169,7 @@ AREA_WEIGHTS: list[dict] = [
 
 
 ADJUSTMENTS: list[dict] = []
+ACTUALS: list[dict] = []
 
 
 def settings_rows() -> list[dict]:

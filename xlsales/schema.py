@@ -407,9 +407,21 @@ ADJUSTMENTS = Table(
     rows=30,
 )
 
+ACTUALS = Table(
+    "actuals", "Actuals", "实际", "Actuals",
+    (
+        C("rep_id", "业务员编号", "Rep ID", required=True, width=12, aliases=("工号", "销售员", "业务员")),
+        C("month", "月份", "Month", "month", required=True, width=10, aliases=("期间", "月")),
+        C("kind", "目标类型", "Kind", "choice", required=True, choices=LIST_KIND, width=12, aliases=("类型",)),
+        C("amount", "实际金额", "Actual", "number", required=True, width=16, aliases=("金额", "实际", "amount")),
+    ),
+    rows=200, title_zh="财务实际数(可由 --actuals 从 ERP 导出文件读入)",
+    title_en="Actuals from finance (or read from an ERP export with --actuals)",
+)
+
 SETUP_TABLES: tuple[Table, ...] = (
     SETTINGS, ROSTER, STAGES, LISTS, THRESHOLDS, HOLIDAYS, TARGETS,
-    REGION_WEIGHTS, CLASS_WEIGHTS, AREA_WEIGHTS, SEASONALITY, ADJUSTMENTS,
+    REGION_WEIGHTS, CLASS_WEIGHTS, AREA_WEIGHTS, SEASONALITY, ADJUSTMENTS, ACTUALS,
 )
 
 

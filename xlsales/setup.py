@@ -45,6 +45,7 @@ class Setup:
             "area_weights": defaults.AREA_WEIGHTS,
             "seasonality": defaults.SEASONALITY,
             "adjustments": defaults.ADJUSTMENTS,
+            "actuals": defaults.ACTUALS,
         }
         tables = {t.key: frame(t, rows[t.key]) for t in schema.SETUP_TABLES}
         return cls(tables)
