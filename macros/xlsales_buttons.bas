@@ -3,7 +3,7 @@ Attribute VB_Name = "xlsales_buttons"
 ' xlsales 管理表按钮：每个按钮通过 xlwings RunPython 调用 Python。
 '   XS_Consolidate - Monday consolidation of rep workbooks / 周一汇总各销售代表工作簿
 '   XS_Targets     - targets and variance / 目标与差异
-'   XS_Refresh     - refresh the commit rollup / 刷新承诺汇总
+'   XS_Refresh     - re-read and check the setup, create missing templates / 重新读取并检查设置,补齐模板
 Option Explicit
 
 Sub XS_Consolidate()

@@ -31,7 +31,7 @@ def test_console_script_runs():
 def test_init_creates_folder_and_refuses_to_overwrite(tmp_path, capsys):
     d = tmp_path / "team"
     assert main(["init", str(d), "--period", "2026-11-23"]) == 0
-    assert (d / "manager.xlsx").exists() and (d / "inbox").is_dir()
+    assert (d / "manager.xlsm").exists() and not (d / "manager.xlsx").exists() and (d / "inbox").is_dir()
     assert sorted(p.name for p in (d / "templates").iterdir()) == [f"R{i:03d}.xlsx" for i in range(1, 13)]
     assert main(["init", str(d)]) == 2
     assert "--force" in capsys.readouterr().err

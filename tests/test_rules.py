@@ -245,9 +245,6 @@ def test_error_text_typed_into_a_cell_is_an_excel_error_too(tmp_path):
 
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: consolidate._reject_rows rejects every row at (file, sheet, row) of an "
-                   "error, whatever its table: forecast_incomplete at 预测!B3 (first month missing) also rejects "
-                   "the weekly commit row at 预测!G3:J3, which no issue names")
 def test_an_error_on_the_forecast_does_not_reject_the_weekly_commit_beside_it(tmp_path):
     setup = make_setup()
     inbox = baseline_inbox(tmp_path, setup)

@@ -103,6 +103,7 @@ def test_container_layout_and_stale_pcode(repo_modules: list[tuple[str, str]]) -
         "VBA/Sheet1",
         "VBA/xlsales_test",
         "VBA/xlsales_buttons",
+        "VBA/xlsales_udfs",
     }
     # Version 0xFFFF and no performance cache: Excel must recompile from source.
     assert ole.openstream("VBA/_VBA_PROJECT").read() == struct.pack("<HHBH", 0x61CC, 0xFFFF, 0, 1)
@@ -328,7 +329,7 @@ def test_libreoffice_imports_modules_and_runs_selftest(soffice: str, xlsm: Path,
     report, out = _libreoffice_run_selftest(soffice, xlsm, tmp_path)
     assert "ERROR" not in report, report
     modules = set(re.findall(r"^module \w+\.(\w+)$", report, flags=re.M))
-    assert modules == {"ThisWorkbook", "Sheet1", "Sheet2", "xlsales_test", "xlsales_buttons"}, report
+    assert modules == {"ThisWorkbook", "Sheet1", "Sheet2", "xlsales_test", "xlsales_buttons", "xlsales_udfs"}, report
     assert "A1 xlsales-ok" in report, report
     saved = openpyxl.load_workbook(out)
     assert saved.worksheets[0]["A1"].value == "xlsales-ok"

@@ -12,7 +12,7 @@ from xlsales.normalize import content, diff
 from .conftest import ROOT, needs_soffice
 
 COMMITTED = ROOT / "workbooks"
-NAMES = ["manager.xlsx", "rep_template_zh.xlsx", "rep_template_en.xlsx"]
+NAMES = ["manager.xlsm", "rep_template_zh.xlsx", "rep_template_en.xlsx"]
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,9 @@ def read_roster_csv(path: Path) -> list[dict]:
 
 def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: dt.date | None) -> dict:
     """Create the manager's folder; return what was written."""
+    from .excel.workbook import build_manager_xlsm
     from .setup import Setup, monday
-    from .templates import build_manager_workbook, build_rep_workbook
+    from .templates import build_rep_workbook
 
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()) and not force:
@@ -65,7 +66,10 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
     setup.tables["settings"].loc[setup.tables["settings"]["key"] == "language", "value"] = lang
     (folder / "templates").mkdir(parents=True, exist_ok=True)
     (folder / "inbox").mkdir(parents=True, exist_ok=True)
-    manager = build_manager_workbook(folder / "manager.xlsx", setup, lang)  # type: ignore[arg-type]
+    stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
+    if stale.exists():
+        stale.unlink()
+    manager = build_manager_xlsm(folder / "manager.xlsm", setup, lang)  # type: ignore[arg-type]
     templates = [build_rep_workbook(folder / "templates" / f"{r['rep_id']}.xlsx", setup, r, lang)  # type: ignore
                  for r in setup.active_reps().to_dict("records")]
     return {"setup": setup, "manager": manager, "templates": templates, "inbox": folder / "inbox"}
@@ -90,8 +94,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
             raise UsageError(f"文件夹 {folder} 已存在且非空;如需重建请加 --force。\n"
                              f"  {folder} exists and is not empty; add --force to rebuild it.")
         if not any((folder / n).exists() for n in ("manager.xlsx", "manager.xlsm")):
-            raise UsageError(f"{folder} 不像 xlsales 文件夹(没有 manager.xlsx),不会删除它。\n"
-                             f"  {folder} does not look like an xlsales folder (no manager.xlsx); not removing it.")
+            raise UsageError(f"{folder} 不像 xlsales 文件夹(没有 manager.xlsm),不会删除它。\n"
+                             f"  {folder} does not look like an xlsales folder (no manager.xlsm); not removing it.")
         shutil.rmtree(folder)
     out = do_init(folder, a.lang, None, False, a.period)
     setup = out["setup"]
@@ -176,8 +180,11 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
         if previous is None:
             print_issues(prev_issues)
             raise UsageError(f"无法读取上周报告 {a.previous}。\n  Cannot read the previous report {a.previous}.")
+    actuals = None
+    if getattr(a, "actuals", None):
+        actuals = load_actuals(Path(a.actuals), setup)
     targets, _ = decompose(setup, "revenue", raised="both")
-    render_xlsx(full_report(c, setup, lang, targets, previous), out)  # type: ignore[arg-type]
+    render_xlsx(full_report(c, setup, lang, targets, previous, actuals), out)  # type: ignore[arg-type]
     s = c.summary(out)
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
@@ -203,17 +210,40 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def load_actuals(path: Path, setup):
+    """Finance actuals from ``--actuals FILE``; row problems are printed, an unreadable file is a usage error."""
+    from .actuals import read_actuals
+    from .reader import BookError
+
+    if not path.is_file():
+        raise UsageError(f"找不到实际数文件 {path}。\n  No such actuals file: {path}")
+    try:
+        frame, issues = read_actuals(path, setup)
+    except BookError as e:
+        raise UsageError(f"无法读取实际数文件 {path}:{e.issue}\n  Cannot read the actuals file {path}.") from e
+    bad = [i for i in issues if i.severity == "error"]
+    if bad:
+        print("实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:",
+              file=sys.stderr)
+        print_issues(bad)
+    return frame
+
+
 # --- build-workbooks -------------------------------------------------------------
 
 def build_workbooks(out: Path) -> list[Path]:
     """Rebuild the committed reference workbooks (sample setup, fixed period)."""
+    from .excel.workbook import build_manager_xlsm
     from .setup import Setup
-    from .templates import build_manager_workbook, build_rep_workbook
+    from .templates import build_rep_workbook
 
     setup = Setup.default()
     rep = setup.rows("roster")[0]
     out.mkdir(parents=True, exist_ok=True)
-    paths = [build_manager_workbook(out / "manager.xlsx", setup, "zh"),
+    old = out / "manager.xlsx"  # replaced by manager.xlsm
+    if old.exists():
+        old.unlink()
+    paths = [build_manager_xlsm(out / "manager.xlsm", setup, "zh"),
              build_rep_workbook(out / "rep_template_zh.xlsx", setup, rep, "zh"),
              build_rep_workbook(out / "rep_template_en.xlsx", setup, rep, "en")]
     return paths
@@ -263,13 +293,15 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("consolidate", help="汇总收件箱 / consolidate the inbox")
-    s.add_argument("dir", help="主管文件夹 / the manager's folder (holds manager.xlsx)")
+    s.add_argument("dir", help="主管文件夹 / the manager's folder (holds manager.xlsm)")
     s.add_argument("--inbox", help="收件箱 / inbox folder (default: from the setup)")
     s.add_argument("--out", help="报告路径 / report path")
     s.add_argument("--as-of", dest="as_of", type=_date, help="截至日期 / as-of date YYYY-MM-DD")
     s.add_argument("--json", action="store_true", help="输出 JSON 摘要 / print a JSON summary")
     s.add_argument("--strict", action="store_true", help="有错误时退出码 1 / exit 1 when errors exist")
     s.add_argument("--previous", help="上周的汇总报告 / last week's consolidated report (for last week's commit)")
+    s.add_argument("--actuals", help="财务实际数 xlsx/csv(业务员编号、月份、类型、金额)/ "
+                   "finance actuals from an ERP export (rep, month, kind, amount)")
     s.set_defaults(func=cmd_consolidate)
 
     s = sub.add_parser("targets", help="目标分解 / decompose targets")

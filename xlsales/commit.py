@@ -244,6 +244,19 @@ class Grid:
     def col(self, key: str) -> str:
         return col_letter(self.table.first_col + self.table.keys.index(key))
 
+    def start(self, e: dict, lang: Lang) -> tuple[dict, dict]:
+        """A new entity row: (values, formulas) to fill with :meth:`put`."""
+        row, fx = _entity_row(e, lang), {}
+        self.rows.append(row)
+        self.formulas.append(fx)
+        return row, fx
+
+    @staticmethod
+    def put(row: dict, fx: dict, key: str, value: object, formula: str | None = None) -> None:
+        row[key] = value
+        if formula is not None:
+            fx[key] = "=" + formula
+
     def ref(self, key: str, row: int) -> str:
         return f"${self.col(key)}${row + 1}"
 
@@ -261,18 +274,14 @@ def weekly_review(bk: Book, ents: list[dict], p: Periods) -> Grid:
     lang, c = bk.lang, bk.c
     g = Grid(WEEKLY_REVIEW)
     first = WEEKLY_REVIEW.first_row + 1
-    n = len(ents)
     status = {f.rep_id: f.status for f in c.files if f.status == "accepted"}
-    lvl = LEVEL_LABEL[lang]
     for i, e in enumerate(ents):
         r = first + i
-        row, fx = _entity_row(e, lang), {}
+        row, fx = g.start(e, lang)
         o = org(e, r)
 
         def put(key: str, value: object, formula: str | None = None, row=row, fx=fx) -> None:
-            row[key] = value
-            if formula is not None:
-                fx[key] = "=" + formula
+            g.put(row, fx, key, value, formula)
 
         # submission
         if e["level"] == "rep":
@@ -320,9 +329,6 @@ def weekly_review(bk: Book, ents: list[dict], p: Periods) -> Grid:
         put("unrealized", round(won - done, 2), f"{fw}-{fd}")
         put("unrealized_share", ratio(row["unrealized"], won),
             ratio_xl(g.ref("unrealized", r), g.ref("won", r)))
-        g.rows.append(row)
-        g.formulas.append(fx)
-    _ = n, lvl
     return g
 
 
@@ -399,13 +405,11 @@ def monthly_review(bk: Book, ents: list[dict]) -> Grid:
     rl = LEVEL_LABEL[lang]["rep"]
     for i, e in enumerate(ents):
         r = first + i
-        row, fx = _entity_row(e, lang), {}
+        row, fx = g.start(e, lang)
         o = org(e, r)
 
         def put(key: str, value: object, formula: str | None = None, row=row, fx=fx) -> None:
-            row[key] = value
-            if formula is not None:
-                fx[key] = "=" + formula
+            g.put(row, fx, key, value, formula)
 
         months, fm = bk.sum("forecast", None, o)
         put("months", months, fm)
@@ -448,8 +452,6 @@ def monthly_review(bk: Book, ents: list[dict]) -> Grid:
                              g.ref(f"prev_{key}", r)))
             else:
                 put(f"prev_{key}", NO_PREVIOUS[lang])
-        g.rows.append(row)
-        g.formulas.append(fx)
     return g
 
 
@@ -636,14 +638,20 @@ def _charts(report: Report, bk: Book, roll: Grid, lang: Lang) -> None:
 # --- the whole report and last week's -------------------------------------------
 
 def full_report(c: Consolidation, setup: Setup, lang: Lang, targets: pd.DataFrame | None = None,
-                previous: pd.DataFrame | None = None) -> Report:
-    """The consolidated report with the review sheets right after the summary."""
+                previous: pd.DataFrame | None = None, actuals: pd.DataFrame | None = None) -> Report:
+    """The consolidated report with the review sheets right after the summary.
+
+    ``actuals``: finance actuals read with ``--actuals`` (None: the setup's table, else won deals).
+    """
     from .report import build_report
+    from .variance import SHEETS as VARIANCE_SHEETS
+    from .variance import add_variance_sheets
 
     rep = build_report(c, setup, lang)
     add_sheets(rep, c, setup, targets, previous)
-    front = [rep.sheets[0].name, WEEKLY_REVIEW.sheet(lang), MONTHLY_REVIEW.sheet(lang), ROLLUPS.sheet(lang),
-             STAGE_TABLE.sheet(lang)]
+    add_variance_sheets(rep, c, setup, targets, actuals, c.as_of)
+    front = [rep.sheets[0].name, WEEKLY_REVIEW.sheet(lang), MONTHLY_REVIEW.sheet(lang),
+             *(t.sheet(lang) for t in VARIANCE_SHEETS), ROLLUPS.sheet(lang), STAGE_TABLE.sheet(lang)]
     rep.sheets.sort(key=lambda s: front.index(s.name) if s.name in front else len(front))
     return rep
 

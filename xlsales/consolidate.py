@@ -194,7 +194,7 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     rule_issues += rules.check_forecast(frames["forecast"], {f.display: f.read.tables["forecast"] for f in counted
                                                               if f.read}, months)
     issues.extend(rule_issues)
-    _reject_rows(frames, rule_issues)
+    _reject_rows(frames, letters, rule_issues)
     missing = []
     for rep_id, r in roster.items():
         if r.get("active") in (True, None) and not any(f.rep_id == rep_id for f in counted):
@@ -300,14 +300,26 @@ def _num(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and v == v
 
 
-def _reject_rows(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> None:
-    """Rows with an error-level rule issue leave every total."""
-    bad = {(i.file, i.sheet, int(m.group(1))) for i in issues if i.severity == "error"
-           for m in [re.search(r"(\d+)$", i.cell)] if m}
-    for df in frames.values():
-        if df.empty or not bad:
+NOT_ROW_RULES = {"forecast_incomplete"}  # name where a month is missing; no row there to reject
+
+
+def _reject_rows(frames: dict[str, pd.DataFrame], letters: dict[str, dict[str, dict[str, str]]],
+                 issues: list[Issue]) -> None:
+    """Rows with an error-level rule issue leave every total — only rows of the table owning that column."""
+    bad: dict[tuple[str, str, int], set[str]] = {}
+    for i in issues:
+        m = re.fullmatch(r"([A-Z]+)(\d+)", i.cell or "")
+        if i.severity == "error" and m and i.rule not in NOT_ROW_RULES:
+            bad.setdefault((i.file, i.sheet, int(m.group(2))), set()).add(m.group(1))
+    if not bad:
+        return
+    for key, df in frames.items():
+        if df.empty:
             continue
-        hit = [(f, s, int(r)) in bad for f, s, r in zip(df["_file"], df["_sheet"], df["_row"], strict=True)]
+        hit = []
+        for f, s, r in zip(df["_file"], df["_sheet"], df["_row"], strict=True):
+            cols = bad.get((f, s, int(r)))
+            hit.append(bool(cols) and bool(cols & set(letters[key].get(f, {}).values())))
         df.loc[hit, "_ok"] = False
 
 

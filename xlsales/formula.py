@@ -100,8 +100,13 @@ def _ge(a: object, b: object) -> bool:
 
 
 def cents(x: float) -> float:
-    """Round to the cent half away from zero, as Excel's and LibreOffice's ROUND(x, 2) do (not banker's)."""
-    return float(Decimal(repr(float(x))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """Round to the cent as Excel's and LibreOffice's ROUND(x, 2) do.
+
+    Both first take the binary double to 15 significant digits (31.15 × 0.7 =
+    21.804999999999996 is 21.805) and then round half away from zero (21.81),
+    where Python's ``round`` would give 21.8.
+    """
+    return float(Decimal(format(float(x), ".15g")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def quote(text: str) -> str:

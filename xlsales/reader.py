@@ -289,6 +289,8 @@ def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
 
 
 def _shown(raw: object) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
     return "" if raw is None else str(raw)
 
 

@@ -183,7 +183,7 @@ def XS_WEIGHTED(amount, probability, stage_names=None, probabilities=None):  # n
     return elementwise(lambda a, p: measures.weighted(a, p, table), amount, probability)
 
 
-@udf(amounts="金额列 / the amounts", categories="预测类别列(承诺/有望/通路/已成交)/ the forecast categories",
+@udf(amounts="金额列 / the amounts", categories="预测类别列:承诺、有望、通路、已成交 / the forecast categories",
      close_dates="可选:预计成交日期列 / optional: the close dates",
      date_from="可选:区间开始日期 / optional: window start date",
      date_to="可选:区间结束日期 / optional: window end date",
@@ -224,7 +224,7 @@ def XS_GROWTH(current, previous):  # noqa: N802
 @udf(total="要分解的总额 / the total to split", weights="权重区域 / the weights (a range)",
      unit="可选:取整单位,如 1000 / optional: rounding unit, e.g. 1000")
 def XS_SPLIT(total, weights, unit=None):  # noqa: N802
-    """按权重精确分解,各部分之和等于总额(最大余数法)/ Split a total by weights; the parts add up exactly."""
+    """按权重精确分解,各部分之和等于总额(最大余数法) / Split a total by weights; the parts add up exactly."""
     return _whole(lambda: _reshape(measures.split(_opt(total), flat(weights), _opt(unit, 1)), weights))
 
 

@@ -1,0 +1,134 @@
+"""``manager.xlsm``: the manager workbook with a Control sheet, buttons and the VBA project.
+
+Layout: first sheet ``控制台 Control`` with three Form Control buttons
+(``XS_Consolidate``, ``XS_Targets``, ``XS_Refresh``; captions in zh and en),
+what each does, and the last-run cells the buttons fill; then the setup
+sheets of :func:`xlsales.templates.build_manager_workbook`; last the
+``xlwings.conf`` sheet.  The VBA project holds xlwings' standalone modules
+(``xlwings.bas``, ``Dictionary.cls``) and every ``macros/*.bas``: the buttons,
+the generated UDF wrappers and the ``XS_SelfTest`` macro (it writes
+``xlsales-ok`` into Control!A1; it ships so that the LibreOffice check runs on
+the very file users get).
+
+``xlwings.conf`` sheet: standalone ``RunPython`` reads its settings from a
+sheet of that name (key in column A, value in B, contiguous from A1), then
+from ``xlwings.conf`` beside the workbook, then ``~/.xlwings/xlwings.conf``.
+The sheet sets only ``UDF Modules`` (``xlsales.excel.udfs``, for an optional
+Import Functions); a key present with an empty value would override the
+user's config file, so interpreter, conda and PYTHONPATH are left to the
+user's ``~/.xlwings/xlwings.conf`` (``python`` on PATH otherwise).
+
+主管宏工作簿:控制台按钮 + 设置表 + VBA 工程(xlwings 独立模式)。
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlsxwriter.workbook import Workbook
+
+from .. import __version__
+from ..schema import Lang
+from ..setup import Setup
+from ..templates import build_manager_workbook
+from ..writer import Formats, print_setup
+from .vba import add_buttons_and_vba, build_vba_project, document_module_names, load_modules, xlwings_modules
+
+MACROS = Path(__file__).resolve().parents[2] / "macros"
+CONTROL_SHEET = "控制台 Control"
+CONF_SHEET = "xlwings.conf"
+CONF = [("UDF Modules", "xlsales.excel.udfs")]
+
+#: action → (button macro, zh caption, en caption, zh what, en what); in button order.
+ACTIONS: dict[str, tuple[str, str, str, str, str]] = {
+    "consolidate": ("XS_Consolidate", "汇总", "Consolidate",
+                    "读取收件箱中所有业务员工作簿,逐格校验,把汇总报告写入本工作簿的报告表(汇总、问题、提交、商机…),"
+                    "并在 reports/ 下另存报告文件。",
+                    "Reads every rep workbook in the inbox, validates each cell, writes the report into this "
+                    "workbook's report sheets (Summary, Issues, Submissions, deals…) and saves the report file "
+                    "under reports/."),
+    "targets": ("XS_Targets", "目标分解", "Targets",
+                "按设置中的目标、权重和旺淡季分解目标,写出 reports/targets.xlsx,并在「目标结果 Targets」表中列出各类目标"
+                "及各层合计是否一致。",
+                "Decomposes the targets by the weights and seasonality in the setup, writes reports/targets.xlsx "
+                "and lists each kind with its level check on the 目标结果 Targets sheet."),
+    "refresh": ("XS_Refresh", "刷新设置", "Refresh",
+                "重新读取并校验本工作簿的设置(请先保存),把问题列在「设置检查 Setup check」表,并为缺少模板的在职业务员"
+                "生成 templates/ 下的模板。",
+                "Re-reads and validates this workbook's setup (save first), lists problems on the 设置检查 Setup check "
+                "sheet and creates templates/ for active reps who have none."),
+}
+FIRST_BUTTON_ROW = 4  # 0-based row of the first button; each action takes 4 rows
+#: action → (row, col), 1-based, of the cell holding the last run's time and summary
+LAST_RUN = {a: (FIRST_BUTTON_ROW + 4 * i + 3, 4) for i, a in enumerate(ACTIONS)}
+
+
+def buttons() -> list[dict]:
+    """The Form Control buttons of the Control sheet (XlsxWriter ``insert_button`` options plus ``cell``)."""
+    return [{"cell": f"B{FIRST_BUTTON_ROW + 4 * i + 1}", "macro": spec[0], "caption": f"{spec[1]}  {spec[2]}",
+             "width": 150, "height": 44, "font": {"bold": True}}
+            for i, spec in enumerate(ACTIONS.values())]
+
+
+def modules(macros: Path = MACROS) -> list[tuple[str, str]]:
+    """The VBA modules of manager.xlsm: xlwings' standalone modules, then ``macros/*.bas``."""
+    return xlwings_modules() + load_modules(macros)
+
+
+def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
+    ws = wb.add_worksheet(CONTROL_SHEET)
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 2)
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, 2, 62)
+    ws.set_column(3, 3, 40)
+    ws.write_string(1, 1, "xlsales 控制台 · Control", fm.get("text", bold=True, font_size=16, font_color="#1F4E78"))
+    ws.write_string(2, 1, "点击按钮运行;进度显示在状态栏,出错时弹出说明。 Click a button; progress shows on the status "
+                    "bar, problems in a message box.", fm.note())
+    what = fm.get("text", text_wrap=True, valign="top")
+    label = fm.get("text", bold=True, font_color="#595959")
+    last = fm.get("text", fill="#F2F2F2", border=1, border_color="#D9D9D9", text_wrap=True)
+    for i, (_macro, _zh, _en, zh, en) in enumerate(ACTIONS.values()):
+        r = FIRST_BUTTON_ROW + 4 * i
+        ws.write_string(r, 2, zh, what)
+        ws.write_string(r + 1, 2, en, what)
+        ws.set_row(r, 32)
+        ws.set_row(r + 1, 44)
+        ws.write_string(r + 2, 2, "上次运行 Last run", label)
+        ws.write_blank(r + 2, 3, None, last)
+    foot = FIRST_BUTTON_ROW + 4 * len(ACTIONS) + 1
+    ws.write_string(foot, 1, f"xlsales {__version__} · xlwings 0.37.8 · 说明 docs/excel.md", fm.note())
+    print_setup(ws)
+    ws.fit_to_pages(1, 1)
+    ws.activate()
+
+
+def _conf(wb: Workbook, fm: Formats) -> None:
+    ws = wb.add_worksheet(CONF_SHEET)
+    ws.set_column(0, 1, 24)
+    ws.set_column(3, 3, 90)
+    for r, (k, v) in enumerate(CONF):
+        ws.write_string(r, 0, k)
+        ws.write_string(r, 1, v)
+    ws.write_string(0, 3, "xlwings 设置(独立模式):A 列键、B 列值,从 A1 起连续。解释器等请写在 ~/.xlwings/xlwings.conf,"
+                    "或在此加一行 Interpreter_Win / Interpreter_Mac。", fm.note())
+    ws.write_string(1, 3, "xlwings settings (standalone): key in A, value in B, contiguous from A1. Put the interpreter "
+                    "in ~/.xlwings/xlwings.conf or add an Interpreter_Win / Interpreter_Mac row here.", fm.note())
+
+
+def build_manager_xlsm(path: Path, setup: Setup, lang: Lang = "zh", macros: Path = MACROS) -> Path:
+    """Write ``manager.xlsm`` (atomically): Control sheet + buttons, setup sheets, xlwings.conf, VBA project."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsm":
+        raise ValueError(f"manager workbook with macros must end in .xlsm: {path}")
+    mods = modules(macros)
+
+    def before(wb: Workbook, fm: Formats) -> None:
+        _control(wb, fm, lang)
+
+    def after(wb: Workbook, fm: Formats) -> None:
+        _conf(wb, fm)
+        vba = build_vba_project(mods, document_modules=document_module_names(wb))
+        add_buttons_and_vba(wb, wb.get_worksheet_by_name(CONTROL_SHEET), buttons(), vba)
+
+    return build_manager_workbook(path, setup, lang, before=before, after=after)
