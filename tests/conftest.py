@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,18 @@ def session_setup() -> Setup:
     return Setup.default()
 
 
+def lo_required() -> bool:
+    """XLSALES_REQUIRE_LO set (and not 0): LibreOffice tests must run, never skip (scripts/test.sh sets it)."""
+    return os.environ.get("XLSALES_REQUIRE_LO", "") not in ("", "0")
+
+
 def needs_soffice() -> None:
     """Skip when LibreOffice is absent — unless XLSALES_REQUIRE_LO is set, then fail."""
-    if shutil.which("soffice") or shutil.which("libreoffice"):
+    from xlsales.libreoffice import soffice
+
+    if soffice() is not None:
         return
-    if os.environ.get("XLSALES_REQUIRE_LO"):
+    if lo_required():
         pytest.fail("LibreOffice (soffice) is required (XLSALES_REQUIRE_LO is set) but not installed")
     pytest.skip("LibreOffice (soffice) not installed")
 

@@ -6,7 +6,6 @@ Tests marked ``libreoffice`` skip when soffice is absent, unless
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,16 +16,14 @@ import xlsxwriter
 
 from xlsales import libreoffice as lo
 
-
-def _required() -> bool:
-    return os.environ.get("XLSALES_REQUIRE_LO", "") not in ("", "0")
+from .conftest import lo_required
 
 
 def _gate(what: str, present: bool) -> None:
     """Skip when ``what`` is missing, or fail if XLSALES_REQUIRE_LO is set."""
     if present:
         return
-    if _required():
+    if lo_required():
         pytest.fail(f"XLSALES_REQUIRE_LO is set but {what} is missing")
     pytest.skip(f"{what} not installed")
 

@@ -37,6 +37,8 @@ from xlsales.excel.vba import (
     xlwings_modules,
 )
 
+from .conftest import needs_soffice
+
 ROOT = Path(__file__).resolve().parents[1]
 MACROS = ROOT / "macros"
 BUTTONS = [
@@ -316,9 +318,7 @@ def _libreoffice_run_selftest(soffice: str, xlsm: Path, work: Path) -> tuple[str
 @pytest.fixture
 def soffice() -> str:
     if SOFFICE is None:
-        if os.environ.get("XLSALES_REQUIRE_LO"):
-            pytest.fail("XLSALES_REQUIRE_LO is set but soffice is not installed")
-        pytest.skip("LibreOffice (soffice) not installed")
+        needs_soffice()
     return SOFFICE
 
 

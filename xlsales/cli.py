@@ -255,6 +255,17 @@ def cmd_build(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rules(a: argparse.Namespace) -> int:
+    from .issues import load_all_rules, rules_markdown
+
+    if a.markdown:
+        print(rules_markdown(), end="")
+        return EXIT_OK
+    for r in load_all_rules().values():
+        print(f"{r.id:<28} {r.severity:<8} {r.zh}\n{'':<37} {r.en}")
+    return EXIT_OK
+
+
 def cmd_targets(a: argparse.Namespace) -> int:
     from .targets_book import run
 
@@ -309,6 +320,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_targets)
+
+    s = sub.add_parser("rules", help="列出所有校验规则 / list every validation rule")
+    s.add_argument("--markdown", action="store_true", help="输出 Markdown 表格 / print a Markdown table")
+    s.set_defaults(func=cmd_rules)
 
     s = sub.add_parser("build-workbooks", help="重建 workbooks/ / rebuild the reference workbooks")
     s.add_argument("--out", default="workbooks")

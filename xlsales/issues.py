@@ -66,6 +66,30 @@ def make(rule_id: str, file: str = "", sheet: str = "", cell: str = "", value: o
                  rule.zh.format(**fields), rule.en.format(**fields))
 
 
+def load_all_rules() -> dict[str, Rule]:
+    """Every rule of every module (modules declare theirs on import)."""
+    import importlib
+
+    for mod in ("reader", "safety", "rules", "consolidate", "targets", "variance", "actuals"):
+        try:
+            importlib.import_module(f"xlsales.{mod}")
+        except ImportError:
+            pass
+    return dict(sorted(RULES.items()))
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: every rule id with its severity and message (placeholders shown as {name})."""
+    lines = ["# 规则 · Rules", "",
+             "Every problem xlsales reports carries one of these rule ids. Generated from the code "
+             "(`xlsales rules --markdown`); `{…}` marks what is filled in from the cell.", "",
+             "| rule | severity | 中文 | English |", "|---|---|---|---|"]
+    for r in load_all_rules().values():
+        zh, en = (t.replace("|", "\\|").replace("\n", " ") for t in (r.zh, r.en))
+        lines.append(f"| `{r.id}` | {r.severity} | {zh} | {en} |")
+    return "\n".join(lines) + "\n"
+
+
 def count(issues: list[Issue]) -> dict[str, int]:
     out = {"error": 0, "warning": 0}
     for i in issues:
