@@ -45,6 +45,8 @@ def main(demo: Path, out: Path) -> None:
     print(shot(rep, "拜访", "A1:M18", out / "rep-visits.png"))
     print(shot(report, "汇总", "A1:D40", out / "report-summary.png"))
     print(shot(report, "问题", "A1:H20", out / "report-issues.png"))
+    print(shot(report, "周度承诺", "A1:Y23", out / "report-weekly-commit.png"))
+    print(shot(report, "月度预测", "A1:W23", out / "report-monthly-review.png"))
 
 
 if __name__ == "__main__":

@@ -418,3 +418,48 @@ def test_parse_over_time_budget_is_refused(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0)  # 0 disables the sandbox
     book, issue = safety.open_book(path)
     assert issue is None and book is not None
+
+
+# --- one sandboxed reader for a whole inbox ---------------------------------------------------
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the shared worker waits on a pipe with select (POSIX)")
+def test_shared_sandbox_recovers_after_a_memory_bomb_mid_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """Good, bomb, good through one Sandbox: the bomb is refused and the worker restarts for the next file."""
+    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sst = b"<sst " + ns + b' count="1" uniqueCount="1"><si><t>' + b"x" * 100_000 + b"</t></si></sst>"
+    rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" t="s"><v>0</v></c>' % (c, r) for c in (b"A", b"B", b"C", b"D"))
+                    + b"</row>" for r in range(1, 1001))
+    empty = b"<worksheet " + ns + b"><sheetData/></worksheet>"
+    base = valid_xlsx(tmp_path / "base.xlsx")
+    bomb = rewrite(base, tmp_path / "amp.xlsx", {"xl/sharedStrings.xml": sst, "xl/worksheets/sheet2.xml": empty,
+                                                 "xl/worksheets/sheet1.xml": b"<worksheet " + ns + b"><sheetData>"
+                                                 + rows + b"</sheetData></worksheet>"})
+    good1, good2 = valid_xlsx(tmp_path / "a.xlsx"), valid_xlsx(tmp_path / "b.xlsx")
+    monkeypatch.setitem(safety.LIMITS, "parse_memory_bytes", 300 * MB)
+    with safety.Sandbox() as sb:
+        verdicts = [safety.open_book(p, sandbox=sb)[1] for p in (good1, bomb, good2, good1)]
+    assert verdicts[0] is None and verdicts[2] is None and verdicts[3] is None
+    assert verdicts[1] is not None and verdicts[1].rule == "file_bomb"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the shared worker waits on a pipe with select (POSIX)")
+def test_shared_sandbox_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = valid_xlsx(tmp_path / "ok.xlsx")
+    with safety.Sandbox() as sb:
+        monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0.001)
+        assert sb.check(path).rule == "file_bomb"
+        monkeypatch.setitem(safety.LIMITS, "parse_seconds", 30)
+        assert sb.check(path) is None  # a fresh worker after the kill
+
+
+def test_shared_sandbox_agrees_with_the_per_file_one_on_the_corpus() -> None:
+    corpus = Path(os.environ.get("XLSALES_CORPUS", Path(__file__).resolve().parents[2] / "shared/corpus/real-xlsx"))
+    if not corpus.is_dir():
+        pytest.skip(f"corpus folder {corpus} is absent")
+    paths = sorted(p for p in corpus.iterdir() if p.suffix.lower() in safety.EXTENSIONS)
+    with safety.Sandbox() as sb:
+        shared = {p.name: (lambda i: i and i.rule)(safety.open_book(p, sandbox=sb)[1]) for p in paths}
+    single = {p.name: (lambda i: i and i.rule)(safety.open_book(p)[1]) for p in paths}
+    assert shared == single
+    assert sum(1 for v in shared.values() if v) >= 10  # the hostile ones are still refused

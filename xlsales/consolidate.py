@@ -24,6 +24,7 @@ from .formula import cents
 from .intake import RepRead, context, read_rep
 from .issues import Issue, count, define, make
 from .reader import BookError, empty_frame
+from .safety import Sandbox
 from .schema import norm
 from .setup import Setup, monday
 from .templates import forecast_months
@@ -161,28 +162,9 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     as_of = as_of or period
     week = monday(as_of)
     paths, issues = discover(inbox)
-    files: list[FileResult] = []
     roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
-    ctx = context(setup)
-    for n, p in enumerate(paths):
-        rel = str(p.relative_to(inbox))
-        if progress:
-            progress(n, len(paths), rel)
-        fr = FileResult(p, rel, sha256=_sha256(p),
-                        modified=dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0))
-        try:
-            fr.read = read_rep(p, setup, rel, ctx=ctx)
-        except BookError as e:
-            fr.status = "rejected"
-            issues.append(e.issue)
-            files.append(fr)
-            continue
-        issues.extend(fr.read.issues)
-        fr.rows_read = fr.read.rows_read
-        issues.extend(_identify(fr, roster, week))
-        files.append(fr)
-    if progress:
-        progress(len(paths), len(paths), "")
+    with Sandbox() as sandbox:  # one sandboxed reader process for the whole inbox
+        files = _read_all(paths, inbox, setup, sandbox, roster, week, issues, progress)
     issues.extend(_supersede(files))
     counted = [f for f in files if f.status == "accepted"]
     frames, letters = _combine(counted, roster, setup.stage_probability())
@@ -202,6 +184,34 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
             issues.append(make("missing_submission", "", "", "", rep_id, name=r.get("name", "")))
     _count(files, frames, issues)
     return Consolidation(as_of, week, files, frames, issues, missing)
+
+
+def _read_all(paths: list[Path], inbox: Path, setup: Setup, sandbox: Sandbox, roster: dict[str, dict],
+              week: dt.date, issues: list[Issue], progress: Callable[[int, int, str], None] | None
+              ) -> list[FileResult]:
+    """Read each file (never modifying it); unreadable files become one file-level issue each."""
+    files: list[FileResult] = []
+    ctx = context(setup)
+    for n, p in enumerate(paths):
+        rel = str(p.relative_to(inbox))
+        if progress:
+            progress(n, len(paths), rel)
+        fr = FileResult(p, rel, sha256=_sha256(p),
+                        modified=dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0))
+        try:
+            fr.read = read_rep(p, setup, rel, ctx=ctx, sandbox=sandbox)
+        except BookError as e:
+            fr.status = "rejected"
+            issues.append(e.issue)
+            files.append(fr)
+            continue
+        issues.extend(fr.read.issues)
+        fr.rows_read = fr.read.rows_read
+        issues.extend(_identify(fr, roster, week))
+        files.append(fr)
+    if progress:
+        progress(len(paths), len(paths), "")
+    return files
 
 
 def _identify(fr: FileResult, roster: dict[str, dict], week: dt.date) -> list[Issue]:

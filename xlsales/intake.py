@@ -54,9 +54,9 @@ def context(setup: Setup) -> Context:
 
 
 def read_rep(path: Path, setup: Setup, display: str | None = None, book: Book | None = None,
-             ctx: Context | None = None) -> RepRead:
+             ctx: Context | None = None, sandbox: object = None) -> RepRead:
     """Read a rep workbook; raises :class:`~xlsales.reader.BookError` when the file is unreadable."""
-    book = book or open_book(Path(path), display or Path(path).name)
+    book = book or open_book(Path(path), display or Path(path).name, sandbox)
     ctx = ctx or context(setup)
     out = RepRead(book.display)
     out.identity, out.identity_cells = read_fields(book, schema.IDENTITY, IDENTITY_SHEETS)

@@ -68,13 +68,12 @@ def make(rule_id: str, file: str = "", sheet: str = "", cell: str = "", value: o
 
 def load_all_rules() -> dict[str, Rule]:
     """Every rule of every module (modules declare theirs on import)."""
+    import contextlib
     import importlib
 
     for mod in ("reader", "safety", "rules", "consolidate", "targets", "variance", "actuals"):
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(f"xlsales.{mod}")
-        except ImportError:
-            pass
     return dict(sorted(RULES.items()))
 
 

@@ -100,12 +100,15 @@ class BookError(Exception):
         self.issue = issue
 
 
-def open_book(path: Path, display: str | None = None) -> Book:
-    """Open a workbook safely (see :mod:`xlsales.safety`); raise :class:`BookError` with one issue."""
+def open_book(path: Path, display: str | None = None, sandbox: object = None) -> Book:
+    """Open a workbook safely (see :mod:`xlsales.safety`); raise :class:`BookError` with one issue.
+
+    ``sandbox``: a shared :class:`xlsales.safety.Sandbox` (one reader process for a whole inbox).
+    """
     from . import safety
 
     display = display or path.name
-    cb, issue = safety.open_book(path)
+    cb, issue = safety.open_book(path, sandbox=sandbox)  # type: ignore[arg-type]
     if issue is not None or cb is None:
         raise BookError(_relabel(issue, display) if issue else make("file_corrupt", display))
     errors = _xlsx_error_cells(path) if path.suffix.lower() in (".xlsx", ".xlsm") else {}

@@ -10,12 +10,16 @@ child process under a time and memory budget, and only after that opens it in-pr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import re
+import select
 import struct
 import subprocess
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -114,13 +118,14 @@ def check_file(path: Path) -> Issue | None:
     return None
 
 
-def open_book(path: Path, *, sandbox: bool | None = None
+def open_book(path: Path, *, sandbox: bool | Sandbox | None = None
               ) -> tuple[python_calamine.CalamineWorkbook | None, Issue | None]:
     """:func:`check_file`, then a sandboxed trial parse, then open with python-calamine.
 
     ``sandbox`` (default: on when ``LIMITS["parse_seconds"]`` > 0) first parses every sheet in a
     child process with a wall-time and memory limit, so a file that would hang or exhaust
-    memory becomes a ``file_bomb`` issue instead.  Never raises.
+    memory becomes a ``file_bomb`` issue instead; pass a :class:`Sandbox` to share one child
+    across many files.  Never raises.
     """
     path = Path(path)
     issue = check_file(path)
@@ -128,10 +133,12 @@ def open_book(path: Path, *, sandbox: bool | None = None
         return None, issue
     if sandbox is None:
         sandbox = LIMITS["parse_seconds"] > 0
-    if sandbox:
-        issue = _trial_parse(path)
-        if issue is not None:
-            return None, issue
+    if isinstance(sandbox, Sandbox):
+        issue = sandbox.check(path) if LIMITS["parse_seconds"] > 0 else None
+    else:
+        issue = _trial_parse(path) if sandbox else None
+    if issue is not None:
+        return None, issue
     try:
         return _open(path), None
     except (KeyboardInterrupt, SystemExit):
@@ -531,8 +538,7 @@ except BaseException as e:
 
 def _trial_parse(path: Path) -> Issue | None:
     """Parse every sheet in a child process under LIMITS' wall-time and memory budget."""
-    expect = "ole" if path.suffix.lower() == ".xls" else "zip"
-    args = [sys.executable, "-P", "-c", _CHILD, str(path), "1" if _content_kind(path) == expect else "0",
+    args = [sys.executable, "-P", "-c", _CHILD, str(path), "1" if _ext_ok(path) else "0",
             str(LIMITS["max_cells"]), str(LIMITS["parse_memory_bytes"])]
     try:
         done = subprocess.run(args, capture_output=True, timeout=LIMITS["parse_seconds"], check=False)
@@ -541,8 +547,17 @@ def _trial_parse(path: Path) -> Issue | None:
     except OSError:  # cannot start a child: rely on the pre-checks alone
         return None
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    return _verdict(path, lines[-1] if lines else "", done.stderr.decode("utf-8", "replace"), done.returncode)
+
+
+def _ext_ok(path: Path) -> bool:
+    return _content_kind(path) == ("ole" if path.suffix.lower() == ".xls" else "zip")
+
+
+def _verdict(path: Path, line: str, err: str, returncode: int | None) -> Issue | None:
+    """The issue (or None) from a sandboxed parse's JSON result line, its stderr and exit code."""
     try:
-        result = json.loads(lines[-1]) if lines else {}
+        result = json.loads(line) if line else {}
     except ValueError:
         result = {}
     if result.get("ok") or "unavailable" in result:  # no calamine in the child: rely on the pre-checks
@@ -551,12 +566,127 @@ def _trial_parse(path: Path) -> Issue | None:
         return make("file_bomb", file=str(path), value=result["bomb"])
     if "kind" in result:
         return _from_exception(result["kind"], result["message"], str(path))
-    err = done.stderr.decode("utf-8", "replace")
     if "memory allocation" in err or "MemoryError" in err:
         return make("file_bomb", file=str(path), value=f"reading needs over {_size(LIMITS['parse_memory_bytes'])}")
-    if done.returncode > 0:  # the child Python itself failed, not the parse
+    if returncode is not None and returncode > 0:  # the child Python itself failed, not the parse
         return make("file_unreadable", file=str(path), value=f"the sandboxed reader failed: {err.strip()[-160:]}")
-    return make("file_corrupt", file=str(path), value=f"the reader crashed (signal {-done.returncode})")
+    return make("file_corrupt", file=str(path), value=f"the reader crashed (signal {-(returncode or 0)})")
+
+
+_WORKER = r"""
+import io, json, sys
+max_cells, mem = int(sys.argv[1]), int(sys.argv[2])
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+except Exception:
+    pass
+try:
+    import python_calamine as pc
+except BaseException as e:
+    print(json.dumps({"unavailable": f"{type(e).__name__}: {e}"}), flush=True)
+    sys.exit(0)
+for line in sys.stdin:
+    path, ext_ok = json.loads(line)
+    try:
+        if ext_ok:
+            wb = pc.CalamineWorkbook.from_path(path)
+        else:
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(open(path, "rb").read()))
+        out = {"ok": True}
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            end = sheet.end
+            cells = (end[0] + 1) * (end[1] + 1) if end else 0
+            if cells > max_cells:
+                out = {"bomb": f"sheet {name}: {cells:,} cells in the used range, limit {max_cells:,}"}
+                break
+            sheet.to_python(skip_empty_area=False)
+        del wb
+    except BaseException as e:
+        out = {"kind": type(e).__name__, "message": str(e)}
+    print(json.dumps(out), flush=True)
+"""
+
+
+class Sandbox:
+    """One long-lived sandboxed reader for many files: the same limits as :func:`open_book`'s trial parse.
+
+    A file that exceeds the time limit or kills the worker gets its issue and a
+    fresh worker takes the next file, so one interpreter start serves a whole
+    inbox instead of one per file.  Where ``select`` cannot wait on a pipe
+    (Windows), each file gets its own child as before.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._err: Any = None
+        self._per_file = os.name == "nt"
+        self._off = False  # no calamine in the child: rely on the pre-checks
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+        if self._err is not None:
+            self._err.close()
+            self._err = None
+
+    def _start(self) -> None:
+        self.close()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-P", "-c", _WORKER, str(LIMITS["max_cells"]), str(LIMITS["parse_memory_bytes"])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err)
+
+    def check(self, path: Path) -> Issue | None:
+        """The trial parse of ``path`` in the shared worker."""
+        if self._per_file:
+            return _trial_parse(path)
+        if self._off:
+            return None
+        try:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write((json.dumps([str(path), _ext_ok(path)]) + "\n").encode())
+            proc.stdin.flush()
+        except OSError:  # the worker died before reading; start afresh once
+            try:
+                self._start()
+                proc = self._proc
+                assert proc is not None and proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write((json.dumps([str(path), _ext_ok(path)]) + "\n").encode())
+                proc.stdin.flush()
+            except OSError:
+                return None
+        ready, _, _ = select.select([proc.stdout], [], [], LIMITS["parse_seconds"])
+        if not ready:
+            self.close()
+            return make("file_bomb", file=str(path), value=f"reading took over {LIMITS['parse_seconds']} s")
+        line = proc.stdout.readline().decode("utf-8", "replace").strip()
+        if line and "unavailable" in line:
+            self._off = True
+            self.close()
+            return None
+        if not line:  # the worker died on this file (crash or memory limit)
+            rc = proc.wait()
+            err = ""
+            if self._err is not None:
+                self._err.seek(0)
+                err = self._err.read().decode("utf-8", "replace")
+            self.close()
+            return _verdict(path, "", err, rc)
+        return _verdict(path, line, "", 0)
 
 
 def _cells(end: tuple[int, int] | None) -> int:
