@@ -19,11 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from xlsales import defaults, schema, synth
-from xlsales.consolidate import consolidate
 from xlsales.commit import full_report
+from xlsales.consolidate import consolidate
 from xlsales.model import render_xlsx
-from xlsales.targets import decompose
 from xlsales.setup import Setup
+from xlsales.targets import decompose
 
 
 def roster(n: int) -> list[dict]:
