@@ -613,3 +613,41 @@ def test_no_targets_or_no_regions_is_reported():
     df, issues = decompose(tiny(area_weights=[], roster=[], region_weights=[]), "revenue")
     assert only(issues, "target_no_regions").severity == "error"
     assert level_sums(df, "revenue")["region"] == 0
+
+
+# --- bottom-up proposals from the setup ------------------------------------------------------
+
+def test_proposals_table_feeds_the_bottom_up_sheet(tmp_path):
+    """R001 proposes 3,000,000 for 2026-12 where the top-down split gives 2,125,000: gap +875,000 (+41.18%)."""
+    import openpyxl
+
+    from xlsales.schema import PROPOSALS
+    from xlsales.setup import frame
+    from xlsales.targets_book import GAP_SHEET, build_targets_workbook
+
+    setup = Setup.default()
+    setup.tables["proposals"] = frame(PROPOSALS, [
+        {"level": "rep", "name": "R001", "period": "2026-12", "kind": "revenue", "target": 3_000_000},
+        {"level": "rep", "name": "R002", "period": "2026-12-01", "kind": "revenue", "target": 2_000_000},
+    ])
+    out = tmp_path / "targets.xlsx"
+    build_targets_workbook(setup, out)
+    ws = openpyxl.load_workbook(out, data_only=True)[GAP_SHEET["zh"]]
+    rows = {(r[2], r[3]): r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
+    r1 = rows[("业务员", "R001")]
+    assert (r1[4], r1[5], r1[6], r1[7]) == ("2026-12", 2_125_000, 3_000_000, 875_000)
+    assert r1[8] == pytest.approx(875_000 / 2_125_000)
+    r2 = rows[("业务员", "R002")]  # a month typed as a date in Excel still means the month
+    assert (r2[4], r2[5], r2[6], r2[7]) == ("2026-12", 2_125_000, 2_000_000, -125_000)
+    total = rows[("业务员", "合计 Total")]
+    assert (total[5], total[6], total[7]) == (4_250_000, 5_000_000, 750_000)
+
+
+def test_no_proposals_no_bottom_up_sheet(tmp_path):
+    import openpyxl
+
+    from xlsales.targets_book import GAP_SHEET, build_targets_workbook
+
+    out = tmp_path / "targets.xlsx"
+    build_targets_workbook(Setup.default(), out)
+    assert GAP_SHEET["zh"] not in openpyxl.load_workbook(out, read_only=True).sheetnames

@@ -101,7 +101,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     setup = out["setup"]
     fills = synth.generate(setup, seed=a.seed, reps=a.reps, mistakes=True)
     submitted = fills[:-1] if len(fills) > 2 else fills  # one rep forgets to submit: a missing submission
-    paths = synth.write_fills(setup, submitted, out["inbox"], a.lang)
+    paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
     say(f"演示数据:{len(paths)} 份业务员工作簿已放入收件箱 {out['inbox']}"
         f"(其中 {sum(1 for f in submitted if f.mistakes)} 份含故意错误,{len(fills) - len(submitted)} 人未提交)",
         f"Demo data: {len(paths)} rep workbooks in the inbox, "

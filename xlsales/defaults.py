@@ -59,6 +59,16 @@ LISTS: dict[str, list[tuple[str, str, str]]] = {
         ("rep", "业务员", "Rep"),
         ("team", "团队", "Team"),
     ],
+    "prop_level": [
+        ("region", "大区", "Region"),
+        ("area", "区域", "Area"),
+        ("team", "团队", "Team"),
+        ("rep", "业务员", "Rep"),
+    ],
+    "target_basis": [
+        ("plan", "计划目标", "Plan"),
+        ("raised", "调高目标", "Raised"),
+    ],
     "target_kind": [
         ("revenue", "销售额", "Revenue"),
         ("gross_margin", "毛利", "Gross margin"),
@@ -170,6 +180,7 @@ AREA_WEIGHTS: list[dict] = [
 
 ADJUSTMENTS: list[dict] = []
 ACTUALS: list[dict] = []
+PROPOSALS: list[dict] = []
 
 
 def settings_rows() -> list[dict]:

@@ -149,6 +149,8 @@ LIST_CLASS = "customer_class"
 LIST_YESNO = "yesno"
 LIST_KIND = "target_kind"
 LIST_ADJ_LEVEL = "adj_level"
+LIST_PROP_LEVEL = "prop_level"
+LIST_BASIS = "target_basis"
 
 # ---------------------------------------------------------------------------
 # The rep workbook.
@@ -419,9 +421,26 @@ ACTUALS = Table(
     title_en="Actuals from finance (or read from an ERP export with --actuals)",
 )
 
+PROPOSALS = Table(
+    "proposals", "Proposals", "提议", "Proposals",
+    (
+        C("level", "层级", "Level", "choice", required=True, choices=LIST_PROP_LEVEL, width=9,
+          help_zh="大区、区域、团队或业务员", help_en="Region, area, team or rep"),
+        C("name", "名称/编号", "Name / rep ID", required=True, width=14),
+        C("period", "期间", "Period", required=True, width=10,
+          help_zh="年度如 2026,或月份如 2026-03", help_en="A year such as 2026, or a month such as 2026-03"),
+        C("kind", "目标类型", "Kind", "choice", required=True, choices=LIST_KIND, width=12),
+        C("basis", "口径", "Basis", "choice", choices=LIST_BASIS, width=10, help_zh="空=计划目标",
+          help_en="Blank means the plan target"),
+        C("target", "提议目标", "Proposed target", "number", required=True, width=16, min=0),
+    ),
+    rows=40, title_zh="自下而上:业务员或团队提议的目标(与自上而下分解对比)",
+    title_en="Bottom-up: targets proposed by reps or teams (compared with the top-down split)",
+)
+
 SETUP_TABLES: tuple[Table, ...] = (
     SETTINGS, ROSTER, STAGES, LISTS, THRESHOLDS, HOLIDAYS, TARGETS,
-    REGION_WEIGHTS, CLASS_WEIGHTS, AREA_WEIGHTS, SEASONALITY, ADJUSTMENTS, ACTUALS,
+    REGION_WEIGHTS, CLASS_WEIGHTS, AREA_WEIGHTS, SEASONALITY, ADJUSTMENTS, ACTUALS, PROPOSALS,
 )
 
 

@@ -46,6 +46,7 @@ class Setup:
             "seasonality": defaults.SEASONALITY,
             "adjustments": defaults.ADJUSTMENTS,
             "actuals": defaults.ACTUALS,
+            "proposals": defaults.PROPOSALS,
         }
         tables = {t.key: frame(t, rows[t.key]) for t in schema.SETUP_TABLES}
         return cls(tables)

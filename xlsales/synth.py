@@ -10,6 +10,7 @@ weekly commit — as canonical values (list codes, dates, yuan).  With
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,7 @@ def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup,
             "opp_id": f"{rep_id}-O{i + 1:03d}", "customer": rnd.choice(customers)["customer"],
             "product": rnd.choice(PRODUCTS), "amount": amount, "stage": st.en, "close_date": close,
             "category": cat, **checks, "next_action": rnd.choice(ACTIONS),
-            **({"realized": rnd.random() < 0.85} if st.en == "Won" else {}),
+            **({"realized": rnd.random() < 0.7} if st.en == "Won" else {}),
             "last_update": period - dt.timedelta(days=rnd.randrange(0, 7)),
         })
     return deals
@@ -198,11 +199,21 @@ def _add_mistakes(rnd: random.Random, fills: list[RepFill], period: dt.date) -> 
         f.mistakes.append(kind)
 
 
-def write_fills(setup: Setup, fills: list[RepFill], folder: Path, lang: Lang = "zh") -> list[Path]:
-    """Write each fill as ``folder/<rep id>.xlsx`` through the real template builder."""
+def write_fills(setup: Setup, fills: list[RepFill], folder: Path, lang: Lang = "zh",
+                submitted: bool = False) -> list[Path]:
+    """Write each fill as ``folder/<rep id>.xlsx`` through the real template builder.
+
+    ``submitted``: date the files as reps really send them — Sunday evening before
+    the period's Monday, the last rep late on Monday morning after the 09:00 call.
+    """
     paths = []
-    for f in fills:
+    for i, f in enumerate(fills):
         p = Path(folder) / f"{f.rep['rep_id']}.xlsx"
         build_rep_workbook(p, setup, f.rep, lang, f.data)
+        if submitted:
+            late = i == len(fills) - 1 and len(fills) > 2
+            at = dt.datetime.combine(setup.period, dt.time(10, 30)) if late else \
+                dt.datetime.combine(setup.period - dt.timedelta(days=1), dt.time(19, 0)) + dt.timedelta(minutes=7 * i)
+            os.utime(p, (at.timestamp(), at.timestamp()))
         paths.append(p)
     return paths

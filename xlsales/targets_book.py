@@ -27,7 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .issues import Issue, col_letter
 from .setup import Setup
-from .targets import BASES, COLUMNS, UNASSIGNED, decompose, level_sums
+from .targets import BASES, COLUMNS, UNASSIGNED, bottom_up_gap, decompose, level_sums
 from .writer import Formats, atomic, new_workbook
 
 LONG_TABLE = "TargetsLong"
@@ -118,9 +118,62 @@ def _write(setup: Setup, df: pd.DataFrame, issues: list[Issue], path: Path, lang
     for i, width in enumerate((14, 9, 9, 10, 10, 11, 12, 14)):
         ws.set_column(i, i, width, num if COLUMNS[i] == "target" else None)
     ws.freeze_panes(1, 0)
+    gaps = bottom_up(setup, df)
+    if not gaps.empty:
+        _gap_sheet(wb.add_worksheet(_sheet_name(GAP_SHEET.get(lang, GAP_SHEET["zh"]), used)), fm, setup, gaps, lang)
     if issues:
         _issue_sheet(wb.add_worksheet(_sheet_name(ISSUE_SHEET.get(lang, "问题"), used)), fm, issues)
     wb.close()
+
+
+GAP_SHEET = {"zh": "自下而上", "en": "Bottom-up"}
+GAP_HEADERS = (("kind", "目标类型", "Kind"), ("basis", "口径", "Basis"), ("level", "层级", "Level"),
+               ("name", "名称", "Name"), ("period", "期间", "Period"), ("top_down", "自上而下", "Top-down"),
+               ("bottom_up", "自下而上(提议)", "Bottom-up (proposed)"), ("gap", "差额", "Gap"),
+               ("gap_pct", "差额%", "Gap %"), ("matched", "已匹配", "Matched"))
+
+
+def bottom_up(setup: Setup, df: pd.DataFrame) -> pd.DataFrame:
+    """The setup's proposals (提议 table) beside the top-down split; empty when nobody proposed."""
+    rows = setup.rows("proposals") if "proposals" in setup.tables else []
+    if not rows:
+        return pd.DataFrame()
+    for r in rows:
+        period = str(r.get("period") or "")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", period):  # Excel turned 2026-03 into a date
+            r["period"] = period[:7]
+        elif re.fullmatch(r"\d{4}\.0", period):
+            r["period"] = period[:4]
+        r["basis"] = r.get("basis") or "plan"
+    return bottom_up_gap(df, pd.DataFrame(rows), setup)
+
+
+def _gap_sheet(ws: Worksheet, fm: Formats, setup: Setup, gaps: pd.DataFrame, lang: str) -> None:
+    """Top-down vs bottom-up per proposal and per level total; gap and gap % are formulas."""
+    zh = lang == "zh"
+    ws.write_string(0, 0, "自上而下 vs 自下而上:差额 = 提议 − 分解" if zh else
+                    "Top-down vs bottom-up: gap = proposed − decomposed", fm.title())
+    for c, (_, hz, he) in enumerate(GAP_HEADERS):
+        ws.write_string(1, c, f"{hz} {he}", fm.header())
+    num = fm.get("text", num_format=NUM)
+    pct = fm.get("percent")
+    for i, r in enumerate(gaps.to_dict("records")):
+        row = 2 + i
+        ws.write_string(row, 0, setup.label("target_kind", r["kind"], lang))
+        ws.write_string(row, 1, setup.label("target_basis", r["basis"], lang))
+        ws.write_string(row, 2, setup.label("prop_level", r["level"], lang))
+        ws.write_string(row, 3, str(r["name"]))
+        ws.write_string(row, 4, str(r["period"]))
+        ws.write_number(row, 5, float(r["top_down"]), num)
+        ws.write_number(row, 6, float(r["bottom_up"]), num)
+        ws.write_formula(row, 7, f"=G{row + 1}-F{row + 1}", num, _plain(r["gap"]))
+        pv = r["gap_pct"]
+        ws.write_formula(row, 8, f'=IF(F{row + 1}=0,"",H{row + 1}/F{row + 1})', pct,
+                         "" if pv != pv else float(pv))
+        ws.write_string(row, 9, ("是" if r["matched"] else "否") if zh else ("yes" if r["matched"] else "no"))
+    for c, w in enumerate((10, 10, 8, 14, 9, 14, 16, 14, 9, 8)):
+        ws.set_column(c, c, w)
+    ws.freeze_panes(2, 0)
 
 
 def _cell(v: object) -> object:

@@ -23,7 +23,8 @@ REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
 LIST_SHEET = {"zh": "列表", "en": "Lists"}
 INSTR_SHEET = {"zh": "说明", "en": "Instructions"}
 DROPDOWN_LISTS = (schema.LIST_CATEGORY, schema.LIST_PURPOSE, schema.LIST_VISIT_STATUS, schema.LIST_CLASS,
-                  schema.LIST_YESNO, schema.LIST_KIND, schema.LIST_ADJ_LEVEL)
+                  schema.LIST_YESNO, schema.LIST_KIND, schema.LIST_ADJ_LEVEL, schema.LIST_PROP_LEVEL,
+                  schema.LIST_BASIS)
 
 INSTRUCTIONS = {
     "zh": [
