@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pandas as pd
 
 from .issues import col_letter
@@ -52,21 +53,24 @@ class Sum:
     conds: list[Cond] = field(default_factory=list)
 
     def value(self, frame: pd.DataFrame) -> float:
-        mask = pd.Series(True, index=frame.index)
+        mask = np.ones(len(frame), dtype=bool)
         for c in self.conds:
-            s = frame[c.col]
+            col = _column(frame, c.col)
+            x = _norm(c.value)
             if c.op == "=":
-                mask &= s.map(lambda v, x=c.value: _eq(v, x))
+                mask &= col == x
             elif c.op == ">=":
-                mask &= s.map(lambda v, x=c.value: v is not None and _ge(v, x))
+                mask &= _ordered(col) & (col >= x if isinstance(x, float) else False)
             elif c.op == "<=":
-                mask &= s.map(lambda v, x=c.value: v is not None and _ge(x, v))
+                mask &= _ordered(col) & (col <= x if isinstance(x, float) else False)
             else:
                 raise ValueError(c.op)
         if self.col is None:
             return int(mask.sum())
-        vals = frame.loc[mask, self.col]
-        return round(float(sum(float(v) for v in vals if _num(v))), 2)
+        vals = _column(frame, self.col)
+        if vals.dtype != float:
+            return round(float(sum(float(v) for v, m in zip(frame[self.col], mask, strict=True) if m and _num(v))), 2)
+        return round(float(np.nansum(vals[mask])), 2)
 
     def formula(self) -> str:
         pairs = ",".join(f"{self.where.rng(c.col)},{c.xl}" for c in self.conds)
@@ -78,25 +82,55 @@ class Sum:
         return f"SUMIFS({self.where.rng(self.col)},{pairs})"
 
 
+_COLUMNS: dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]] = {}
+
+
+def _column(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """A column normalised for comparison, computed once per frame: numbers and dates as floats
+    (dates as ordinals, blanks NaN); otherwise case-folded text (SUMIFS compares text case-insensitively)."""
+    key = (id(frame), col)
+    hit = _COLUMNS.get(key)
+    if hit is not None and hit[0] is frame and len(hit[1]) == len(frame):
+        return hit[1]
+    vals = [_norm(v) for v in frame[col].tolist()]
+    if all(isinstance(v, float) for v in vals):
+        arr = np.array(vals, dtype=float)
+    else:
+        arr = np.array([v if isinstance(v, str) else ("" if isinstance(v, float) and v != v else v) for v in vals],
+                       dtype=object)
+    if len(_COLUMNS) > 256:
+        _COLUMNS.clear()
+    _COLUMNS[key] = (frame, arr)  # the frame is kept alive with its entry, so its id cannot be reused
+    return arr
+
+
+def _norm(v: object) -> object:
+    if v is None:
+        return float("nan")
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, dt.datetime):
+        return float(v.date().toordinal())
+    if isinstance(v, dt.date):
+        return float(v.toordinal())
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        return v.casefold()
+    try:
+        if pd.isna(v):
+            return float("nan")
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def _ordered(col: np.ndarray) -> np.ndarray:
+    return np.ones(len(col), dtype=bool) if col.dtype == float else np.zeros(len(col), dtype=bool)
+
+
 def _num(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and v == v
-
-
-def _eq(v: object, x: object) -> bool:
-    if isinstance(v, str) and isinstance(x, str):
-        return v.casefold() == x.casefold()  # SUMIFS compares text case-insensitively
-    return v == x
-
-
-def _ge(a: object, b: object) -> bool:
-    if isinstance(a, dt.datetime):
-        a = a.date()
-    if isinstance(b, dt.datetime):
-        b = b.date()
-    try:
-        return a >= b  # type: ignore[operator]
-    except TypeError:
-        return False
 
 
 def cents(x: float) -> float:
