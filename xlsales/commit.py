@@ -305,7 +305,7 @@ def weekly_review(bk: Book, ents: list[dict], p: Periods) -> Grid:
         put("commit_own", own, f)
         up, fu = bk.sum("weekly", "upside", o)
         put("upside_own", up, fu)
-        adj_v, adj_f, by = _adjusted(bk, e, r, g, ents, i, own)
+        adj_v, adj_f, by = _adjusted(bk, e, r, g, ents, own)
         put("commit_adj", adj_v, adj_f)
         put("adjusted_by", by)
         put("commit_share", ratio(adj_v, adj_v + up),
@@ -353,13 +353,11 @@ def _prev(bk: Book, e: dict, r: int, col: str) -> tuple[float, str]:
     return s.value(bk.frames["previous"]), s.formula()
 
 
-def _adjusted(bk: Book, e: dict, r: int, g: Grid, ents: list[dict], i: int, own: float
-              ) -> tuple[float, str, str]:
+def _adjusted(bk: Book, e: dict, r: int, g: Grid, ents: list[dict], own: float) -> tuple[float, str, str]:
     """A rep's or team's adjusted commit: the manager's number for the week, else its own / its members'."""
     lang = bk.lang
     adj = bk.frames["adjust"]
     lab = LEVEL_LABEL[lang][e["level"]]
-    first = WEEKLY_REVIEW.first_row + 1
     n = len(ents)
     if e["level"] in ("rep", "team"):
         conds = [Cond("level", "=", lab, quote(lab)), Cond("key", "=", e["key"], f"$B${r + 1}")]
@@ -370,7 +368,7 @@ def _adjusted(bk: Book, e: dict, r: int, g: Grid, ents: list[dict], i: int, own:
             base_v, base_f = own, g.ref("commit_own", r)
         else:
             members = [j for j, x in enumerate(ents) if x["level"] == "rep" and x["team"] == e["key"]]
-            base_v = round(sum(_adj_value(bk, ents, j, own_of=g) for j in members), 2)
+            base_v = round(sum(float(g.rows[j]["commit_adj"]) for j in members), 2)
             rl = LEVEL_LABEL[lang]["rep"]
             base_f = (f'SUMIFS({g.rng("commit_adj", n)},{g.rng("level", n)},{quote(rl)},'
                       f'{g.rng("team", n)},$B${r + 1})')
@@ -386,12 +384,7 @@ def _adjusted(bk: Book, e: dict, r: int, g: Grid, ents: list[dict], i: int, own:
                                                                        or x["region"] == e["key"])]
     v = round(sum(g.rows[j]["commit_adj"] for j in kids), 2)
     crit = f',{g.rng("region", n)},$B${r + 1}' if e["level"] == "region" else ""
-    _ = first
     return v, f'SUMIFS({g.rng("commit_adj", n)},{g.rng("level", n)},{quote(cl)}{crit})', ""
-
-
-def _adj_value(bk: Book, ents: list[dict], j: int, own_of: Grid) -> float:
-    return float(own_of.rows[j]["commit_adj"])
 
 
 def monthly_review(bk: Book, ents: list[dict]) -> Grid:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import coerce, schema
+from .errorcells import error_cells
 from .issues import Issue, a1, col_letter, make
 from .schema import Column, Table, norm
 
@@ -111,7 +112,7 @@ def open_book(path: Path, display: str | None = None, sandbox: object = None) ->
     cb, issue = safety.open_book(path, sandbox=sandbox)  # type: ignore[arg-type]
     if issue is not None or cb is None:
         raise BookError(_relabel(issue, display) if issue else make("file_corrupt", display))
-    errors = _xlsx_error_cells(path) if path.suffix.lower() in (".xlsx", ".xlsm") else {}
+    errors = error_cells(path)  # calamine reports #N/A, #REF!, … as empty cells
 
     def load(name: str) -> Sheet:
         try:
@@ -127,55 +128,6 @@ def open_book(path: Path, display: str | None = None, sandbox: object = None) ->
 
 def _relabel(issue: Issue, display: str) -> Issue:
     return Issue(issue.severity, issue.rule, display, issue.sheet, issue.cell, issue.value, issue.zh, issue.en)
-
-
-_CELL_ERR = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
-_SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_REL = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|'
-                  rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
-
-
-def _xlsx_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """Excel error values (#N/A, #REF!, …) by sheet and (row, col).
-
-    python-calamine reports error cells as empty; these would vanish silently, so
-    the sheet XML is scanned for cells of type ``e``.  Only called after the
-    safety checks have bounded every part's size and refused entity declarations.
-    """
-    out: dict[str, dict[tuple[int, int], str]] = {}
-    try:
-        with zipfile.ZipFile(path) as z:
-            wbxml = z.read("xl/workbook.xml")
-            rels = z.read("xl/_rels/workbook.xml.rels")
-            targets = {}
-            for m in _REL.finditer(rels):
-                rid, tgt = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-                targets[rid] = tgt.decode()
-            names = set(z.namelist())
-            for m in _SHEET.finditer(wbxml):
-                name = _xml_unescape(m.group(1).decode())
-                tgt = targets.get(m.group(2), "")
-                part = tgt.lstrip("/") if tgt.startswith("/") else f"xl/{tgt}"
-                if part not in names:
-                    continue
-                data = z.read(part)
-                if b't="e"' not in data:
-                    continue
-                cells = {}
-                for em in _CELL_ERR.finditer(data):
-                    col = 0
-                    for ch in em.group(1).decode():
-                        col = col * 26 + ord(ch) - 64
-                    cells[(int(em.group(2)) - 1, col - 1)] = em.group(3).decode()
-                out[name] = cells
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
-        return {}
-    return out
-
-
-def _xml_unescape(s: str) -> str:
-    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace(
-        "&amp;", "&")
 
 
 def _is_1904(path: Path) -> bool:
