@@ -160,11 +160,7 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}。\n  No such folder: {folder}")
     setup, issues = load_setup(folder)
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        print("主管工作簿的设置有错误,请先修正 / The manager workbook's setup has errors; fix them first:",
-              file=sys.stderr)
-        print_issues(errors)
+    if errors_shown(issues, "主管工作簿的设置有错误,请先修正 / The manager workbook's setup has errors; fix them first:"):
         return EXIT_USAGE
     inbox = Path(a.inbox) if a.inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
     if not inbox.is_dir():
@@ -221,11 +217,7 @@ def load_actuals(path: Path, setup):
         frame, issues = read_actuals(path, setup)
     except BookError as e:
         raise UsageError(f"无法读取实际数文件 {path}:{e.issue}\n  Cannot read the actuals file {path}.") from e
-    bad = [i for i in issues if i.severity == "error"]
-    if bad:
-        print("实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:",
-              file=sys.stderr)
-        print_issues(bad)
+    errors_shown(issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
     return frame
 
 
@@ -344,6 +336,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def errors_shown(issues: list[Issue], header: str) -> bool:
+    """Print the error-level issues under ``header`` on stderr; True when there were any."""
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        print(header, file=sys.stderr)
+        print_issues(errors)
+    return bool(errors)
 
 
 def print_issues(issues: list[Issue], limit: int = 20) -> None:

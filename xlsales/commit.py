@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -257,6 +259,13 @@ class Grid:
         if formula is not None:
             fx[key] = "=" + formula
 
+    def each(self, ents: list[dict], lang: Lang) -> Iterator[tuple[int, int, dict, dict, Callable[..., None]]]:
+        """(index, sheet row, entity, values, put) for every entity, rows added in order."""
+        first = self.table.first_row + 1
+        for i, e in enumerate(ents):
+            row, fx = self.start(e, lang)
+            yield i, first + i, e, row, functools.partial(self.put, row, fx)
+
     def ref(self, key: str, row: int) -> str:
         return f"${self.col(key)}${row + 1}"
 
@@ -273,15 +282,9 @@ def weekly_review(bk: Book, ents: list[dict], p: Periods) -> Grid:
     """周度承诺: last week vs commit, this week's commit and upside, month and quarter vs raised target."""
     lang, c = bk.lang, bk.c
     g = Grid(WEEKLY_REVIEW)
-    first = WEEKLY_REVIEW.first_row + 1
     status = {f.rep_id: f.status for f in c.files if f.status == "accepted"}
-    for i, e in enumerate(ents):
-        r = first + i
-        row, fx = g.start(e, lang)
+    for _i, r, e, row, put in g.each(ents, lang):
         o = org(e, r)
-
-        def put(key: str, value: object, formula: str | None = None, row=row, fx=fx) -> None:
-            g.put(row, fx, key, value, formula)
 
         # submission
         if e["level"] == "rep":
@@ -391,18 +394,12 @@ def monthly_review(bk: Book, ents: list[dict]) -> Grid:
     """月度预测: submission compliance, Σ12 months vs raised target, coverage, quality, growth."""
     lang, setup = bk.lang, bk.setup
     g = Grid(MONTHLY_REVIEW)
-    first = MONTHLY_REVIEW.first_row + 1
     n = len(ents)
     need = int(setup.threshold("forecast_months"))
     q = setup.threshold("quality_probability")
     rl = LEVEL_LABEL[lang]["rep"]
-    for i, e in enumerate(ents):
-        r = first + i
-        row, fx = g.start(e, lang)
+    for _i, r, e, row, put in g.each(ents, lang):
         o = org(e, r)
-
-        def put(key: str, value: object, formula: str | None = None, row=row, fx=fx) -> None:
-            g.put(row, fx, key, value, formula)
 
         months, fm = bk.sum("forecast", None, o)
         put("months", months, fm)

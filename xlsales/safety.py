@@ -504,44 +504,12 @@ def _open(path: Path) -> python_calamine.CalamineWorkbook:
     return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
 
 
-_CHILD = r"""
-import io, json, sys
-path, ext_ok, max_cells, mem = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), int(sys.argv[4])
-try:
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-except Exception:
-    pass
-try:
-    import python_calamine as pc
-except BaseException as e:
-    print(json.dumps({"unavailable": f"{type(e).__name__}: {e}"}))
-    sys.exit(0)
-try:
-    if ext_ok:
-        wb = pc.CalamineWorkbook.from_path(path)
-    else:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(open(path, "rb").read()))
-    for name in wb.sheet_names:
-        sheet = wb.get_sheet_by_name(name)
-        end = sheet.end
-        cells = (end[0] + 1) * (end[1] + 1) if end else 0
-        if cells > max_cells:
-            print(json.dumps({"bomb": f"sheet {name}: {cells:,} cells in the used range, limit {max_cells:,}"}))
-            sys.exit(0)
-        sheet.to_python(skip_empty_area=False)
-    print(json.dumps({"ok": True}))
-except BaseException as e:
-    print(json.dumps({"kind": type(e).__name__, "message": str(e)}))
-"""
-
-
 def _trial_parse(path: Path) -> Issue | None:
     """Parse every sheet in a child process under LIMITS' wall-time and memory budget."""
-    args = [sys.executable, "-P", "-c", _CHILD, str(path), "1" if _ext_ok(path) else "0",
-            str(LIMITS["max_cells"]), str(LIMITS["parse_memory_bytes"])]
+    args = [sys.executable, "-P", "-c", _WORKER, str(LIMITS["max_cells"]), str(LIMITS["parse_memory_bytes"])]
+    line = (json.dumps([str(path), _ext_ok(path)]) + "\n").encode()
     try:
-        done = subprocess.run(args, capture_output=True, timeout=LIMITS["parse_seconds"], check=False)
+        done = subprocess.run(args, input=line, capture_output=True, timeout=LIMITS["parse_seconds"], check=False)
     except subprocess.TimeoutExpired:
         return make("file_bomb", file=str(path), value=f"reading took over {LIMITS['parse_seconds']} s")
     except OSError:  # cannot start a child: rely on the pre-checks alone
