@@ -100,7 +100,8 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
             missing = [OPPORTUNITIES.column(k).zh for k in CHECKLIST if r.get(k) is not True]
             if missing:
                 first = next(k for k in CHECKLIST if r.get(k) is not True)
-                out.append(_issue("commit_checklist", r, L, first, r.get(first), missing="、".join(missing)))
+                shown = {True: lab["yesno"]["yes"], False: lab["yesno"]["no"]}.get(r.get(first), "")
+                out.append(_issue("commit_checklist", r, L, first, shown, missing="、".join(missing)))
         elif cat == "upside" and p >= cmin and p > qual:
             out.append(_issue("likely_commit_in_upside", r, L, "category", lab["category"]["upside"],
                               prob=f"{p:.0%}"))
@@ -197,7 +198,8 @@ def check_forecast(df: pd.DataFrame, reads: dict, months: list[dt.date]) -> list
 
 def _labels(setup: Setup) -> dict[str, dict[str, str]]:
     lang = setup.lang if setup.lang in ("zh", "en") else "zh"
-    return {n: {c: (zh if lang == "zh" else en) for c, zh, en in setup.choices(n)} for n in ("stage", "category")}
+    return {n: {c: (zh if lang == "zh" else en) for c, zh, en in setup.choices(n)}
+            for n in ("stage", "category", "yesno")}
 
 
 TABLES_CHECKED: tuple[Table, ...] = (OPPORTUNITIES, VISITS)
