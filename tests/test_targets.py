@@ -651,3 +651,32 @@ def test_no_proposals_no_bottom_up_sheet(tmp_path):
     out = tmp_path / "targets.xlsx"
     build_targets_workbook(Setup.default(), out)
     assert GAP_SHEET["zh"] not in openpyxl.load_workbook(out, read_only=True).sheetnames
+
+
+def test_reports_read_targets_from_the_targets_workbook(tmp_path):
+    """A manager's edit of the long table in reports/targets.xlsx is what the reports compare against."""
+    import openpyxl
+
+    from xlsales.targets_book import LONG_SHEET, default_out, load_targets
+
+    setup = Setup.default()
+    df, source = load_targets(setup, tmp_path)
+    assert source == "setup" and len(df)
+    out = default_out(setup, tmp_path)
+    build_targets_workbook(setup, out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb[LONG_SHEET["zh"]]
+    for row in ws.iter_rows(min_row=2):
+        kind, basis, level, _, _, rep, period = (c.value for c in row[:7])
+        if (kind, basis, level, rep, period) == ("revenue", "raised", "rep", "R001", "2026-11"):
+            row[7].value = 1_234_000
+            break
+    else:
+        raise AssertionError("R001's November raised target row not found")
+    wb.save(out)
+    got, source = load_targets(setup, tmp_path)
+    assert source == str(out)
+    hit = got[(got["kind"] == "revenue") & (got["basis"] == "raised") & (got["level"] == "rep")
+              & (got["rep"] == "R001") & (got["period"] == "2026-11")]
+    assert hit["target"].tolist() == [1_234_000]
+    assert len(got) == len(df)

@@ -154,7 +154,7 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     from .consolidate import consolidate
     from .manager import load_setup
     from .model import render_xlsx
-    from .targets import decompose
+    from .targets_book import load_targets
 
     folder = Path(a.dir)
     if not folder.is_dir():
@@ -179,7 +179,7 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     actuals = None
     if getattr(a, "actuals", None):
         actuals = load_actuals(Path(a.actuals), setup)
-    targets, _ = decompose(setup, "revenue", raised="both")
+    targets, source = load_targets(setup, folder)
     render_xlsx(full_report(c, setup, lang, targets, previous, actuals), out)  # type: ignore[arg-type]
     s = c.summary(out)
     if a.json:
@@ -200,6 +200,8 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
                               for x in c.files)
         if not getattr(a, "quiet", False):
             print("各文件行数 rows per file (read = accepted + rejected):\n" + per_file)
+        say(f"目标来源:{'分解自设置' if source == 'setup' else source}",
+            f"Targets from: {'the setup (decomposed)' if source == 'setup' else source}")
         say(f"报告:{out}", f"Report: {out}")
     if a.strict and s["issues"]["error"]:
         return EXIT_ISSUES

@@ -26,6 +26,7 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from .issues import Issue, col_letter
+from .schema import C, Table
 from .setup import Setup
 from .targets import BASES, COLUMNS, UNASSIGNED, bottom_up_gap, decompose, level_sums
 from .writer import Formats, atomic, new_workbook
@@ -299,6 +300,35 @@ def default_out(setup: Setup, setup_dir: Path) -> Path:
     """
     folder = setup_dir.parent if setup_dir.is_file() else setup_dir
     return folder / (setup.setting("reports", "reports") or "reports") / "targets.xlsx"
+
+
+LONG = Table("targets_long", LONG_TABLE, LONG_SHEET["zh"], LONG_SHEET["en"], tuple(
+    C(k, HEADERS[k][0], HEADERS[k][1], "number" if k == "target" else "text", required=k in ("kind", "target"))
+    for k in COLUMNS), rows=0, first_row=0)
+
+
+def load_targets(setup: Setup, setup_dir: Path) -> tuple[pd.DataFrame, str]:
+    """The targets the reports compare against, and where they came from.
+
+    ``DIR/reports/targets.xlsx`` when it exists (so a manager's edits to its long
+    table count), else a fresh :func:`~xlsales.targets.decompose` of the setup —
+    the same numbers ``xlsales targets`` would write.
+    """
+    from .reader import BookError, Context, open_book, read_table
+
+    path = default_out(setup, setup_dir)
+    if path.exists():
+        try:
+            tr = read_table(open_book(path, path.name), LONG, Context(setup.choices))
+        except BookError:
+            tr = None
+        if tr is not None and tr.sheet is not None and tr.rows_read and not tr.rows_rejected:
+            df = tr.frame[list(COLUMNS)].copy()
+            for col in COLUMNS[:-1]:
+                df[col] = df[col].map(lambda v: "" if v is None or v != v else str(v))
+            return df, str(path)
+    df, _ = decompose(setup, None, "both")
+    return df, "setup"
 
 
 def run(setup_dir: Path, out: Path | None, as_json: bool) -> int:

@@ -160,9 +160,10 @@ def _issues_sheet(ctx: _Ctx, issues: list[Issue]) -> None:
 # --- bodies ----------------------------------------------------------------------------
 
 def _consolidate(ctx: _Ctx) -> str:
+    from ..commit import full_report
     from ..consolidate import consolidate as run
     from ..model import render_xlsx
-    from ..report import build_report
+    from ..targets_book import load_targets
 
     setup, _ = _setup(ctx)
     inbox = ctx.folder / (setup.setting("inbox", "inbox") or "inbox")
@@ -172,7 +173,8 @@ def _consolidate(ctx: _Ctx) -> str:
     c = run(inbox, setup, progress=ctx.progress(_t(ctx.lang, "读取", "reading")))
     out = ctx.folder / (setup.setting("reports", "reports") or "reports") / f"consolidated-{c.period.isoformat()}.xlsx"
     ctx.status(_t(ctx.lang, "生成报告…", "building the report…"))
-    report = build_report(c, setup, ctx.lang)  # type: ignore[arg-type]
+    targets, _source = load_targets(setup, ctx.folder)
+    report = full_report(c, setup, ctx.lang, targets)  # type: ignore[arg-type]  # the CLI's report, sheet for sheet
     render_xlsx(report, out)
     render_live(report, ctx.book, ctx.progress(_t(ctx.lang, "写入", "writing")))
     s = c.summary(out)
