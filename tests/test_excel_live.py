@@ -9,11 +9,12 @@ import openpyxl
 import pytest
 
 from xlsales.cli import main
+from xlsales.commit import full_report
 from xlsales.consolidate import consolidate
 from xlsales.excel.live import excel_value, render_live
 from xlsales.manager import load_setup
 from xlsales.model import Report, render_xlsx
-from xlsales.report import build_report
+from xlsales.targets_book import load_targets
 
 from . import xwstub
 
@@ -24,7 +25,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Path]:
     assert main(["demo", str(d), "--reps", "4", "--period", "2026-11-23"]) == 0
     setup, issues = load_setup(d)
     assert not [i for i in issues if i.severity == "error"]
-    rep = build_report(consolidate(d / "inbox", setup, dt.date(2026, 11, 25)), setup, "zh")
+    targets, _ = load_targets(setup, d)  # the whole report: reviews, variance, rollups, sources
+    rep = full_report(consolidate(d / "inbox", setup, dt.date(2026, 11, 25)), setup, "zh", targets)
     return rep, render_xlsx(rep, d / "file.xlsx")
 
 

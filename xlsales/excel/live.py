@@ -152,25 +152,38 @@ def _column_props(col: Column) -> dict:
 # --- one sheet ------------------------------------------------------------------------
 
 def _sheet(ws: Any, sh: Sheet, lang: Lang) -> None:
+    loose = {(c.row, c.col): c for c in sh.cells}
     for b in sh.blocks:
-        _block(ws, b, lang)
+        _block(ws, b, lang, loose)  # takes the loose cells inside the block: one write per block
     for col, w in sh.widths.items():
         ws.range((1, col + 1)).column_width = w
-    for c in sh.cells:
+    for c in loose.values():
         _loose(ws, c)
     if sh.freeze:
         ws.freeze_panes.freeze_at(ws.range((sh.freeze[0] + 1, sh.freeze[1] + 1)))
 
 
-def _block(ws: Any, b: Block, lang: Lang) -> None:
+def _block(ws: Any, b: Block, lang: Lang, loose: dict[tuple[int, int], Cell] | None = None) -> None:
+    """Write a table in one assignment; loose cells over its data rows (the review figures) go in with it
+    and are removed from ``loose`` — their column already carries their number format."""
     t = b.table
     r0, c0, grid = block_grid(b, lang)
+    formulas: set[tuple[int, int]] = set()
+    if loose:
+        for i in range(1, len(grid)):
+            for j in range(len(t.columns)):
+                c = loose.pop((r0 + i, c0 + j), None)
+                if c is not None:
+                    grid[i][j] = c.formula if c.formula is not None else c.value  # escaped below
+                    if c.formula is not None:
+                        formulas.add((i, j))
     if t.title(lang):
         ws.range((r0 if r0 else r0 + 1, c0 + 1)).value = excel_value(t.title(lang))
         _apply(ws.range((r0 if r0 else r0 + 1, c0 + 1)), {"bold": True, "font_size": 13, "font_color": "#1F4E78"})
     formula_cols = [c.kind == "formula" for c in t.columns]
     body = [[_assignable(v, False) for v in grid[0]]]
-    body += [[_assignable(v, f) for v, f in zip(row, formula_cols, strict=True)] for row in grid[1:]]
+    body += [[_assignable(v, f or (i, j) in formulas) for j, (v, f) in enumerate(zip(row, formula_cols, strict=True))]
+             for i, row in enumerate(grid[1:], start=1)]
     last_row, last_col = r0 + len(grid), c0 + len(t.columns)
     ws.range((r0 + 1, c0 + 1), (last_row, last_col)).value = body
     for i, c in enumerate(t.columns):
