@@ -27,8 +27,8 @@ Definitions (also in ``docs/variance.md``):
   the window's end (the landing forecast).
 * **Commit** — commit forecast = closed + commit deals closing in the window.
 * **Attainment** = actual / target.  **Gap** = target − actual.
-* **Run-rate projection** = actual / elapsed × working days (blank while no
-  working day has elapsed); **projected attainment** = projection / target.
+* **Run-rate projection** = actual / days_gone × working days (blank while no
+  working day has days_gone); **projected attainment** = projection / target.
 * **Needed per working day** = max(gap, 0) / working days left (blank when none
   is left).
 * **Forecast accuracy** = max(0, 1 − |actual − forecast| / forecast), blank when
@@ -82,7 +82,7 @@ VARIANCE = Table("variance", "RptVariance", "差异", "Variance", (
     *ENTITY,
     C("window", "期间", "Window", width=7), C("period", "期间标识", "Period", width=10),
     C("start", "开始", "Start", "date", width=11), C("end", "结束", "End", "date", width=11),
-    _m("days", "工作日", "Working days", "int", 7), _m("elapsed", "已过工作日", "Days elapsed", "int", 7),
+    _m("days", "工作日", "Working days", "int", 7), _m("days_gone", "已过工作日", "Days days_gone", "int", 7),
     _m("left", "剩余工作日", "Days left", "int", 7),
     _m("target", "目标", "Target"), _m("actual", "实际", "Actual"), _m("forecast", "预测", "Forecast"),
     _m("commit", "承诺预测", "Commit forecast"),
@@ -365,11 +365,11 @@ def variance(d: Data, ents: list[dict]) -> Grid:
             o = org(e, r)
             window = (ge("close_date", a, ref["start"]), le("close_date", b, ref["end"]))
             days = workdays(a, b, hol)
-            elapsed = workdays(a, min(b, d.as_of - dt.timedelta(days=1)), hol)
+            days_gone = workdays(a, min(b, d.as_of - dt.timedelta(days=1)), hol)
             put("days", days, f"NETWORKDAYS({ref['start']},{ref['end']},{hol_rng})")
-            put("elapsed", elapsed, f"IF({asof}>{ref['start']},NETWORKDAYS({ref['start']},"
+            put("days_gone", days_gone, f"IF({asof}>{ref['start']},NETWORKDAYS({ref['start']},"
                                     f"MIN({ref['end']},{asof}-1),{hol_rng}),0)")
-            put("left", days - elapsed, f"{ref['days']}-{ref['elapsed']}")
+            put("left", days - days_gone, f"{ref['days']}-{ref['days_gone']}")
             v, f = d.sum("daily", "target", [*o, ge("date", a, ref["start"]), le("date", b, ref["end"])])
             put("target", v, f)
             if w == "week":
@@ -390,10 +390,10 @@ def variance(d: Data, ents: list[dict]) -> Grid:
             tv = row["target"]
             put("attainment", ratio(actual, tv), ratio_xl(ref["actual"], ref["target"]))
             put("gap", round(tv - actual, 2), f"{ref['target']}-{ref['actual']}")
-            proj = actual / elapsed * days if elapsed else None
-            put("projection", proj, f'IF({ref["elapsed"]}=0,"",{ref["actual"]}/{ref["elapsed"]}*{ref["days"]})')
+            proj = actual / days_gone * days if days_gone else None
+            put("projection", proj, f'IF({ref["days_gone"]}=0,"",{ref["actual"]}/{ref["days_gone"]}*{ref["days"]})')
             put("proj_attainment", ratio(proj, tv), ratio_xl(ref["projection"], ref["target"]))
-            left = days - elapsed
+            left = days - days_gone
             put("needed_daily", max(row["gap"], 0) / left if left else None,
                 f'IF({ref["left"]}=0,"",MAX({ref["gap"]},0)/{ref["left"]})')
             put("accuracy", accuracy(actual, fc), _accuracy_xl(ref["actual"], ref["forecast"]))
@@ -737,7 +737,7 @@ def _bands(report: Report, var: Grid, wk: Grid, sc: Grid, lang: Lang) -> None:
 
     healthy = ("{c[actual]}/{c[forecast]}>=xs_t_actual_vs_commit_low,"
                "{c[actual]}/{c[forecast]}<=xs_t_actual_vs_commit_high")
-    band(var, "attainment", [("{x}>=1", "good"), ("{c[days]}>0,{x}>={c[elapsed]}/{c[days]}", "warn"),
+    band(var, "attainment", [("{x}>=1", "good"), ("{c[days]}>0,{x}>={c[days_gone]}/{c[days]}", "warn"),
                              ("TRUE", "bad")])
     band(var, "proj_attainment", [("{x}>=1", "good"), ("{x}>=xs_t_actual_vs_commit_low", "warn"), ("TRUE", "bad")])
     band(var, "accuracy", [(healthy, "good"), ("TRUE", "bad")])
