@@ -88,7 +88,7 @@ def cmd_init(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     from . import synth
 
-    folder = Path(a.dir)
+    folder = Path(a.dir).resolve()
     if folder.exists() and any(folder.iterdir()):
         if not a.force:
             raise UsageError(f"文件夹 {folder} 已存在且非空;如需重建请加 --force。\n"
@@ -156,7 +156,7 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     from .model import render_xlsx
     from .targets_book import load_targets
 
-    folder = Path(a.dir)
+    folder = Path(a.dir).resolve()
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}。\n  No such folder: {folder}")
     setup, issues = load_setup(folder)
