@@ -97,7 +97,12 @@ def _na(v: object) -> bool:
 
 
 def write_report(c: Consolidation, setup: Setup, out: Path, lang: Lang = "zh") -> Path:
-    """Write the consolidated report to ``out`` atomically; inputs are never touched."""
+    """Write the core report (summary, issues, submissions, data) to ``out`` atomically.
+
+    The CLI and the Consolidate button write the full report instead —
+    :func:`xlsales.commit.full_report` adds the weekly and monthly reviews,
+    variance, rollups and their sources to this same model.  Inputs are never touched.
+    """
     return render_xlsx(build_report(c, setup, lang), out)
 
 
