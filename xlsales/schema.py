@@ -56,10 +56,6 @@ class Column:
     def help(self, lang: Lang) -> str:
         return self.help_zh if lang == "zh" else self.help_en
 
-    @property
-    def is_input(self) -> bool:
-        return self.kind != "formula" and not self.locked
-
     def names(self) -> set[str]:
         """Every normalized header text that identifies this column."""
         return {norm(n) for n in (self.zh, self.en, f"{self.zh} {self.en}", *self.aliases)}
