@@ -3,13 +3,13 @@
 Week of Mon 2026-11-23, consolidated as of Wed 2026-11-25 (fiscal year = calendar 2026, the default
 calendar: 国庆 Oct 1–7 and the other 2026 holidays).  Working days worked out by hand:
 
-* week 11-23..11-29: 5 (Mon–Fri); days_gone before 11-25: 2 (23, 24); left 3
-* Nov: 21 (2–6, 9–13, 16–20, 23–27, 30); days_gone: 17 (2–20 = 15, plus 23, 24); left 4
+* week 11-23..11-29: 5 (Mon–Fri); elapsed before 11-25: 2 (23, 24); left 3
+* Nov: 21 (2–6, 9–13, 16–20, 23–27, 30); elapsed: 17 (2–20 = 15, plus 23, 24); left 4
 * Oct: 22 weekdays − 5 holidays on weekdays (1, 2, 5, 6, 7) = 17;  Dec: 23 (1–4, 7–11, 14–18, 21–25, 28–31)
-* Q4: 17 + 21 + 23 = 61; days_gone 17 + 17 = 34; left 27
+* Q4: 17 + 21 + 23 = 61; elapsed 17 + 17 = 34; left 27
 * 2026: 261 weekdays (52 weeks + Thursday Jan 1) − 17 holidays on weekdays
   (Jan 1; Feb 16–20; Apr 6; May 1, 4, 5; Jun 19; Sep 25; Oct 1, 2, 5, 6, 7) = 244; left = Nov 25, 26, 27, 30
-  + Dec 23 = 27; days_gone = 244 − 27 = 217
+  + Dec 23 = 27; elapsed = 244 − 27 = 217
 
 Targets (raised revenue, per rep and month; nothing outside Q4) are whole yuan per working day:
 A1 10,000/day (Oct 170k, Nov 210k, Dec 230k), A2 20,000/day (Nov 420k, Dec 460k), B1 5,000/day

@@ -28,7 +28,7 @@ Definitions (also in ``docs/variance.md``):
 * **Commit** — commit forecast = closed + commit deals closing in the window.
 * **Attainment** = actual / target.  **Gap** = target − actual.
 * **Run-rate projection** = actual / days_gone × working days (blank while no
-  working day has days_gone); **projected attainment** = projection / target.
+  working day has elapsed); **projected attainment** = projection / target.
 * **Needed per working day** = max(gap, 0) / working days left (blank when none
   is left).
 * **Forecast accuracy** = max(0, 1 − |actual − forecast| / forecast), blank when
@@ -82,7 +82,7 @@ VARIANCE = Table("variance", "RptVariance", "差异", "Variance", (
     *ENTITY,
     C("window", "期间", "Window", width=7), C("period", "期间标识", "Period", width=10),
     C("start", "开始", "Start", "date", width=11), C("end", "结束", "End", "date", width=11),
-    _m("days", "工作日", "Working days", "int", 7), _m("days_gone", "已过工作日", "Days days_gone", "int", 7),
+    _m("days", "工作日", "Working days", "int", 7), _m("days_gone", "已过工作日", "Days elapsed", "int", 7),
     _m("left", "剩余工作日", "Days left", "int", 7),
     _m("target", "目标", "Target"), _m("actual", "实际", "Actual"), _m("forecast", "预测", "Forecast"),
     _m("commit", "承诺预测", "Commit forecast"),
