@@ -36,6 +36,31 @@ def shot(src: Path, sheet: str, area: str, out: Path) -> Path:
     return out
 
 
+def control_after_run(demo: Path, out: Path) -> Path:
+    """The Control sheet after a click on Consolidate: the button runs (through xlwings' own classes on the
+    test stand-in engine) on a copy of the demo folder, its Status block is copied into manager.xlsm, rendered."""
+    import xlwings as xw
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests import xlstandin
+    from xlsales.excel import buttons
+    from xlsales.excel.workbook import CONTROL_SHEET, status_cells
+
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d) / "demo"
+        shutil.copytree(demo, folder)
+        _app, book = xlstandin.start(folder / "manager.xlsm")
+        xw.Book._mock_caller = book  # type: ignore[attr-defined]  # xlwings' own hook for Book.caller()
+        buttons.consolidate()
+        wb = openpyxl.load_workbook(folder / "manager.xlsm", keep_vba=True)
+        ws = wb[CONTROL_SHEET]
+        for (r, c), cell in xlstandin.cells(book, CONTROL_SHEET).items():
+            if (r, c) in status_cells():
+                ws.cell(r, c).value = cell.formula or cell.value
+        wb.save(folder / "control.xlsm")
+        return shot(folder / "control.xlsm", CONTROL_SHEET, "A1:D58", out)
+
+
 def main(demo: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rep = demo / "inbox" / "R002.xlsx"
@@ -47,6 +72,7 @@ def main(demo: Path, out: Path) -> None:
     print(shot(report, "问题", "A1:H20", out / "report-issues.png"))
     print(shot(report, "周度承诺", "A1:Y23", out / "report-weekly-commit.png"))
     print(shot(report, "月度预测", "A1:W23", out / "report-monthly-review.png"))
+    print(control_after_run(demo, out / "control-sheet.png"))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlsales import schema
+from xlsales.cli import main
 from xlsales.issues import col_letter
 from xlsales.setup import Setup, frame
 from xlsales.targets import (
@@ -30,7 +31,7 @@ from xlsales.targets import (
     weights_from_actuals,
     working_days,
 )
-from xlsales.targets_book import LONG_TABLE, build_targets_workbook, run
+from xlsales.targets_book import LONG_TABLE, build_targets_workbook
 
 F = Fraction
 
@@ -563,7 +564,7 @@ def test_workbook_lists_issues_when_any(tmp_path):
 
 
 def test_run_reports_a_missing_manager_workbook(tmp_path, capsys):
-    assert run(tmp_path, None, True) == 2
+    assert main(["targets", str(tmp_path), "--json"]) == 2
     assert "manager" in capsys.readouterr().err
 
 
@@ -571,7 +572,7 @@ def test_run_json_on_an_initialised_folder(tmp_path, capsys):
     from xlsales.cli import do_init
 
     do_init(tmp_path / "m", "zh", None, False, dt.date(2026, 11, 23))
-    assert run(tmp_path / "m", None, True) == 0
+    assert main(["targets", str(tmp_path / "m"), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["workbook"] == str(tmp_path / "m" / "reports" / "targets.xlsx")
     for kind, v in res["kinds"].items():

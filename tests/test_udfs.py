@@ -95,6 +95,30 @@ def test_udf_errors_are_excel_visible_text() -> None:
     assert udfs.elementwise(lambda x: 1 / 0, 1).startswith("#XS! 内部错误 / internal error: ZeroDivisionError")
 
 
+def test_weighted_rounds_half_cents_as_the_reports_round() -> None:
+    # 31.15 × 70% = 21.805 (binary 21.804999…): Excel's ROUND and the report give 21.81, Python's round 21.8
+    assert udfs.XS_WEIGHTED([[31.15]], [["70%"]]) == 21.81
+    assert measures.weighted(31.15, 0.7) == 21.81
+
+
+def _rectangular(v: object) -> bool:
+    return not isinstance(v, list) or len({len(r) for r in v}) == 1
+
+
+def test_array_results_are_rectangular_whatever_the_input() -> None:
+    # a bad row gives its error text in each of its cells, never a shorter row
+    got = udfs.XS_VARIANCE([[110.0], ["abc"], [90.0]], [[100.0]])
+    assert got[0] == [10.0, 0.1] and got[2] == [-10.0, -0.1]
+    assert got[1] == ["#XS! 实际不是数字:'abc' / actual is not a number: 'abc'"] * 2
+    assert _rectangular(got)
+    assert udfs.XS_VARIANCE([[1.0, 2.0]], [[1.0, 2.0, 3.0]]) == [["#XS! 区域大小不一致:1×2 与 1×3 / ranges differ "
+                                                                "in size: 1x2 vs 1x3"] * 2]
+    for fn, args in ((udfs.XS_WEIGHTED, ([[1.0], [None], ["x"]], [["50%"]])),
+                     (udfs.XS_COVERAGE, ([[1.0, "?"]], [[0.0]])), (udfs.XS_STAGE_PROB, ([["Won", 3]],)),
+                     (udfs.XS_SPLIT, ([[100.0]], [[1.0, "x"], [2.0, 3.0]]))):
+        assert _rectangular(fn(*args)), fn.__name__
+
+
 def test_every_udf_argument_is_documented_and_listed() -> None:
     assert sorted(udfs.UDFS) == ["XS_ATTAINMENT", "XS_COMMIT", "XS_COVERAGE", "XS_GROWTH", "XS_SEASONAL",
                                  "XS_SPLIT", "XS_STAGE_PROB", "XS_VARIANCE", "XS_WEIGHTED"]

@@ -378,13 +378,15 @@ def test_actuals_xlsx_found_by_headers_on_any_sheet(tmp_path):
         {"rep_id": "A1", "month": D(2026, 12, 1), "kind": "revenue", "amount": 7.5}]
 
 
-def test_cli_takes_actuals_and_refuses_a_missing_file(tmp_path):
-    from xlsales.cli import UsageError, load_actuals, parser
+def test_cli_takes_actuals_and_refuses_a_missing_file(tmp_path, capsys):
+    from xlsales.cli import do_init, main, parser
 
     a = parser().parse_args(["consolidate", "d", "--actuals", "erp.csv"])
     assert a.actuals == "erp.csv"
-    with pytest.raises(UsageError):
-        load_actuals(tmp_path / "nope.csv", Setup.default())
+    do_init(tmp_path / "m", "zh", None, False, D(2026, 11, 23))
+    assert main(["consolidate", str(tmp_path / "m"), "--actuals", str(tmp_path / "nope.csv")]) == 2
+    assert "找不到实际数文件" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "reports").exists()
 
 
 # --- LibreOffice recalculates every figure -----------------------------------------------------

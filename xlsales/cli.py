@@ -115,17 +115,15 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def _demo_targets(folder: Path, a: argparse.Namespace) -> None:
-    try:
-        from .targets_book import run
-    except ImportError:
-        return
-    run(folder, None, False)
+    from .run import targets_folder
+
+    targets_folder(folder)
 
 
 def _demo_consolidate(folder: Path, a: argparse.Namespace) -> None:
-    ns = argparse.Namespace(dir=str(folder), inbox=None, out=None, as_of=None, json=False, strict=False,
-                            quiet=True, previous=None)
-    cmd_consolidate(ns)
+    from .run import consolidate_folder
+
+    say_consolidation(consolidate_folder(folder), per_file=False)
 
 
 DEMO_STAGES = [_demo_consolidate, _demo_targets]
@@ -147,80 +145,52 @@ def _progress(enabled: bool):
     return show
 
 
+def say_consolidation(res, per_file: bool = True) -> None:
+    """The consolidation's counts, totals and inputs, in zh and en."""
+    s = res.summary()
+    c = res.consolidation
+    f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
+    say(f"汇总完成:{f['read']} 个文件(计入 {f['accepted']},拒收 {f['rejected']},被替代 {f['superseded']}),"
+        f"未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 {r['rejected']};"
+        f"问题:错误 {i['error']},警告 {i['warning']}。",
+        f"Consolidated {f['read']} files ({f['accepted']} counted, {f['rejected']} rejected, "
+        f"{f['superseded']} superseded), {f['missing']} missing; rows read {r['read']} = accepted "
+        f"{r['accepted']} + rejected {r['rejected']}; issues: {i['error']} errors, {i['warning']} warnings.")
+    say(f"已成交 {t['closed']:,.0f} · 承诺 {t['commit']:,.0f} · 有望 {t['upside']:,.0f} · 通路 "
+        f"{t['pipeline']:,.0f} · 加权 {t['weighted']:,.0f}",
+        f"Closed {t['closed']:,.0f} · Commit {t['commit']:,.0f} · Upside {t['upside']:,.0f} · Pipeline "
+        f"{t['pipeline']:,.0f} · Weighted {t['weighted']:,.0f}")
+    if per_file:
+        print("各文件行数 rows per file (read = accepted + rejected):\n"
+              + "\n".join(f"  {x.display}: {x.rows_read} = {x.rows_accepted} + {x.rows_rejected} ({x.status})"
+                          for x in c.files))
+    src = res.targets_source
+    say(f"目标来源:{'分解自设置' if src == 'setup' else src}",
+        f"Targets from: {'the setup (decomposed)' if src == 'setup' else src}")
+    say(f"上周:{res.previous or '无(没有更早的报告)'}", f"Last week: {res.previous or 'none (no earlier report)'}")
+    say(f"实际数:{res.actuals_source}", f"Actuals: {res.actuals_source}")
+    say(f"报告:{res.report}", f"Report: {res.report}")
+
+
 def cmd_consolidate(a: argparse.Namespace) -> int:
     import json
 
-    from .commit import full_report, read_previous
-    from .consolidate import consolidate
-    from .manager import load_setup
-    from .model import render_xlsx
-    from .targets_book import load_targets
+    from .run import consolidate_folder
 
-    folder = Path(a.dir).resolve()
-    if not folder.is_dir():
-        raise UsageError(f"找不到文件夹 {folder}。\n  No such folder: {folder}")
-    setup, issues = load_setup(folder)
-    if errors_shown(issues, "主管工作簿的设置有错误,请先修正 / The manager workbook's setup has errors; fix them first:"):
-        return EXIT_USAGE
-    inbox = Path(a.inbox) if a.inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
-    if not inbox.is_dir():
-        raise UsageError(f"找不到收件箱 {inbox}。\n  No inbox folder: {inbox}")
-    as_of = a.as_of
-    c = consolidate(inbox, setup, as_of, progress=_progress(sys.stderr.isatty() and not a.json))
-    out = Path(a.out) if a.out else folder / (setup.setting("reports", "reports") or "reports") / \
-        f"consolidated-{c.period.isoformat()}.xlsx"
-    lang = setup.lang if setup.lang in schema.LANGS else "zh"
-    previous = None
-    if a.previous:
-        previous, prev_issues = read_previous(Path(a.previous), lang)  # type: ignore[arg-type]
-        if previous is None:
-            print_issues(prev_issues)
-            raise UsageError(f"无法读取上周报告 {a.previous}。\n  Cannot read the previous report {a.previous}.")
-    actuals = None
-    if getattr(a, "actuals", None):
-        actuals = load_actuals(Path(a.actuals), setup)
-    targets, source = load_targets(setup, folder)
-    render_xlsx(full_report(c, setup, lang, targets, previous, actuals), out)  # type: ignore[arg-type]
-    s = c.summary(out)
+    res = consolidate_folder(Path(a.dir), as_of=a.as_of, inbox=Path(a.inbox) if a.inbox else None,
+                             out=Path(a.out) if a.out else None,
+                             previous=Path(a.previous) if a.previous else None,
+                             actuals=Path(a.actuals) if getattr(a, "actuals", None) else None,
+                             progress=_progress(sys.stderr.isatty() and not a.json))
+    errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
+    s = res.summary()
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
     else:
-        f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
-        say(f"汇总完成:{f['read']} 个文件(计入 {f['accepted']},拒收 {f['rejected']},被替代 {f['superseded']}),"
-            f"未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 {r['rejected']};"
-            f"问题:错误 {i['error']},警告 {i['warning']}。",
-            f"Consolidated {f['read']} files ({f['accepted']} counted, {f['rejected']} rejected, "
-            f"{f['superseded']} superseded), {f['missing']} missing; rows read {r['read']} = accepted "
-            f"{r['accepted']} + rejected {r['rejected']}; issues: {i['error']} errors, {i['warning']} warnings.")
-        say(f"已成交 {t['closed']:,.0f} · 承诺 {t['commit']:,.0f} · 有望 {t['upside']:,.0f} · 通路 "
-            f"{t['pipeline']:,.0f} · 加权 {t['weighted']:,.0f}",
-            f"Closed {t['closed']:,.0f} · Commit {t['commit']:,.0f} · Upside {t['upside']:,.0f} · Pipeline "
-            f"{t['pipeline']:,.0f} · Weighted {t['weighted']:,.0f}")
-        per_file = "\n".join(f"  {x.display}: {x.rows_read} = {x.rows_accepted} + {x.rows_rejected} ({x.status})"
-                              for x in c.files)
-        if not getattr(a, "quiet", False):
-            print("各文件行数 rows per file (read = accepted + rejected):\n" + per_file)
-        say(f"目标来源:{'分解自设置' if source == 'setup' else source}",
-            f"Targets from: {'the setup (decomposed)' if source == 'setup' else source}")
-        say(f"报告:{out}", f"Report: {out}")
+        say_consolidation(res, per_file=not getattr(a, "quiet", False))
     if a.strict and s["issues"]["error"]:
         return EXIT_ISSUES
     return EXIT_OK
-
-
-def load_actuals(path: Path, setup):
-    """Finance actuals from ``--actuals FILE``; row problems are printed, an unreadable file is a usage error."""
-    from .actuals import read_actuals
-    from .reader import BookError
-
-    if not path.is_file():
-        raise UsageError(f"找不到实际数文件 {path}。\n  No such actuals file: {path}")
-    try:
-        frame, issues = read_actuals(path, setup)
-    except BookError as e:
-        raise UsageError(f"无法读取实际数文件 {path}:{e.issue}\n  Cannot read the actuals file {path}.") from e
-    errors_shown(issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
-    return frame
 
 
 # --- build-workbooks -------------------------------------------------------------
@@ -261,9 +231,24 @@ def cmd_rules(a: argparse.Namespace) -> int:
 
 
 def cmd_targets(a: argparse.Namespace) -> int:
-    from .targets_book import run
+    import json
 
-    return run(Path(a.dir), Path(a.out) if a.out else None, a.json)
+    from .run import targets_folder
+
+    res = targets_folder(Path(a.dir), out=Path(a.out) if a.out else None)
+    for i in res.issues:
+        print(f"  {i}", file=sys.stderr)
+    if a.json:
+        print(json.dumps(res.summary(), ensure_ascii=False))
+        return EXIT_OK
+    say(f"目标分解表已写入 {res.workbook}", f"Targets workbook written to {res.workbook}")
+    for kind, v in res.kinds.items():
+        if v["target"] is None:
+            continue
+        ok = all(s == v["target"] for s in v["levels"].values())
+        print(f"  {res.setup.label('target_kind', kind, 'zh')} {kind}: {v['target']:,}"
+              f"{'(各层合计一致 every level adds up)' if ok else '(合计不一致! levels differ)'}")
+    return EXIT_OK
 
 
 # --- parser ----------------------------------------------------------------------
@@ -331,11 +316,18 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(a, "func", None):
         p.print_help()
         return EXIT_USAGE
+    from .run import RunError
+
     try:
         return a.func(a)
     except UsageError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
+    except RunError as e:
+        print(str(e), file=sys.stderr)
+        if e.issues:
+            errors_shown(e.issues, "问题 Issues:")
+        return e.code
     except KeyboardInterrupt:
         return 130
 

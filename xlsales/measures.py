@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from . import defaults
+from .formula import cents
 from .targets import seasonal as _seasonal
 from .targets import split as _split
 
@@ -144,17 +145,17 @@ def stage_probability(stage: object, table: Mapping[str, float] | None = None) -
 
 
 def weighted(amount: object, probability: object, table: Mapping[str, float] | None = None) -> float:
-    """Amount × probability, rounded to the cent; ``probability`` may be a stage name.
+    """Amount × probability, rounded to the cent as the report's ``ROUND`` does; ``probability`` may be a stage name.
 
-    >>> weighted(100_000, 0.25), weighted(100_000, "Negotiated"), weighted("1,000", "60%")
-    (25000.0, 90000.0, 600.0)
+    >>> weighted(100_000, 0.25), weighted(100_000, "Negotiated"), weighted("1,000", "60%"), weighted(31.15, 0.7)
+    (25000.0, 90000.0, 600.0, 21.81)
     """
     a = number(amount, "金额 amount")
     if isinstance(probability, str) and not _is_numberlike(probability):
         p = stage_probability(probability, table)
     else:
         p = _probability(probability)
-    return round(a * p, 2)
+    return cents(a * p)
 
 
 def _is_numberlike(text: str) -> bool:
@@ -272,7 +273,7 @@ def variance(actual: object, target: object) -> tuple[float, float]:
     t = number(target, "目标 target")
     if t <= 0:
         raise MeasureError("目标须大于 0", "target must be greater than 0")
-    diff = round(a - t, 2)
+    diff = cents(a - t)
     return diff, diff / t
 
 

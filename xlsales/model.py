@@ -2,11 +2,9 @@
 
 A :class:`Report` is a list of :class:`Sheet` s, each holding schema tables
 (:class:`Block`), loose cells with a value or a formula and its cached value
-(:class:`Cell`), conditional formats and charts.  Two renderers consume the same
-model: :func:`render_xlsx` writes a new workbook with XlsxWriter, and
-``xlsales.excel.live`` writes into the workbook open in Excel through xlwings.
-Styles are names (``"money"``, ``"title"`` …) each renderer maps to its own
-formats.
+(:class:`Cell`), conditional formats and charts.  :func:`render_xlsx` writes it
+as a new workbook with XlsxWriter; the Excel buttons open that file rather than
+repaint the manager workbook.  Styles are names (``"money"``, ``"title"`` …).
 """
 
 from __future__ import annotations

@@ -17,9 +17,7 @@ Excel and LibreOffice compare the period as text rather than as a date.
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -331,38 +329,3 @@ def load_targets(setup: Setup, setup_dir: Path) -> tuple[pd.DataFrame, str]:
     return df, "setup"
 
 
-def run(setup_dir: Path, out: Path | None, as_json: bool) -> int:
-    """``xlsales targets DIR [--out PATH] [--json]``: 0 written; 2 no manager workbook in ``DIR``.
-
-    Setup issues (reading and decomposing) go to stderr and into the workbook's
-    Issues sheet; the workbook is still written, with the fallbacks the messages state.
-    Example: ``run(Path("sales"), None, True)`` prints ``{"workbook": …, "kinds": {…}, "issues": […]}``.
-    """
-    from .manager import load_setup, manager_path
-
-    setup_dir = Path(setup_dir)
-    if not setup_dir.is_file() and manager_path(setup_dir) is None:
-        print(f"{setup_dir} 中没有主管工作簿 manager.xlsx。请先运行 xlsales init。\n"
-              f"  No manager workbook in {setup_dir}; run xlsales init first.", file=sys.stderr)
-        return 2
-    setup, load_issues = load_setup(setup_dir)
-    path = Path(out) if out else default_out(setup, setup_dir)
-    res = build_targets_workbook(setup, path, setup.lang)
-    issues = [*load_issues, *(Issue(**d) for d in res["issues"])]
-    res["issues"] = [i.as_dict() for i in issues]
-    for i in issues:
-        print(f"  {i}", file=sys.stderr)
-    if as_json:
-        print(json.dumps({k: res[k] for k in ("workbook", "kinds", "issues")}, ensure_ascii=False))
-        return 0
-    print(f"目标分解表已写入 {path}\n  Targets workbook written to {path}")
-    for kind, v in res["kinds"].items():
-        if v["target"] is None:
-            continue
-        ok = all(s == v["target"] for s in v["levels"].values())
-        print(f"  {setup.label('target_kind', kind, 'zh')} {kind}: {v['target']:,}"
-              f"{'(各层合计一致 every level adds up)' if ok else '(合计不一致! levels differ)'}")
-    return 0
-
-
-__all__ = ["LONG_TABLE", "build_targets_workbook", "default_out", "run"]

@@ -1,257 +1,430 @@
 """The Python behind the Control sheet's buttons (xlwings ``RunPython`` targets).
 
-Each button runs the same core as the CLI on the folder holding the workbook
-that called it, then renders its result into that open workbook:
+Each button runs one job of :mod:`xlsales.run` — the very functions behind
+``xlsales consolidate``, ``xlsales targets`` and template refresh — on the
+folder holding the workbook that called it:
 
-* :func:`consolidate` — ``xlsales consolidate``: the report file under
-  ``reports/`` and the same report model rendered live into the report sheets;
-* :func:`targets` — ``xlsales targets``: ``reports/targets.xlsx`` and a short
-  summary on ``目标结果 Targets``;
-* :func:`refresh` — re-reads and validates the setup (as last saved), lists
-  the issues on ``设置检查 Setup check`` and writes templates for active reps
-  that have none.
+* :func:`consolidate` writes ``reports/consolidated-<week>.xlsx`` (the CLI's
+  report: tables, conditional formats, charts, live formulas) and opens it in
+  Excel as its own workbook;
+* :func:`targets` writes ``reports/targets.xlsx`` and opens it;
+* :func:`refresh` re-checks the saved setup and writes the missing rep templates.
 
-Progress goes to Excel's status bar; any problem becomes a message box in the
-setup's language — an exception never escapes to xlwings' traceback dialog.
+In ``manager.xlsm`` a button writes nothing but the Status block and its own
+*Last run* cell on the 控制台 Control sheet (:func:`xlsales.excel.workbook.status_cells`):
+run time, files and rows, issues by severity, the totals, a link to the
+report, and on errors the first issues.  Every other cell, and every setup
+sheet, is left exactly as it was.
 
-xlwings calls made here, besides those of :mod:`xlsales.excel.live`::
+Everything from ``xw.Book.caller()`` on runs inside one guard: a broken
+install, a OneDrive/SharePoint address, a setup error or an unexpected
+exception all end in one zh/en message box, never in xlwings' traceback
+window.  During a run screen updating and events are off and calculation is
+manual; all three are restored in ``finally``.  Progress shows on Excel's
+status bar (「汇总中 37/200 R037.xlsx」).
 
-    xw.Book.caller()
-    book.fullname
-    book.app
-    app.status_bar = str | False
-    app.screen_updating = bool
-    app.alert(prompt, title, mode=...)
+Only the standard library is imported at module level, so that even a
+missing package is reported in a message box rather than a traceback.
+The xlwings calls made here are listed in ``docs/excel.md``.
 
-按钮背后的 Python:与命令行相同的核心;进度在状态栏,错误以对话框显示,不显示 Python 回溯。
+按钮背后的 Python:与命令行同一流程;报告另存为文件并单独打开,主管工作簿只写「运行状态」一块。
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import datetime as dt
+import re
+import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xlwings as xw
-
-from .. import schema
-from ..issues import Issue, count
-from ..model import Block, Report
-from ..setup import Setup
-from .live import Status, render_live
-from .workbook import CONTROL_SHEET, LAST_RUN
-
-SETUP_CHECK_SHEET = "设置检查 Setup check"
-TARGETS_SHEET = "目标结果 Targets"
 TITLE = "xlsales"
+FIRST_ISSUES = 8  # issues listed in the Status block
+ERROR_LOG = "xlsales-error.log"
+Line = tuple[str, object, str]  # (label, value, note): one row of the Status block
 
-
-class ButtonError(Exception):
-    """A problem the user can fix, with its message in zh and en."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
+ACTION_LABEL = {"consolidate": ("汇总", "Consolidate"), "targets": ("目标分解", "Targets"),
+                "refresh": ("刷新设置", "Refresh")}
+PROGRESS_VERB = {"consolidate": ("汇总中", "Consolidating"), "targets": ("分解目标", "Decomposing"),
+                 "refresh": ("刷新中", "Refreshing")}
 
 
 # --- the three buttons ---------------------------------------------------------------
 
 def consolidate() -> None:
     """Button 汇总 Consolidate."""
-    _run("consolidate", _consolidate)
+    _run("consolidate")
 
 
 def targets() -> None:
     """Button 目标分解 Targets."""
-    _run("targets", _targets)
+    _run("targets")
 
 
 def refresh() -> None:
     """Button 刷新设置 Refresh."""
-    _run("refresh", _refresh)
+    _run("refresh")
+
+
+# --- what a run produces ------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """How a button's run ended: the Status block's rows, the Last run text, what to open or say."""
+
+    ok: bool
+    last_run: tuple[str, str]  # (zh, en)
+    lines: list[Line] = field(default_factory=list)
+    open_path: Path | None = None
+    message: tuple[str, str] | None = None  # a message box (zh, en), shown after the workbook is written
+    lang: str = "zh"  # the setup's language: the Last run cell is written in it
+
+
+class CancelledError(Exception):
+    """The manager chose not to go on (e.g. not to close an open report)."""
+
+
+class _Ctx:
+    """What a body needs: the folder, the app (for the status bar and questions), the language."""
+
+    def __init__(self, action: str, app: Any, folder: Path) -> None:
+        self.action, self.app, self.folder = action, app, folder
+        self.lang = "zh"
+
+    def t(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    def status(self, text: str) -> None:
+        with contextlib.suppress(Exception):  # a status bar is a courtesy; never a reason to fail
+            self.app.status_bar = f"xlsales: {text}"
+
+    def progress(self, i: int, n: int, name: str) -> None:
+        zh, en = PROGRESS_VERB[self.action]
+        self.status(f"{self.t(zh, en)} {min(i + 1, n)}/{n} {name}")
+
+    def close_open_book(self, path: Path) -> None:
+        """Before ``path`` is rewritten: a workbook of that name open in Excel is closed, if the manager agrees."""
+        hits = [b for b in self.app.books if str(b.name).casefold() == path.name.casefold()]
+        if not hits:
+            return
+        answer = self.app.alert(self.t(
+            f"「{path.name}」已在 Excel 中打开。要重新生成,需先关闭它(未保存的修改会丢失)。关闭并继续吗?",
+            f"'{path.name}' is open in Excel. To write it again it must be closed first (unsaved changes are lost). "
+            "Close it and go on?"), TITLE, "ok_cancel", "info")
+        if answer != "ok":
+            raise CancelledError
+        for b in hits:
+            b.close()
 
 
 # --- the frame every button runs in ----------------------------------------------------
 
-class _Ctx:
-    def __init__(self, book: Any) -> None:
-        self.book = book
-        self.app = book.app
-        self.folder = Path(book.fullname).parent
-        self.lang = "zh"
-
-    def status(self, text: str) -> None:
-        self.app.status_bar = f"xlsales: {text}"
-
-    def progress(self, what: str) -> Status:
-        def show(i: int, n: int, name: str) -> None:
-            self.status(f"{what} {i}/{n} {name}")
-
-        return show
-
-
-def _run(action: str, body: Callable[[_Ctx], str]) -> None:
-    book = xw.Book.caller()
-    ctx = _Ctx(book)
-    ctx.app.screen_updating = False
+def _run(action: str) -> None:
+    started, t0 = dt.datetime.now(), time.monotonic()
+    app: Any = None
+    book: Any = None
+    ctx: _Ctx | None = None
+    saved: list[tuple[str, Any]] = []
     try:
-        done = body(ctx)
-        _last_run(ctx, action, done)
-    except ButtonError as e:
-        _alert(ctx, _t(ctx.lang, e.zh, e.en), "critical")
-        _last_run(ctx, action, _t(ctx.lang, e.zh, e.en))
-    except Exception as e:  # anything else: a plain message, never a traceback dialog
-        detail = "".join(traceback.format_exception_only(type(e), e)).strip()
-        _alert(ctx, _t(ctx.lang, f"运行出错,未完成:{detail}\n请检查收件箱和设置后重试;如仍出错,请把此信息发给管理员。",
-                       f"The run failed and did not finish: {detail}\nCheck the inbox and the setup and try again; "
-                       "if it keeps failing, send this message to your administrator."), "critical")
-        _last_run(ctx, action, _t(ctx.lang, f"出错:{detail}", f"failed: {detail}"))
+        import xlwings as xw
+
+        book = xw.Book.caller()
+        app = book.app
+        saved = _quiet(app)
+        ctx = _Ctx(action, app, _folder(str(book.fullname)))
+        outcome = BODIES[action](ctx)
+        outcome.lang = ctx.lang
+    except Exception as e:  # every failure, whatever it is, becomes a message and a Status block
+        outcome = _failure(e, ctx)
+    lines = _header(action, started, time.monotonic() - t0, outcome) + outcome.lines
+    try:
+        if book is not None:
+            _write_status(book, action, started, outcome, lines)
+    except Exception as e:
+        outcome.message = outcome.message or _describe(e)
     finally:
-        ctx.app.status_bar = False
-        ctx.app.screen_updating = True
+        if app is not None:
+            _restore(app, saved)
+    if app is None:
+        return  # no Excel to talk to (called outside Excel, or xlwings is broken): nothing more to show
+    if outcome.ok and outcome.open_path is not None:
+        try:
+            app.books.open(str(outcome.open_path))
+        except Exception as e:
+            zh, en = _describe(e)
+            outcome.message = (f"已写出 {outcome.open_path},但 Excel 无法打开它:{zh}",
+                               f"{outcome.open_path} was written but Excel could not open it: {en}")
+    if outcome.message:
+        with contextlib.suppress(Exception):
+            app.alert(f"{outcome.message[0]}\n\n{outcome.message[1]}", TITLE, "ok",
+                      "info" if outcome.ok else "critical")
 
 
-def _alert(ctx: _Ctx, text: str, mode: str = "info") -> None:
-    ctx.app.screen_updating = True
-    ctx.app.alert(text, TITLE, mode=mode)
+def _quiet(app: Any) -> list[tuple[str, Any]]:
+    """Screen updating and events off, calculation manual; returns what to restore."""
+    saved: list[tuple[str, Any]] = []
+    for attr, value in (("screen_updating", False), ("enable_events", False), ("calculation", "manual")):
+        try:
+            before = getattr(app, attr)
+            setattr(app, attr, value)
+            saved.append((attr, before))
+        except Exception:
+            pass
+    return saved
 
 
-def _last_run(ctx: _Ctx, action: str, text: str) -> None:
-    if CONTROL_SHEET not in [s.name for s in ctx.book.sheets]:
+def _restore(app: Any, saved: list[tuple[str, Any]]) -> None:
+    for attr, value in reversed(saved):
+        with contextlib.suppress(Exception):
+            setattr(app, attr, value)
+    with contextlib.suppress(Exception):
+        app.status_bar = False
+
+
+def _folder(fullname: str) -> Path:
+    """The local folder of the calling workbook; a OneDrive/SharePoint address is mapped to its synced folder."""
+    from ..run import RunError
+
+    full = fullname
+    if re.match(r"^https?://", full, re.IGNORECASE):
+        try:
+            from xlwings.utils import fullname_url_to_local_path
+
+            full = fullname_url_to_local_path(full)
+        except Exception as e:
+            raise RunError(
+                f"manager.xlsm 是从 OneDrive/SharePoint 打开的({fullname}),找不到它在本机的同步文件夹:{e}。"
+                "请从本机的同步文件夹打开 manager.xlsm,或在 ~/.xlwings/xlwings.conf 中设置 ONEDRIVE_CONSUMER_WIN、"
+                "ONEDRIVE_COMMERCIAL_WIN 或 SHAREPOINT_WIN(Mac 上为 *_MAC)为本机同步文件夹。",
+                f"manager.xlsm was opened from OneDrive/SharePoint ({fullname}) and its local synced folder cannot be "
+                f"found: {e}. Open manager.xlsm from the synced folder on this computer, or set ONEDRIVE_CONSUMER_WIN, "
+                "ONEDRIVE_COMMERCIAL_WIN or SHAREPOINT_WIN (*_MAC on a Mac) in ~/.xlwings/xlwings.conf to it.") from e
+    path = Path(full)
+    if not path.is_file():
+        raise RunError(f"找不到已保存的主管工作簿 {path}。请先把 manager.xlsm 保存到主管文件夹中,再点按钮。",
+                       f"The saved manager workbook {path} cannot be found. Save manager.xlsm in the manager's "
+                       "folder first, then click the button.")
+    return path.parent
+
+
+def _failure(e: Exception, ctx: _Ctx | None) -> Outcome:
+    from_lang = getattr(e, "lang", None) or (ctx.lang if ctx else "zh")
+    if isinstance(e, CancelledError):
+        return Outcome(False, ("已取消", "cancelled"), [("结果 Result", "已取消 Cancelled", "")])
+    zh, en = _describe(e)
+    issues = getattr(e, "issues", None) or []
+    lines: list[Line] = [("结果 Result", "出错 Failed", zh if from_lang == "zh" else en)]
+    lines += _issue_lines(issues, from_lang)
+    if not _is_known(e) and ctx is not None:
+        log = _log(ctx.folder, e)
+        if log:
+            zh += f"\n详细信息已写入 {log},请把它发给管理员。"
+            en += f"\nDetails were written to {log}; send it to your administrator."
+    message = (zh, en) if from_lang == "zh" else (en, zh)  # the setup's language first
+    return Outcome(False, (f"出错:{zh.splitlines()[0]}", f"failed: {en.splitlines()[0]}"), lines, message=message,
+                   lang=from_lang)
+
+
+def _is_known(e: Exception) -> bool:
+    """A failure whose message says it all (no log needed): the user's to fix, or the environment's."""
+    if isinstance(e, ImportError | OSError):
+        return True
+    try:
+        from ..run import RunError
+    except Exception:
+        return False
+    return isinstance(e, RunError)
+
+
+def _describe(e: Exception) -> tuple[str, str]:
+    """A zh and an en sentence for any exception: what happened and what to do."""
+    try:
+        from ..run import RunError
+
+        if isinstance(e, RunError):
+            return e.zh, e.en
+    except Exception:
+        pass
+    detail = "".join(traceback.format_exception_only(type(e), e)).strip()
+    if isinstance(e, ImportError):
+        return (f"xlsales 的 Python 环境不完整({detail})。请在命令行运行 pip install --upgrade xlsales,"
+                "并确认 xlwings.conf 中的 Interpreter 指向安装了 xlsales 的 Python。",
+                f"The Python environment of xlsales is incomplete ({detail}). Run pip install --upgrade xlsales and "
+                "check that the Interpreter in xlwings.conf is the Python that has xlsales.")
+    if isinstance(e, PermissionError):
+        return (f"没有权限写入文件({detail})。文件可能在别的程序(如 WPS 或另一个 Excel 窗口)中打开,或文件夹只读;"
+                "请关闭它或换一个文件夹后重试。",
+                f"No permission to write a file ({detail}). It may be open in another program (WPS or another Excel "
+                "window) or the folder is read-only; close it or use another folder, then retry.")
+    if isinstance(e, OSError):
+        return (f"文件操作失败({detail})。请检查磁盘空间和文件夹权限后重试。",
+                f"A file operation failed ({detail}). Check the disk space and folder permissions, then retry.")
+    return (f"运行出错,未完成:{detail}。请检查收件箱和设置后重试;如仍出错,请把此信息发给管理员。",
+            f"The run failed and did not finish: {detail}. Check the inbox and the setup and try again; "
+            "if it keeps failing, send this message to your administrator.")
+
+
+def _log(folder: Path, e: Exception) -> Path | None:
+    """Append the traceback to ``xlsales-error.log`` beside the manager workbook (for support)."""
+    path = folder / ERROR_LOG
+    try:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')}\n")
+            f.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
+        return path
+    except OSError:
+        return None
+
+
+def _issue_lines(issues: list, lang: str) -> list[Line]:
+    if not issues:
+        return []
+    shown = sorted(issues, key=lambda i: i.severity != "error")[:FIRST_ISSUES]
+    lines: list[Line] = [("首要问题 First issues", len(issues), "错误在前 errors first")]
+    lines += [(i.where() or i.value or i.rule, i.rule, i.message(lang)) for i in shown]
+    if len(issues) > len(shown):
+        lines.append(("…", len(issues) - len(shown), "其余见报告的问题表 more on the report's Issues sheet"))
+    return lines
+
+
+def _header(action: str, started: dt.datetime, seconds: float, outcome: Outcome) -> list[Line]:
+    zh, en = ACTION_LABEL[action]
+    lines: list[Line] = [("操作 Action", f"{zh} {en}", ""),
+                         ("时间 Run at", started.strftime("%Y-%m-%d %H:%M:%S"), f"用时 took {seconds:.1f} s")]
+    if outcome.ok:
+        lines.append(("结果 Result", "完成 Done", ""))
+    return lines
+
+
+# --- the Status block -------------------------------------------------------------------
+
+def _write_status(book: Any, action: str, started: dt.datetime, outcome: Outcome, lines: list[Line]) -> None:
+    """Write the Status block and this action's Last run cell — the only cells a button writes."""
+    from .workbook import CONTROL_SHEET, LAST_RUN, STATUS_AT, STATUS_SHAPE
+
+    if CONTROL_SHEET not in [s.name for s in book.sheets]:
+        zh, en = outcome.message or ("", "")
+        outcome.message = (f"{zh}\n(找不到「{CONTROL_SHEET}」表,无法记录运行状态。)".strip(),
+                           f"{en}\n(The '{CONTROL_SHEET}' sheet is missing; the run status was not recorded.)".strip())
         return
-    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    ctx.book.sheets[CONTROL_SHEET].range(LAST_RUN[action]).value = "'" + f"{stamp} · {text}"
+    sheet = book.sheets[CONTROL_SHEET]
+    rows, cols = STATUS_SHAPE
+    grid = [[_cell(v) for v in line] for line in lines[:rows]]
+    grid += [[None] * cols for _ in range(rows - len(grid))]
+    r0, c0 = STATUS_AT
+    sheet.range((r0, c0), (r0 + rows - 1, c0 + cols - 1)).value = grid
+    text = outcome.last_run[0 if outcome.lang == "zh" else 1]
+    sheet.range(LAST_RUN[action]).value = _cell(f"{started:%Y-%m-%d %H:%M} · {text}")
 
 
-def _setup(ctx: _Ctx, stop_on_errors: bool = True) -> tuple[Setup, list[Issue]]:
-    from ..manager import load_setup
-
-    ctx.status(_t(ctx.lang, "读取设置…", "reading the setup…"))
-    setup, issues = load_setup(Path(ctx.book.fullname))
-    ctx.lang = setup.lang if setup.lang in schema.LANGS else "zh"
-    errors = [i for i in issues if i.severity == "error"]
-    if errors and stop_on_errors:
-        _issues_sheet(ctx, issues)
-        raise ButtonError(f"设置有 {len(errors)} 个错误,已列在「{SETUP_CHECK_SHEET}」表;请修正并保存后再试。",
-                          f"The setup has {len(errors)} error(s), listed on '{SETUP_CHECK_SHEET}'; fix them, save "
-                          "and try again.")
-    return setup, issues
+def _cell(v: object) -> object:
+    """A value as Excel must receive it: numbers as numbers, links as formulas, all other text kept as text."""
+    if v is None or isinstance(v, bool | int | float):
+        return v
+    if isinstance(v, _Link):
+        return v.formula()
+    return "'" + str(v)
 
 
-def _issues_sheet(ctx: _Ctx, issues: list[Issue]) -> None:
-    from ..report import ISSUES, SEVERITY
+@dataclass(frozen=True)
+class _Link:
+    """A clickable link to a file (HYPERLINK), its file name shown; plain text if Excel could not hold it."""
 
-    rep = Report("xlsales setup check", ctx.lang)  # type: ignore[arg-type]
-    sh = rep.sheet(SETUP_CHECK_SHEET)
-    sh.put(0, 0, _t(ctx.lang, f"设置检查:{len(issues)} 个问题", f"Setup check: {len(issues)} issue(s)"), style="subtitle")
-    rows = [{**i.as_dict(), "severity": SEVERITY[ctx.lang][i.severity]} for i in issues]
-    sh.blocks.append(Block(ISSUES, rows))
-    sh.freeze = (2, 0)
-    render_live(rep, ctx.book)
+    path: Path
 
-
-# --- bodies ----------------------------------------------------------------------------
-
-def _consolidate(ctx: _Ctx) -> str:
-    from ..commit import full_report
-    from ..consolidate import consolidate as run
-    from ..model import render_xlsx
-    from ..targets_book import load_targets
-
-    setup, _ = _setup(ctx)
-    inbox = ctx.folder / (setup.setting("inbox", "inbox") or "inbox")
-    if not inbox.is_dir():
-        raise ButtonError(f"找不到收件箱文件夹 {inbox}。请在「设置」表中检查 inbox。",
-                          f"No inbox folder {inbox}. Check 'inbox' on the Settings sheet.")
-    c = run(inbox, setup, progress=ctx.progress(_t(ctx.lang, "读取", "reading")))
-    out = ctx.folder / (setup.setting("reports", "reports") or "reports") / f"consolidated-{c.period.isoformat()}.xlsx"
-    ctx.status(_t(ctx.lang, "生成报告…", "building the report…"))
-    targets, _source = load_targets(setup, ctx.folder)
-    report = full_report(c, setup, ctx.lang, targets)  # type: ignore[arg-type]  # the CLI's report, sheet for sheet
-    render_xlsx(report, out)
-    render_live(report, ctx.book, ctx.progress(_t(ctx.lang, "写入", "writing")))
-    s = c.summary(out)
-    f, r, i = s["files"], s["rows"], s["issues"]
-    return _t(ctx.lang,
-              f"{f['read']} 个文件,未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 "
-              f"{r['rejected']};错误 {i['error']},警告 {i['warning']}。报告:{out.name}",
-              f"{f['read']} files, {f['missing']} missing; rows {r['read']} = {r['accepted']} accepted + "
-              f"{r['rejected']} rejected; {i['error']} errors, {i['warning']} warnings. Report: {out.name}")
+    def formula(self) -> str:
+        target, shown = str(self.path), self.path.name
+        if len(target) > 250:  # a formula's text literals hold at most 255 characters
+            return "'" + target
+        q = target.replace('"', '""')
+        return f'=HYPERLINK("{q}","{shown.replace(chr(34), chr(34) * 2)}")'
 
 
-def _targets(ctx: _Ctx) -> str:
-    from ..targets_book import build_targets_workbook, default_out
+# --- the bodies ---------------------------------------------------------------------------
 
-    setup, load_issues = _setup(ctx)
-    out = default_out(setup, ctx.folder)
-    ctx.status(_t(ctx.lang, "分解目标…", "decomposing targets…"))
-    res = build_targets_workbook(setup, out, ctx.lang)
-    issues = [*load_issues, *(Issue(**d) for d in res["issues"])]
-    render_live(targets_report(setup, res, issues, ctx.lang), ctx.book)
-    n = count(issues)
-    return _t(ctx.lang, f"已写出 {out.name};问题:错误 {n['error']},警告 {n['warning']}",
-              f"wrote {out.name}; issues: {n['error']} errors, {n['warning']} warnings")
+def _consolidate(ctx: _Ctx) -> Outcome:
+    from ..run import consolidate_folder
+
+    res = consolidate_folder(ctx.folder, progress=ctx.progress, before_write=ctx.close_open_book)
+    ctx.lang = res.lang
+    s = res.summary()
+    f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
+    c = res.consolidation
+    lines: list[Line] = [
+        ("报告 Report", _Link(res.report), str(res.report)),
+        ("本期 Week of", c.period.isoformat(), f"截至 as of {c.as_of.isoformat()}"),
+        ("文件 读取 Files read", f["read"], ""),
+        ("　计入 accepted", f["accepted"], ""),
+        ("　拒收 rejected", f["rejected"], ""),
+        ("　被替代 superseded", f["superseded"], ""),
+        ("　未提交 missing", f["missing"], ", ".join(c.missing)),
+        ("行 读取 Rows read", r["read"], "读取 = 有效 + 拒绝 read = accepted + rejected"),
+        ("　有效 accepted", r["accepted"], ""),
+        ("　拒绝 rejected", r["rejected"], ""),
+        ("问题 错误 Errors", i["error"], ""),
+        ("问题 警告 Warnings", i["warning"], ""),
+        ("已成交 Closed", t["closed"], ""),
+        ("承诺 Commit", t["commit"], ""),
+        ("有望 Upside", t["upside"], ""),
+        ("通路 Pipeline", t["pipeline"], ""),
+        ("加权通路 Weighted", t["weighted"], ""),
+        ("上周 Last week", res.previous.name if res.previous else ctx.t("无", "none"), ""),
+        ("目标 Targets", ctx.t("分解自设置", "decomposed from the setup") if res.targets_source == "setup"
+         else Path(res.targets_source).name, ""),
+        ("实际数 Actuals", res.actuals_source, ""),
+    ]
+    errors = [x for x in c.issues if x.severity == "error"]
+    lines += _issue_lines(errors, ctx.lang)
+    zh = (f"{f['read']} 个文件,未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 "
+          f"{r['rejected']};错误 {i['error']},警告 {i['warning']}。报告:{res.report.name}")
+    en = (f"{f['read']} files, {f['missing']} missing; rows {r['read']} = {r['accepted']} accepted + "
+          f"{r['rejected']} rejected; {i['error']} errors, {i['warning']} warnings. Report: {res.report.name}")
+    return Outcome(True, (zh, en), lines, res.report)
 
 
-def targets_report(setup: Setup, res: dict, issues: list[Issue], lang: str) -> Report:
-    """The short targets summary as a report model: one row per target kind, then the issues."""
-    from ..report import ISSUES, SEVERITY
+def _targets(ctx: _Ctx) -> Outcome:
+    from ..issues import count
+    from ..run import targets_folder
 
-    rep = Report("xlsales targets", lang)  # type: ignore[arg-type]
-    sh = rep.sheet(TARGETS_SHEET)
-    sh.widths = {0: 22, 1: 18, 2: 18, 3: 40}
-    sh.put(0, 0, _t(lang, "目标分解结果", "Target decomposition"), style="title")
-    sh.put(1, 0, str(res["workbook"]), style="note")
-    for col, text in enumerate(("目标类型 Kind", "计划目标 Plan", "调高目标 Raised", "各层合计 Levels")):
-        sh.put(3, col, text, style="header")
-    row = 4
-    for kind, v in res["kinds"].items():
+    ctx.status(ctx.t("分解目标…", "decomposing targets…"))
+    res = targets_folder(ctx.folder, before_write=ctx.close_open_book)
+    ctx.lang = "en" if res.setup.lang == "en" else "zh"
+    lines: list[Line] = [("目标分解表 Targets workbook", _Link(res.workbook), str(res.workbook))]
+    for kind, v in res.kinds.items():
         if v["target"] is None:
             continue
-        ok = all(s == v["target"] for s in v["levels"].values())
-        raised = (v.get("raised") or {}).get("target")
-        sh.put(row, 0, setup.label("target_kind", kind, lang), style="label")
-        sh.put(row, 1, v["target"], style="money")
-        sh.put(row, 2, raised, style="money")
-        sh.put(row, 3, _t(lang, "各层合计一致", "every level adds up") if ok else _t(lang, "合计不一致!", "levels differ!"),
-               style="good" if ok else "bad")
-        row += 1
-    if issues:
-        first = row + 2
-        sh.put(first - 1, 0, _t(lang, f"问题:{len(issues)} 个", f"Issues: {len(issues)}"), style="subtitle")
-        rows = [{**i.as_dict(), "severity": SEVERITY[lang][i.severity]} for i in issues]
-        sh.blocks.append(Block(dataclasses.replace(ISSUES, first_row=first), rows))
-    return rep
+        ok = all(x == v["target"] for x in v["levels"].values())
+        lines.append((res.setup.label("target_kind", kind, ctx.lang), v["target"],
+                      ctx.t("各层合计一致", "every level adds up") if ok else ctx.t("合计不一致!", "levels differ!")))
+    n = count(res.issues)
+    lines += [("问题 错误 Errors", n["error"], ""), ("问题 警告 Warnings", n["warning"], "")]
+    lines += _issue_lines(res.issues, ctx.lang)
+    return Outcome(True, (f"已写出 {res.workbook.name};错误 {n['error']},警告 {n['warning']}",
+                          f"wrote {res.workbook.name}; {n['error']} errors, {n['warning']} warnings"),
+                   lines, res.workbook)
 
 
-def _refresh(ctx: _Ctx) -> str:
-    from ..templates import build_rep_workbook
+def _refresh(ctx: _Ctx) -> Outcome:
+    from ..run import refresh_folder
 
-    setup, issues = _setup(ctx, stop_on_errors=False)
-    _issues_sheet(ctx, issues)
-    errors = [i for i in issues if i.severity == "error"]
-    made: list[str] = []
-    if not errors:
-        folder = ctx.folder / "templates"
-        folder.mkdir(parents=True, exist_ok=True)
-        for rep in setup.active_reps().to_dict("records"):
-            path = folder / f"{rep['rep_id']}.xlsx"
-            if not path.exists():
-                ctx.status(_t(ctx.lang, f"生成模板 {path.name}", f"writing template {path.name}"))
-                build_rep_workbook(path, setup, rep, ctx.lang)  # type: ignore[arg-type]
-                made.append(path.name)
-    n = count(issues)
-    text = _t(ctx.lang, f"设置问题:错误 {n['error']},警告 {n['warning']};新模板 {len(made)} 份",
-              f"setup issues: {n['error']} errors, {n['warning']} warnings; {len(made)} new template(s)")
-    if errors:
-        raise ButtonError(f"设置有 {len(errors)} 个错误,已列在「{SETUP_CHECK_SHEET}」表;修正前不生成模板。",
-                          f"The setup has {len(errors)} error(s), listed on '{SETUP_CHECK_SHEET}'; no templates "
-                          "are written until they are fixed.")
-    return text + (f" ({', '.join(made)})" if made else "")
+    ctx.status(ctx.t("检查设置…", "checking the setup…"))
+    res = refresh_folder(ctx.folder)
+    ctx.lang = "en" if res.setup.lang == "en" else "zh"
+    n = res.counts
+    names = ", ".join(p.name for p in res.written)
+    lines: list[Line] = [("问题 错误 Errors", n["error"], ""), ("问题 警告 Warnings", n["warning"], ""),
+                         ("新模板 New templates", len(res.written), names),
+                         ("模板文件夹 Templates", str(ctx.folder / "templates"), "")]
+    lines += _issue_lines(res.setup_issues, ctx.lang)
+    return Outcome(True, (f"设置问题:错误 {n['error']},警告 {n['warning']};新模板 {len(res.written)} 份"
+                          + (f" ({names})" if names else ""),
+                          f"setup issues: {n['error']} errors, {n['warning']} warnings; {len(res.written)} new "
+                          "template(s)" + (f" ({names})" if names else "")), lines)
+
+
+BODIES: dict[str, Callable[[_Ctx], Outcome]] = {"consolidate": _consolidate, "targets": _targets,
+                                                 "refresh": _refresh}

@@ -102,25 +102,30 @@ def _out(g: Grid) -> object:
     return g[0][0] if len(g) == 1 and len(g[0]) == 1 else g
 
 
-def elementwise(fn: Callable[..., object], *args: object) -> object:
-    """Apply ``fn`` cell by cell with broadcasting; each bad cell gets its own error text."""
+def elementwise(fn: Callable[..., object], *args: object, width: int = 1) -> object:
+    """Apply ``fn`` cell by cell with broadcasting; each input cell gives ``width`` output cells.
+
+    The result is always rectangular: a bad input cell gets its error text in each of
+    its ``width`` cells, so an array formula never receives a shorter row.
+    """
     try:
         grids = [grid(a) for a in args]
         rows, cols = _shape(*grids)
-    except Exception as e:  # shown in the cell, never raised into Excel
-        return error_text(e)
+    except Exception as e:  # shown in the cells, never raised into Excel
+        return _out([[error_text(e)] * width])
     out: Grid = []
     for r in range(rows):
         line: list[object] = []
         for c in range(cols):
             try:
                 value = fn(*(_at(g, r, c) for g in grids))
+                cells = list(value) if isinstance(value, tuple) else [value]
+                if len(cells) != width:
+                    raise MeasureError(f"内部错误:得到 {len(cells)} 个值,应为 {width} 个",
+                                       f"internal error: {len(cells)} values where {width} were expected")
             except Exception as e:
-                value = error_text(e)
-            if isinstance(value, tuple):
-                line.extend(value)
-            else:
-                line.append(value)
+                cells = [error_text(e)] * width
+            line.extend(cells)
         out.append(line)
     return _out(out)
 
@@ -211,7 +216,7 @@ def XS_ATTAINMENT(actual, target):  # noqa: N802
 @udf(actual="实际,可为区域 / actual, a cell or a range", target="目标,可为区域 / target, a cell or a range")
 def XS_VARIANCE(actual, target):  # noqa: N802
     """差异:两列 [实际−目标, 差异%] / Variance: two columns [actual − target, variance %]."""
-    return elementwise(measures.variance, actual, target)
+    return elementwise(measures.variance, actual, target, width=2)
 
 
 @udf(current="本期,可为区域 / this period, a cell or a range",

@@ -42,25 +42,36 @@ CONF = [("UDF Modules", "xlsales.excel.udfs")]
 #: action → (button macro, zh caption, en caption, zh what, en what); in button order.
 ACTIONS: dict[str, tuple[str, str, str, str, str]] = {
     "consolidate": ("XS_Consolidate", "汇总", "Consolidate",
-                    "读取收件箱中所有业务员工作簿,逐格校验,把汇总报告写入本工作簿的报告表(汇总、问题、提交、商机…),"
-                    "并在 reports/ 下另存报告文件。",
-                    "Reads every rep workbook in the inbox, validates each cell, writes the report into this "
-                    "workbook's report sheets (Summary, Issues, Submissions, deals…) and saves the report file "
-                    "under reports/."),
+                    "与 xlsales consolidate 相同:读取收件箱中所有业务员工作簿,逐格校验,把报告写到 reports/ 并在 Excel 中"
+                    "另行打开;本工作簿只在下方「运行状态」中记录结果,其他单元格一概不动。",
+                    "As xlsales consolidate: reads every rep workbook in the inbox, validates each cell, writes the "
+                    "report to reports/ and opens it as its own workbook; this workbook records only the Status block "
+                    "below, no other cell is touched."),
     "targets": ("XS_Targets", "目标分解", "Targets",
-                "按设置中的目标、权重和旺淡季分解目标,写出 reports/targets.xlsx,并在「目标结果 Targets」表中列出各类目标"
-                "及各层合计是否一致。",
-                "Decomposes the targets by the weights and seasonality in the setup, writes reports/targets.xlsx "
-                "and lists each kind with its level check on the 目标结果 Targets sheet."),
+                "与 xlsales targets 相同:按设置中的目标、权重和旺淡季分解目标,写出 reports/targets.xlsx 并打开;"
+                "结果记在「运行状态」中。",
+                "As xlsales targets: decomposes the targets by the weights and seasonality in the setup, writes "
+                "reports/targets.xlsx and opens it; the result goes to the Status block."),
     "refresh": ("XS_Refresh", "刷新设置", "Refresh",
-                "重新读取并校验本工作簿的设置(请先保存),把问题列在「设置检查 Setup check」表,并为缺少模板的在职业务员"
-                "生成 templates/ 下的模板。",
-                "Re-reads and validates this workbook's setup (save first), lists problems on the 设置检查 Setup check "
-                "sheet and creates templates/ for active reps who have none."),
+                "重新读取并校验已保存的设置,为缺少模板的在职业务员生成 templates/ 下的模板;问题列在「运行状态」中。",
+                "Re-reads and validates the saved setup and writes templates/ for active reps who have none; "
+                "problems are listed in the Status block."),
 }
 FIRST_BUTTON_ROW = 4  # 0-based row of the first button; each action takes 4 rows
 #: action → (row, col), 1-based, of the cell holding the last run's time and summary
 LAST_RUN = {a: (FIRST_BUTTON_ROW + 4 * i + 3, 4) for i, a in enumerate(ACTIONS)}
+#: the Status block the buttons write: 1-based (first row, first col) and its size (rows, cols).
+#: Together with the LAST_RUN cells it is the only part of manager.xlsm a button ever writes.
+STATUS_TITLE_ROW = FIRST_BUTTON_ROW + 4 * len(ACTIONS) + 3  # 0-based row of the block's title
+STATUS_AT = (STATUS_TITLE_ROW + 2, 2)
+STATUS_SHAPE = (36, 3)
+
+
+def status_cells() -> set[tuple[int, int]]:
+    """Every cell (1-based row, col) of the Control sheet a button may write."""
+    r0, c0 = STATUS_AT
+    block = {(r0 + i, c0 + j) for i in range(STATUS_SHAPE[0]) for j in range(STATUS_SHAPE[1])}
+    return block | set(LAST_RUN.values())
 
 
 def buttons() -> list[dict]:
@@ -81,7 +92,7 @@ def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
     ws.set_column(0, 0, 2)
     ws.set_column(1, 1, 24)
     ws.set_column(2, 2, 62)
-    ws.set_column(3, 3, 40)
+    ws.set_column(3, 3, 64)
     ws.write_string(1, 1, "xlsales 控制台 · Control", fm.get("text", bold=True, font_size=16, font_color="#1F4E78"))
     ws.write_string(2, 1, "点击按钮运行;进度显示在状态栏,出错时弹出说明。 Click a button; progress shows on the status "
                     "bar, problems in a message box.", fm.note())
@@ -98,6 +109,17 @@ def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
         ws.write_blank(r + 2, 3, None, last)
     foot = FIRST_BUTTON_ROW + 4 * len(ACTIONS) + 1
     ws.write_string(foot, 1, f"xlsales {__version__} · xlwings 0.37.8 · 说明 docs/excel.md", fm.note())
+    ws.write_string(STATUS_TITLE_ROW, 1, "运行状态 Status", fm.get("text", bold=True, font_size=13,
+                                                              font_color="#1F4E78"))
+    ws.write_string(STATUS_TITLE_ROW + 1, 1, "按钮只写这一块和上方的「上次运行」;报告另存为文件并单独打开。"
+                    "Buttons write only this block and the Last run cells; reports are files opened on their own.",
+                    fm.note())
+    key = fm.get("text", bold=True, font_color="#595959")
+    value = fm.get("text", num_format="#,##0", align="left")
+    r0, c0 = STATUS_AT[0] - 1, STATUS_AT[1] - 1
+    for i in range(STATUS_SHAPE[0]):
+        ws.write_blank(r0 + i, c0, None, key)
+        ws.write_blank(r0 + i, c0 + 1, None, value)
     print_setup(ws)
     ws.fit_to_pages(1, 1)
     ws.activate()

@@ -1,0 +1,298 @@
+"""The manager's three jobs as library functions: consolidate, targets, refresh.
+
+Every caller — the ``xlsales`` command, the buttons of ``manager.xlsm`` and
+any script — runs a job through these functions, so each job finds its inputs
+the same way whoever asks:
+
+* the **setup** from the manager workbook in the folder (errors stop the job);
+* the **inbox** named in 设置 Settings (``inbox``), unless a caller names another;
+* **last week** from ``--previous`` when given, else the newest earlier report
+  in the reports folder (``consolidated-YYYY-MM-DD.xlsx`` of an earlier week);
+* **finance actuals** from ``--actuals`` when given, else the file named by the
+  ``actuals_file`` setting (relative to the folder), else the setup's 实际
+  Actuals table, else won deals stand in (the report says which);
+* **targets** from ``reports/targets.xlsx`` when present, else decomposed from the setup.
+
+The report is written atomically into the reports folder.  A problem the user
+can fix raises :class:`RunError` with a zh and an en message (and the issues
+behind it); nothing here prints or talks to Excel.
+
+主管的三项工作(汇总、目标分解、刷新)作为库函数:命令行和 Excel 按钮调用同一套流程。
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from . import schema
+from .issues import Issue, count
+
+if TYPE_CHECKING:
+    from .consolidate import Consolidation
+    from .setup import Setup
+
+Progress = Callable[[int, int, str], None]
+BeforeWrite = Callable[[Path], None]  # called with a path just before it is (re)written
+REPORT_NAME = re.compile(r"^consolidated-(\d{4}-\d{2}-\d{2})\.xlsx$")
+
+
+class RunError(Exception):
+    """A problem the user can fix: a message in zh and en, the issues behind it, an exit code."""
+
+    def __init__(self, zh: str, en: str, issues: list[Issue] | None = None, code: int = 2,
+                 lang: str | None = None) -> None:
+        super().__init__(f"{zh}\n  {en}")
+        self.zh, self.en, self.issues, self.code = zh, en, list(issues or []), code
+        self.lang = lang  # the setup's language, once it is known
+
+    def message(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+# --- finding the inputs -------------------------------------------------------------
+
+def load_folder_setup(folder: Path) -> tuple[Setup, list[Issue], Path]:
+    """The setup of the manager workbook in ``folder`` (its issues, its path); setup errors raise."""
+    from .manager import load_setup, manager_path
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunError(f"找不到文件夹 {folder}。", f"No such folder: {folder}")
+    path = manager_path(folder)
+    if path is None:
+        raise RunError(f"{folder} 中没有主管工作簿 manager.xlsm。请先运行 xlsales init。",
+                       f"No manager workbook (manager.xlsm) in {folder}; run xlsales init first.")
+    setup, issues = load_setup(path)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise RunError(f"主管工作簿的设置有 {len(errors)} 个错误,请先修正并保存。",
+                       f"The manager workbook's setup has {len(errors)} error(s); fix them and save first.", issues,
+                       lang=setup.lang)
+    return setup, issues, path
+
+
+class _InLanguage:
+    """Within it, a :class:`RunError` learns the setup's language (the Excel buttons answer in it)."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.lang = setup.lang
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, e: BaseException | None, tb: object) -> None:
+        if isinstance(e, RunError) and e.lang is None:
+            e.lang = self.lang
+
+
+def reports_dir(folder: Path, setup: Setup) -> Path:
+    return Path(folder) / (setup.setting("reports", "reports") or "reports")
+
+
+def report_period(path: Path) -> dt.date | None:
+    """The week of a consolidated report, from its file name ``consolidated-YYYY-MM-DD.xlsx``."""
+    m = REPORT_NAME.match(Path(path).name)
+    if not m:
+        return None
+    try:
+        return dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+
+
+def find_previous(folder: Path, period: dt.date) -> Path | None:
+    """The newest report in ``folder`` of a week before ``period``, or None."""
+    if not Path(folder).is_dir():
+        return None
+    found = [(d, p) for p in Path(folder).iterdir() if (d := report_period(p)) is not None and d < period
+             and p.is_file()]
+    return max(found)[1] if found else None
+
+
+# --- consolidate ----------------------------------------------------------------------
+
+@dataclass
+class ConsolidateResult:
+    """What a consolidation read, found and wrote."""
+
+    folder: Path
+    inbox: Path
+    report: Path
+    consolidation: Consolidation
+    setup: Setup
+    setup_issues: list[Issue]
+    previous: Path | None
+    previous_issues: list[Issue]
+    targets_source: str
+    actuals_source: str
+    actuals_issues: list[Issue] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def lang(self) -> schema.Lang:
+        return "en" if self.setup.lang == "en" else "zh"
+
+    def summary(self) -> dict:
+        """The JSON summary: the consolidation's counts and totals plus where every input came from."""
+        s = self.consolidation.summary(self.report)
+        s["previous"] = str(self.previous) if self.previous else None
+        s["targets"] = self.targets_source
+        s["actuals"] = self.actuals_source
+        return s
+
+
+def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Path | None = None,
+                       out: Path | None = None, previous: Path | None = None, actuals: Path | None = None,
+                       progress: Progress | None = None, before_write: BeforeWrite | None = None
+                       ) -> ConsolidateResult:
+    """Consolidate the inbox of the manager's ``folder`` and write the report; the one pipeline.
+
+    ``previous`` and ``actuals`` override what would be found (see the module doc);
+    ``before_write(path)`` runs just before the report is written (the Excel button
+    closes an open copy of it there).
+    Raises :class:`RunError` for setup errors, a missing inbox, or an unreadable
+    ``previous``/``actuals`` file the caller named.
+    """
+    started = time.monotonic()
+    folder = Path(folder).resolve()
+    setup, setup_issues, _ = load_folder_setup(folder)
+    with _InLanguage(setup):
+        return _consolidate(folder, setup, setup_issues, started, as_of, inbox, out, previous, actuals, progress,
+                            before_write)
+
+
+def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
+                 inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
+                 progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
+    from .actuals import SOURCE_LABEL, resolve
+    from .commit import full_report
+    from .consolidate import consolidate
+    from .model import render_xlsx
+    from .targets_book import load_targets
+
+    lang: schema.Lang = "en" if setup.lang == "en" else "zh"
+    box = Path(inbox) if inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
+    if not box.is_dir():
+        raise RunError(f"找不到收件箱文件夹 {box}。请在「设置」表中检查 inbox,或用 --inbox 指定。",
+                       f"No inbox folder {box}. Check 'inbox' on the Settings sheet, or name one with --inbox.")
+    actuals_path = Path(actuals) if actuals else _setting_path(folder, setup, "actuals_file")
+    loaded, actuals_issues = (_read_actuals(actuals_path, setup) if actuals_path else (None, []))
+    c = consolidate(box, setup, as_of, progress=progress)
+    reports = reports_dir(folder, setup)
+    out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
+    prev_path = Path(previous) if previous else find_previous(reports, c.period)
+    prev_frame, prev_issues = _read_previous(prev_path, lang, explicit=previous is not None)
+    if prev_frame is None:
+        prev_path = None
+    targets, targets_source = load_targets(setup, folder)
+    report = full_report(c, setup, lang, targets, prev_frame, loaded)
+    if before_write:
+        before_write(out)
+    render_xlsx(report, out)
+    source = resolve(setup, c, loaded).source
+    return ConsolidateResult(folder, box, out, c, setup, setup_issues, prev_path, prev_issues, targets_source,
+                             SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
+                                                          actuals_path else ""),
+                             actuals_issues, time.monotonic() - started)
+
+
+def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
+    v = (setup.setting(key, "") or "").strip()
+    if not v:
+        return None
+    p = Path(v)
+    return p if p.is_absolute() else folder / p
+
+
+def _read_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
+    from .actuals import read_actuals
+    from .reader import BookError
+
+    if not path.is_file():
+        raise RunError(f"找不到实际数文件 {path}。", f"No such actuals file: {path}")
+    try:
+        return read_actuals(path, setup)
+    except BookError as e:
+        raise RunError(f"无法读取实际数文件 {path}:{e.issue.zh}", f"Cannot read the actuals file {path}: {e.issue.en}",
+                       [e.issue]) from e
+
+
+def _read_previous(path: Path | None, lang: schema.Lang, *, explicit: bool) -> tuple[pd.DataFrame | None, list[Issue]]:
+    """Last week's figures; a file the caller named must be readable, a found one is skipped if not."""
+    from .commit import read_previous
+
+    if path is None:
+        return None, []
+    if explicit and not path.is_file():
+        raise RunError(f"找不到上周报告 {path}。", f"No such previous report: {path}")
+    frame, issues = read_previous(path, lang)
+    if frame is None and explicit:
+        raise RunError(f"无法读取上周报告 {path}。", f"Cannot read the previous report {path}.", issues)
+    return frame, issues
+
+
+# --- targets ------------------------------------------------------------------------
+
+@dataclass
+class TargetsResult:
+    workbook: Path
+    kinds: dict
+    issues: list[Issue]
+    setup: Setup
+
+    def summary(self) -> dict:
+        return {"workbook": str(self.workbook), "kinds": self.kinds, "issues": [i.as_dict() for i in self.issues]}
+
+
+def targets_folder(folder: Path, *, out: Path | None = None, before_write: BeforeWrite | None = None
+                   ) -> TargetsResult:
+    """Decompose the setup's targets and write the targets workbook (``reports/targets.xlsx``)."""
+    from .targets_book import build_targets_workbook, default_out
+
+    folder = Path(folder).resolve()
+    setup, setup_issues, _ = load_folder_setup(folder)
+    path = Path(out) if out else default_out(setup, folder)
+    with _InLanguage(setup):
+        if before_write:
+            before_write(path)
+        res = build_targets_workbook(setup, path, setup.lang)
+    issues = [*setup_issues, *(Issue(**d) for d in res["issues"])]
+    return TargetsResult(path, res["kinds"], issues, setup)
+
+
+# --- refresh --------------------------------------------------------------------------
+
+@dataclass
+class RefreshResult:
+    setup_issues: list[Issue]
+    written: list[Path]
+    setup: Setup
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count(self.setup_issues)
+
+
+def refresh_folder(folder: Path) -> RefreshResult:
+    """Re-read and check the setup; write a template for every active rep who has none in ``templates/``."""
+    from .templates import build_rep_workbook
+
+    folder = Path(folder).resolve()
+    setup, setup_issues, _ = load_folder_setup(folder)
+    lang: schema.Lang = "en" if setup.lang == "en" else "zh"
+    templates = folder / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rep in setup.active_reps().to_dict("records"):
+        path = templates / f"{rep['rep_id']}.xlsx"
+        if not path.exists():
+            written.append(build_rep_workbook(path, setup, rep, lang))
+    return RefreshResult(setup_issues, written, setup)
