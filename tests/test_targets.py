@@ -142,7 +142,12 @@ def test_seasonal_needs_twelve_nonnegative_indices():
 #                                                                  15 15 31×8 30 61
 #     戊 111: 4.625 ×2, 9.25 ×9, 18.5; 4 left → Jan, Feb (.625), Dec (.5), Mar (first .25)
 #                                                                  5 5 10 9×8 19
-#   reps (share × ramp): 甲 R1 1 and R2 0.5 (new) → ⅔ / ⅓: R1 10 10 20×9 40 = 240, R2 120
+#   reps: 甲 R1 (share 1) and R2 (share 1, new at 50% ramp): R2 gets 50% of its ½ share = ¼,
+#     R1, the fully ramped rep, carries the rest = ¾.
+#     Jan, Feb 15 → 11.25 / 3.75: R2 has the larger fraction → R1 11, R2 4 (R1 now ¼ behind each month)
+#     Mar 30 → 22.5 / 7.5, a tie: R1 is behind (−½) → 23 / 7; then the carries are equal and the
+#     larger weight (R1) takes Apr; from there they alternate: Mar–Nov R1 23 23 22 23 22 23 22 23 22,
+#     R2 7 7 8 7 8 7 8 7 8; Dec 60 → 45 / 15.  R1 = 270, R2 = 90 (¾ and ¼ of 360)
 #     丁 R5, R6 equal: each odd month ties; the rep behind its exact share wins the tie:
 #     R5 8 7 16 15 16 15 16 15 16 15 15 31 = 185, R6 7 8 15 16 15 16 15 16 15 16 15 30 = 184
 #   days: 甲 March 30 over 21 working days (holiday 3-09) → 9 × 2 then 12 × 1:
@@ -161,8 +166,8 @@ EXPECTED_MONTHS = {
     "戊": [5, 5, 10] + [9] * 8 + [19],
 }
 EXPECTED_REPS = {
-    "R1": [10, 10] + [20] * 9 + [40],
-    "R2": [5, 5] + [10] * 9 + [20],
+    "R1": [11, 11, 23, 23, 22, 23, 22, 23, 22, 23, 22, 45],
+    "R2": [4, 4, 7, 7, 8, 7, 8, 7, 8, 7, 8, 15],
     "R3": EXPECTED_MONTHS["乙"],
     "R4": EXPECTED_MONTHS["丙"],
     "R5": [8, 7, 16, 15, 16, 15, 16, 15, 16, 15, 15, 31],
@@ -461,12 +466,37 @@ def test_area_class_without_weight():
     assert only(issues, "target_class_no_weight").cell == "C7"
 
 
-def test_zero_rep_weights_fall_back_to_equal():
+def test_zero_rep_shares_fall_back_to_equal():
     roster = tiny_rows()["roster"]
-    roster[4]["ramp"], roster[5]["ramp"] = 0, 0
+    roster[4]["share"], roster[5]["share"] = 0, 0
     df, issues = issues_of(tiny(roster=roster))
     assert pick(df, "rep", rep="R5")["target"].sum() == 185_000  # split equally meanwhile
-    assert only(issues, "target_weights_zero").cell == "J7"
+    assert only(issues, "target_weights_zero").cell == "I7"
+
+
+def test_an_area_of_ramping_reps_leaves_the_rest_unassigned():
+    roster = tiny_rows()["roster"]
+    roster[4]["ramp"], roster[5]["ramp"] = 0.5, 0  # 丁's two reps: ¼ of the area to R5, nothing to R6
+    df, issues = issues_of(tiny(roster=roster))
+    r5 = pick(df, "rep", rep="R5")["target"].sum()
+    rest = pick(df, "rep", rep=UNASSIGNED)
+    assert pick(df, "rep", rep="R6")["target"].sum() == 0
+    assert r5 + rest[rest["area"] == "丁"]["target"].sum() == 369_000  # 丁's whole year, nothing lost
+    # month by month (thousands) R5 gets ¼ of 丁: Jan, Feb 15 → 3.75, the larger fraction → 4 each; Mar–Oct
+    # 31 → 7.75 → 8 each (64); Nov 30 → 7.5, a tie, and R5 is 2.5 ahead of its exact share → 7; Dec 61 →
+    # 15.25 → 15.  4 + 4 + 64 + 7 + 15 = 94 (the exact ¼ of the year is 92.25)
+    assert r5 == 94_000
+    (issue,) = [i for i in issues if i.rule == "target_ramp_unassigned"]
+    assert "丁" in issue.zh and "75%" in issue.zh and issue.severity == "warning"
+
+
+def test_a_new_rep_alone_in_the_demo_area_carries_half():
+    df, issues = decompose(Setup.default(), "revenue")
+    dg = df[(df["level"] == "rep") & (df["area"] == "东莞")]
+    area = df[(df["level"] == "area") & (df["area"] == "东莞")]["target"].sum()
+    assert dg[dg["rep"] == "R012"]["target"].sum() * 2 == area  # R012 is at 50% ramp, alone in 东莞
+    assert dg[dg["rep"] == UNASSIGNED]["target"].sum() * 2 == area
+    assert any(i.rule == "target_ramp_unassigned" and "东莞" in i.zh for i in issues)
 
 
 def test_bad_unit_and_missing_kind():
@@ -491,15 +521,15 @@ def test_bottom_up_gap(tiny_df):
     ])
     gap = bottom_up_gap(tiny_df, proposed, tiny())
     rows = {(r.level, r.name, r.period): r for r in gap.itertuples()}
-    assert rows[("rep", "R1", "2026")].top_down == 240_000 and rows[("rep", "R1", "2026")].gap == 60_000
-    assert rows[("rep", "R2", "2026-03")].top_down == 10_000 and rows[("rep", "R2", "2026-03")].gap == 2_000
+    assert rows[("rep", "R1", "2026")].top_down == 270_000 and rows[("rep", "R1", "2026")].gap == 30_000
+    assert rows[("rep", "R2", "2026-03")].top_down == 7_000 and rows[("rep", "R2", "2026-03")].gap == 5_000
     assert rows[("region", "东", "2026")].gap == -20_000
     assert rows[("region", "东", "2026")].gap_pct == pytest.approx(-20 / 720)
     assert rows[("area", "丁", "2026-12")].gap == 0
     assert rows[("team", "T3", "2026")].top_down == 369_000 + 111_000
     assert not rows[("rep", "R99", "2026")].matched
     total = rows[("rep", "合计 Total", "2026")]
-    assert (total.top_down, total.bottom_up, total.gap) == (240_000, 300_005, 60_005)
+    assert (total.top_down, total.bottom_up, total.gap) == (270_000, 300_005, 30_005)
 
 
 # ---------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def _target_frame(targets: pd.DataFrame | None, setup: Setup) -> pd.DataFrame:
         return pd.DataFrame(columns=TARGETS.keys)
     t = targets[(targets["level"] == "rep") & (targets["basis"] == "raised") & (targets["kind"] == "revenue")]
     roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
-    rows = [{"rep_id": r.rep, "team": roster.get(r.rep, {}).get("team"), "region": r.region,
+    rows = [{"rep_id": r.rep, "team": roster.get(r.rep, {}).get("team") or "", "region": r.region,
              "month": dt.date(int(r.period[:4]), int(r.period[5:7]), 1), "target": float(r.target)}
             for r in t.itertuples()]
     return pd.DataFrame(rows, columns=TARGETS.keys)

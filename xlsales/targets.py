@@ -23,9 +23,12 @@ The path (:func:`decompose`), per target kind and basis (plan / raised):
 6. **week** — the sum of an area's days in each ISO week (``"2026-W10"``); a
    week crossing a month boundary carries days of both months, so weeks add up
    to the year, not to each month.
-7. **rep** — each area-month over the area's active reps by ``share × ramp``
-   (blank share = 1, blank ramp = 1); a new rep at 50% ramp counts half and the
-   rest of the area carries the difference.  Each month is its own split, but a
+7. **rep** — each area-month over the area's active reps by ``share`` (blank = 1);
+   a ramping rep (``ramp`` below 100%, blank = 100%) gets ``ramp`` × their share,
+   and what that leaves goes to the area's fully ramped reps by their shares —
+   or, when the area has none, stays :data:`UNASSIGNED` with a warning.  A new
+   rep alone in an area at 50% ramp carries half the area; the other half is
+   reported as unassigned.  Each month is its own split, but a
    tie goes to the rep furthest behind their exact share so far in the year, so
    equal reps take turns instead of the first one always getting the extra unit.
    An area with no rep keeps its target under the rep :data:`UNASSIGNED`, so the
@@ -109,6 +112,11 @@ define("target_no_regions", "error",
        "没有任何大区:大区权重表、区域表和名单都为空,目标无法分解。请填写大区权重和区域。",
        "There is no region: the region weights, the areas and the roster are all empty, so nothing can be "
        "decomposed. Fill in the region weights and the areas.")
+define("target_ramp_unassigned", "warning",
+       "区域「{value}」(大区 {region})的业务员都在爬坡期,{share} 的区域目标没有人承担,记在「" + UNASSIGNED + "」名下。"
+       "请为该区域指定一名满额业务员,或调整爬坡系数。",
+       "Every rep of area '{value}' (region {region}) is ramping, so {share} of the area's target has no owner and "
+       "is held under '" + UNASSIGNED + "'. Give the area a fully ramped rep or change the ramp factors.")
 define("target_bad_unit", "error",
        "「{column}」应为大于 0 的数字,实际为「{value}」。请改正;暂按 {fallback} 取整。",
        "'{column}' must be a number above 0, found '{value}'. Fix it; rounding to {fallback} meanwhile.")
@@ -276,7 +284,7 @@ class _Area:
     area_class: str
     weight: Fraction | None
     row: int | None  # AreaWeights row, None for a region's stand-in area
-    reps: list[tuple[str, Fraction]] = field(default_factory=list)
+    reps: list[tuple[str, Fraction, Fraction]] = field(default_factory=list)  # (rep, share, ramp)
 
 
 @dataclass
@@ -405,7 +413,7 @@ def _read_plan(setup: Setup, chk: _Checker) -> _Plan:
 
     # Reps (active only), keeping the roster row for naming cells.
     roster = _records(setup, "roster")
-    reps: list[tuple[int, str, str, str, Fraction]] = []
+    reps: list[tuple[int, str, str, str, Fraction, Fraction]] = []
     for i, r in enumerate(roster):
         active = r.get("active")
         if not _blank(active) and not bool(active):
@@ -415,8 +423,8 @@ def _read_plan(setup: Setup, chk: _Checker) -> _Plan:
             continue
         share = chk.number("roster", i, "share", r.get("share"), fallback=Fraction(1))
         ramp = chk.number("roster", i, "ramp", r.get("ramp"), fallback=Fraction(1))
-        weight = (Fraction(1) if share is None else share) * (Fraction(1) if ramp is None else ramp)
-        reps.append((i, rep, region, _text(r.get("area")), weight))
+        reps.append((i, rep, region, _text(r.get("area")), Fraction(1) if share is None else share,
+                     Fraction(1) if ramp is None else min(ramp, Fraction(1))))
         if region not in regions:
             regions.append(region)
             first_seen[region] = ("roster", i, "region")
@@ -433,7 +441,7 @@ def _read_plan(setup: Setup, chk: _Checker) -> _Plan:
             if name in weighted:
                 region_weights[name] = weighted[name]
                 continue
-            has_rows = name in areas or any(rg == name for _, _, rg, _, _ in reps)
+            has_rows = name in areas or any(rg == name for _, _, rg, _, _, _ in reps)
             if name in given:  # a row with a blank weight
                 if has_rows:
                     chk.at("region_weights", given_row[name], "weight", "target_region_no_weight", name)
@@ -451,27 +459,31 @@ def _read_plan(setup: Setup, chk: _Checker) -> _Plan:
     # Regions without areas become one stand-in area; reps join their area.
     for name in regions:
         if name not in areas:
-            if name in given or any(rg == name for _, _, rg, _, _ in reps):
+            if name in given or any(rg == name for _, _, rg, _, _, _ in reps):
                 chk.issues.append(make("target_region_no_area", value=name))
             areas[name] = [_Area(name, name, "", None, None)]
     first_rep: dict[int, int] = {}
-    for i, rep, region, area, weight in reps:
+    for i, rep, region, area, share, ramp in reps:
         found = areas[region]
         hit = found[0] if found[0].row is None else next((a for a in found if a.name == area), None)
         if hit is None:
             chk.at("roster", i, "area", "target_rep_no_area", area or "(空 blank)", rep=rep, region=region)
         else:
-            hit.reps.append((rep, weight))
+            hit.reps.append((rep, share, ramp))
             first_rep.setdefault(id(hit), i)
     for name in regions:
         for a in areas[name]:
             if not a.reps and a.row is not None:
                 chk.at("area_weights", a.row, "area", "target_area_no_rep", a.name, region=name)
-            elif a.reps and sum(w for _, w in a.reps) == 0:
+            elif a.reps and sum(s for _, s, _ in a.reps) == 0:
                 i = first_rep[id(a)]
-                col = "share" if to_fraction_or_none(roster[i].get("share")) == 0 else "ramp"
-                chk.at("roster", i, col, "target_weights_zero", 0, table="名单 Roster",
+                chk.at("roster", i, "share", "target_weights_zero", 0, table="名单 Roster",
                        group=f"区域 {a.name} 的业务员 (the reps of {a.name})")
+            elif a.reps:
+                w = rep_weights(a.reps)
+                if len(w) > len(a.reps) and w[-1] > 0:
+                    chk.issues.append(make("target_ramp_unassigned", value=a.name, region=name,
+                                           share=f"{float(w[-1]):.0%}"))
 
     return _Plan(regions, region_weights, cw or None, areas, _read_season(setup, chk), setup.holidays)
 
@@ -757,10 +769,11 @@ def _one(rows: dict[str, list[tuple]], kind: str, basis: str, total: Fraction, u
             at = area_t[id(a)]
             rows["area"].append((kind, basis, "area", region, a.name, "", year, at))
             weeks: dict[str, Fraction] = {}
-            reps = a.reps or [(UNASSIGNED, Fraction(1))]
-            rep_w = [w for _, w in reps]
+            rep_w = rep_weights(a.reps) if a.reps else [Fraction(1)]
+            reps = [r for r, _, _ in a.reps] + [UNASSIGNED] * (len(rep_w) - len(a.reps))
             if sum(rep_w) == 0:
-                rep_w = [Fraction(1)] * len(reps)
+                rep_w = [Fraction(1)] * len(a.reps)
+                reps = reps[:len(a.reps)]
             carry = [Fraction(0)] * len(reps)
             rep_rows: list[list[tuple]] = [[] for _ in reps]
             for (y, m), mt in zip(months, _allocate(at, sweights, unit), strict=True):
@@ -773,13 +786,38 @@ def _one(rows: dict[str, list[tuple]], kind: str, basis: str, total: Fraction, u
                     weeks[wk] = weeks.get(wk, Fraction(0)) + t
                 parts = _allocate(mt, rep_w, unit, carry)
                 wsum = sum(rep_w)
-                for j, ((rep, _), p) in enumerate(zip(reps, parts, strict=True)):
+                for j, (rep, p) in enumerate(zip(reps, parts, strict=True)):
                     carry[j] += p - mt * rep_w[j] / wsum
                     rep_rows[j].append((kind, basis, "rep", region, a.name, rep, ym, p))
             for wk, t in weeks.items():
                 rows["week"].append((kind, basis, "week", region, a.name, "", wk, t))
             for rr in rep_rows:
                 rows["rep"].extend(rr)
+
+
+def rep_weights(reps: Sequence[tuple[str, Fraction, Fraction]]) -> list[Fraction]:
+    """Each rep's fraction of an area's target, plus the unassigned rest when every rep is ramping.
+
+    A ramping rep (ramp < 1) gets ramp × share / Σ shares; the fully ramped reps split what is left by
+    their shares.  With no fully ramped rep the rest is one more entry (for :data:`UNASSIGNED`).
+
+    >>> [str(w) for w in rep_weights([("A", Fraction(1), Fraction(1)), ("B", Fraction(1), Fraction(1, 2))])]
+    ['3/4', '1/4']
+    >>> [str(w) for w in rep_weights([("B", Fraction(1), Fraction(1, 2))])]
+    ['1/2', '1/2']
+    """
+    total = sum((s for _, s, _ in reps), Fraction(0))
+    if total == 0:
+        return [Fraction(0)] * len(reps)
+    ramping = {j: s * r / total for j, (_, s, r) in enumerate(reps) if r < 1}
+    rest = 1 - sum(ramping.values(), Fraction(0))
+    full = [j for j, (_, _, r) in enumerate(reps) if r >= 1]
+    full_share = sum((reps[j][1] for j in full), Fraction(0))
+    out = [ramping[j] if j in ramping else (rest * reps[j][1] / full_share if full_share else Fraction(0))
+           for j in range(len(reps))]
+    if not full_share:
+        out.append(rest)
+    return out
 
 
 def _column(values: list[Fraction]) -> pd.Series:

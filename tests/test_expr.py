@@ -1,0 +1,122 @@
+"""One definition, two results: expressions evaluated by numpy and written as formulas (hand-computed cases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xlsales.expr import (
+    Children,
+    Figure,
+    Grid,
+    Max,
+    Name,
+    Ratio,
+    Ref,
+    Row,
+    Sum,
+    Table,
+    eq,
+    ge,
+    gt,
+    le,
+    literal_criterion,
+    nonblank,
+    round_half_up,
+)
+from xlsales.formula import cents
+
+D = dt.date
+DEALS = pd.DataFrame([
+    # rep, category, amount, close date, note
+    ("R1", "已成交", 100.0, D(2026, 11, 2), "x"),
+    ("R1", "已成交", 50.5, D(2026, 11, 30), None),
+    ("r1", "承诺", 30.0, D(2026, 11, 3), ""),  # lower-case id: SUMIFS matches it to R1
+    ("R2", "已成交", 70.0, D(2026, 10, 31), "y"),  # before the window
+    ("R2", "已成交", 20.0, D(2026, 11, 15), None),
+    ("华东*", "已成交", 5.0, D(2026, 11, 15), None),  # a literal star, not a wildcard
+    ("R2", "承诺", None, D(2026, 11, 15), None),  # blank amount counts 0
+], columns=["rep_id", "category", "amount", "close_date", "note"])
+
+
+def table() -> Table:
+    return Table("deals", "商机", 3, {"rep_id": "A", "category": "B", "amount": "C", "close_date": "D", "note": "E"},
+                 DEALS)
+
+
+def grid() -> Grid:
+    # rows 5, 6, 7: reps R1, R2, 华东*; row 8 the team of the first two; row 9 the company (team + R3's row)
+    rows = [Row(5, (eq("rep_id", "R1"),)), Row(6, (eq("rep_id", "R2"),)), Row(7, (eq("rep_id", "华东*"),)),
+            Row(8, children=(0, 1)), Row(9, children=(3, 2))]
+    return Grid(rows, ["rep", "rep", "rep", "team", "company"], {"won": "F", "commit": "G", "share": "H", "n": "I"})
+
+
+def test_sums_by_entity_and_window_with_their_formulas() -> None:
+    t = table()
+    won = Sum(t, "amount", (eq("category", "已成交"), ge("close_date", D(2026, 11, 1)), le("close_date", D(2026, 11, 30))))
+    commit = Sum(t, "amount", (eq("category", "承诺"),))
+    g = grid().compute([
+        Figure("won", {"rep": won, "team": Children("won"), "company": Children("won")}),
+        Figure("commit", {"rep": commit, "team": Children("commit"), "company": Children("commit")}),
+        Figure("share", {lv: Ratio(Ref("won"), Ref("won") + Ref("commit")) for lv in ("rep", "team", "company")},
+               money=False),
+        Figure("n", {"rep": Sum(t, None, (nonblank("note"),))}, money=False),
+    ])
+    # R1: 100 + 50.5 in November; r1's commit 30 is R1's.  R2: 20 (70 is October).  华东*: 5.
+    assert list(g.values["won"]) == [150.5, 20.0, 5.0, 170.5, 175.5]
+    assert list(g.values["commit"]) == [30.0, 0.0, 0.0, 30.0, 30.0]
+    assert g.values["share"][0] == 150.5 / 180.5 and g.values["share"][2] == 1.0
+    assert list(g.values["n"][:3]) == [1.0, 1.0, 0.0]  # "x" for R1 ("" is blank), "y" for R2
+    assert g.formulas["won"][0] == ("=SUMIFS('商机'!$C$3:$C$9,'商机'!$B$3:$B$9,\"=已成交\",'商机'!$D$3:$D$9,"
+                                    "\">=\"&DATE(2026,11,1),'商机'!$D$3:$D$9,\"<=\"&DATE(2026,11,30),"
+                                    "'商机'!$A$3:$A$9,\"=R1\")")
+    assert g.formulas["won"][2].endswith(",'商机'!$A$3:$A$9,\"=华东~*\")")
+    assert g.formulas["won"][3] == "=SUM($F$5:$F$6)"
+    assert g.formulas["won"][4] == "=SUM($F$8,$F$7)"
+    assert g.formulas["share"][0] == '=IF(($F$5+$G$5)=0,"",($F$5)/($F$5+$G$5))'
+    assert g.formulas["n"][0] == "=COUNTIFS('商机'!$E$3:$E$9,\"<>\",'商机'!$A$3:$A$9,\"=R1\")"
+    assert g.formulas["n"][3] is None  # no team-level definition: the cell stays empty
+
+
+def test_a_ratio_over_zero_is_blank_and_says_so() -> None:
+    t = table()
+    g = Grid([Row(2, (eq("rep_id", "nobody"),))], ["rep"], {"a": "B", "b": "C", "r": "D"}).compute([
+        Figure("a", {"rep": Sum(t, "amount", ())}),
+        Figure("b", {"rep": Sum(t, "amount", (eq("category", "nothing"),))}),
+        Figure("r", {"rep": Ratio(Ref("a"), Ref("b"))}, money=False)])
+    assert math.isnan(g.values["r"][0]) and g.value("r", 0) is None
+    assert g.formulas["r"][0] == '=IF(OR($C$2="",$C$2=0,$B$2=""),"",$B$2/$C$2)'
+
+
+def test_thresholds_max_and_counts_above() -> None:
+    t = table()
+    g = Grid([Row(2)], ["company"], {"big": "B", "m": "C"}).compute([
+        Figure("big", {"company": Sum(t, None, (gt("amount", 50),))}, money=False),
+        Figure("m", {"company": Max((Ref("big") - Name("xs_t_x", 5.0), Sum(t, "amount", (eq("rep_id", "R2"),))))}),
+    ])
+    assert g.values["big"][0] == 3.0  # 100, 50.5, 70
+    assert g.values["m"][0] == 90.0  # max(3 − 5, 70 + 20)
+    assert g.formulas["m"][0] == "=MAX($B$2-xs_t_x,SUMIFS('商机'!$C$3:$C$9,'商机'!$A$3:$A$9,\"=R2\"))"
+
+
+def test_criteria_are_literal() -> None:
+    assert literal_criterion("华东*") == '"=华东~*"'
+    assert literal_criterion("a?b~") == '"=a~?b~~"'
+    assert literal_criterion('<x"') == '"=<x"""'  # compared for equality, quotes doubled
+
+
+def test_half_cents_round_as_excel() -> None:
+    assert round_half_up(31.15 * 0.7) == 21.81  # Python's round gives 21.8
+    assert round_half_up(-2.675) == -2.68
+    assert list(round_half_up(np.array([0.005, 1.005, 2.5]), 0)) == [0.0, 1.0, 3.0]
+
+
+@given(st.integers(0, 10**11), st.sampled_from([0.05, 0.15, 0.25, 0.33, 0.5, 0.6, 0.7, 0.8, 0.9]))
+def test_vector_rounding_is_the_scalar_rounding(cents_amount: int, p: float) -> None:
+    x = cents_amount / 100 * p
+    assert round_half_up(np.array([x]))[0] == cents(x)
