@@ -180,6 +180,39 @@ def test_serial_numbers_follow_excel():
     assert c.date_to_serial(dt.date(1904, 1, 1), epoch1904=True) == 0
 
 
+def test_serials_beyond_the_calendar_are_bad_dates():
+    """Excel's last date is serial 2,958,465 (9999-12-31); anything past it, negative or not finite is a bad_date."""
+    assert c.serial_to_date(2_958_465) == dt.date(9999, 12, 31)
+    for serial in (2_958_466, 3_500_000, 1e308, -1, -0.5, float("inf"), float("-inf"), float("nan")):
+        assert fails(c.serial_to_date, serial).rule == "bad_date", serial
+
+
+@pytest.mark.parametrize(("fn", "raw", "rule"), [
+    (c.to_date, 3_500_000, "bad_date"),  # a number pasted into a date column: year 11,482
+    (c.to_date, 3_500_000.0, "bad_date"),
+    (c.to_date, -5, "bad_date"),
+    (c.to_date, dt.timedelta(days=10**8), "bad_date"),
+    (c.to_date, float("inf"), "bad_date"),
+    (c.to_month, 3_500_000, "bad_date"),
+    (c.to_month, 1e308, "bad_date"),
+    (c.to_month, -1e308, "bad_date"),
+    (c.to_amount, "1" * 400, "bad_number"),  # 10^400 as text: no float holds it
+    (c.to_amount, "1," + "000," * 10_000 + "000", "bad_number"),
+    (c.to_number, "9" * 400, "bad_number"),
+    (c.to_int, "9" * 400, "bad_number"),
+    (c.to_percent, "9" * 400, "bad_percent"),
+    (c.to_percent, "9" * 400 + "%", "bad_percent"),
+])
+def test_absurd_values_are_cell_errors_not_exceptions(fn, raw, rule):
+    assert fails(fn, raw).rule == rule
+
+
+def test_forty_digit_amount_text_is_read_exactly_to_the_cent():
+    """More digits than the default decimal precision (28) still round to cents instead of raising."""
+    assert c.to_amount("9" * 40).value == 1e40
+    assert c.to_amount("1." + "1" * 40_000).value == 1.11
+
+
 def test_date_from_serial_has_a_note():
     assert c.to_date(46000) == Parsed(dt.date(2025, 12, 9), "46000 → 2025-12-09")
     assert c.to_date(46000.0).note == "46000 → 2025-12-09"
