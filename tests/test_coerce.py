@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,9 +14,6 @@ from xlsales import coerce as c
 from xlsales.coerce import CoerceError, Parsed
 from xlsales.defaults import LISTS, STAGES
 from xlsales.issues import make
-
-CORPUS = Path("/work/shared/corpus/real-xlsx")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="real-xlsx corpus not available")
 
 STAGE_OPTIONS = [(s["en"], s["zh"], s["en"]) for s in STAGES]
 STAGE_NUMBERS = [(s["probability"], s["en"]) for s in STAGES]
@@ -403,12 +399,11 @@ def test_choice_is_case_and_width_insensitive(pick, which, upper, wide, pad):
 
 # --- what python-calamine actually hands over ---------------------------------------------------
 
-@needs_corpus
-def test_calamine_error_cells_arrive_blank_but_their_text_is_recognised():
+def test_calamine_error_cells_arrive_blank_but_their_text_is_recognised(corpus):
     """python-calamine 0.9.1 turns error cells into "" — the reader cannot see them through calamine;
     the cached error text in the sheet XML (what openpyxl returns) is what excel_error recognises."""
     python_calamine = pytest.importorskip("python_calamine")
-    path = CORPUS / "calamine__errors.xlsx"
+    path = corpus / "calamine__errors.xlsx"
     rows = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
     cells = [v for row in rows for v in row]
     assert len(cells) == 7 and all(c.is_blank(v) and c.excel_error(v) is None for v in cells)
@@ -418,10 +413,9 @@ def test_calamine_error_cells_arrive_blank_but_their_text_is_recognised():
         ["#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"])
 
 
-@needs_corpus
-def test_calamine_1904_dates_arrive_converted_and_raw_serials_need_the_epoch():
+def test_calamine_1904_dates_arrive_converted_and_raw_serials_need_the_epoch(corpus):
     python_calamine = pytest.importorskip("python_calamine")
-    path = CORPUS / "calamine__date_1904.xlsx"
+    path = corpus / "calamine__date_1904.xlsx"
     rows = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
     assert c.to_date(rows[0][0]) == Parsed(dt.date(2021, 1, 1), None)  # calamine applied the 1904 epoch
     assert c.to_date(rows[1][0]) == Parsed(dt.date(2021, 1, 2), None)

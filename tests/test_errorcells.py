@@ -15,9 +15,7 @@ from xlsales.errorcells import error_cells
 from xlsales.setup import Setup
 from xlsales.templates import build_rep_workbook
 
-from .conftest import ROOT, needs_soffice
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "real-xlsx"
+from .conftest import needs_soffice
 
 
 def _errors_book(path: Path) -> Path:
@@ -34,11 +32,8 @@ def test_xlsx_error_cells(tmp_path):
     assert error_cells(_errors_book(tmp_path / "e.xlsx")) == {"S": {(0, 1): "#N/A", (2, 2): "#DIV/0!"}}
 
 
-def test_corpus_errors_file():
-    path = CORPUS / "calamine__errors.xlsx"
-    if not path.exists():
-        pytest.skip("corpus absent")
-    got = error_cells(path)["Feuil1"]
+def test_corpus_errors_file(corpus):
+    got = error_cells(corpus / "calamine__errors.xlsx")["Feuil1"]
     assert sorted(got.values()) == sorted(["#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"])
     assert got[(6, 0)] == "#N/A"
 
