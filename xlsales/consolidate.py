@@ -377,7 +377,7 @@ def _reject_rows(frames: dict[str, pd.DataFrame], letters: dict[str, dict[str, d
         hit = []
         for f, s, r, ok in zip(df["_file"], df["_sheet"], df["_row"], df["_ok"], strict=True):
             cols = bad.get((f, s, int(r)))
-            now = bool(cols) and bool(cols & set(letters[key].get(f, {}).values()))
+            now = cols is not None and bool(cols & set(letters[key].get(f, {}).values()))
             hit.append(now)
             if now and ok:
                 rejected[str(f)] = rejected.get(str(f), 0) + 1

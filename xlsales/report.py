@@ -241,8 +241,8 @@ def _summary(sh: Sheet, c: Consolidation, setup: Setup, lang: Lang, tables: dict
     by: dict[str, int] = {}
     for i in c.issues:
         by[i.rule] = by.get(i.rule, 0) + 1
-    for rule, k in sorted(by.items()):
-        line(rule, f"=COUNTIFS({rule_rng},{key_ref()})", k, "int", rule)
+    for rule_id, n in sorted(by.items()):
+        line(rule_id, f"=COUNTIFS({rule_rng},{key_ref()})", n, "int", rule_id)
 
 
 MISSING = {"zh": "未提交", "en": "missing"}

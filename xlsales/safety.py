@@ -157,7 +157,7 @@ class RefusedError(Exception):
         self.rule, self.value, self.sheet, self.cell, self.params = rule, value, sheet, cell, params
 
     def issue(self, file: str) -> Issue:
-        return make(self.rule, file, self.sheet, self.cell, self.value, **self.params)
+        return make(self.rule, file, self.sheet, self.cell, self.value, None, **self.params)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "value": self.value, "sheet": self.sheet, "cell": self.cell,
