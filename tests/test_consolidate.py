@@ -625,6 +625,19 @@ def test_an_absurd_cell_is_its_row_s_issue_never_the_run_s_end(tmp_path, cell, v
     assert_rows_balance(c)
 
 
+def test_a_row_holding_only_nan_is_reported_not_skipped_as_blank(tmp_path):
+    """A NaN (which Excel never writes) in an otherwise empty row below the deals is that row's issue."""
+    setup = make_setup(1)
+    inbox, path = _clean_inbox(tmp_path, setup, r001_deals())
+    _edit(path, "商机", lambda ws: ws.__setitem__(f"D{FIRST + 4}", SENTINEL))
+    _poke_xml(path, b"<v>%s</v>" % repr(SENTINEL).encode(), b"<v>NaN</v>")
+    c = consolidate(inbox, setup)
+    i = the(c, "not_a_value")
+    assert (i.sheet, i.cell, i.value) == ("商机", f"D{FIRST + 4}", "nan")
+    assert file_of(c, "R001.xlsx").rows_rejected == 1 and c.totals == R001_TOTALS
+    assert_rows_balance(c)
+
+
 def test_a_merged_column_cannot_make_thousands_of_phantom_rows(tmp_path):
     """One merge from the first deal's customer down 20,034 rows: the file is refused with one issue."""
     setup = make_setup(2)
