@@ -133,6 +133,7 @@ def _attr(el: Any, local: str, ns_hint: str = "") -> str | None:
 # --- xlsx ---------------------------------------------------------------------------
 
 _REF = re.compile(r"([A-Za-z]{1,3})(\d{1,7})")
+_MAYBE_ERROR = re.compile(rb"""\bt\s*=\s*["']e["']""")  # a linear scan: could this part hold an error cell?
 
 
 def _member(names: set[str], part: str) -> str | None:
@@ -182,8 +183,10 @@ def _xlsx(z: zipfile.ZipFile, names: set[str], budget: _Budget) -> Cells:
         if part is None:
             continue
         try:
-            with z.open(part) as f:
-                cells = _sheet_errors(f, budget)
+            data = z.read(part)
+            if not _MAYBE_ERROR.search(data):  # no error-typed cell can be in this part: skip the parse
+                continue
+            cells = _sheet_errors(io.BytesIO(data), budget)
         except TooManyErrorCellsError:
             raise
         except Exception:  # noqa: BLE001 - one unreadable sheet part hides only its own error cells
