@@ -174,10 +174,10 @@ def _answer(data: bytes, meta: Mapping[str, Any], memory: int) -> tuple[bytes, b
     except BaseException as e:  # noqa: BLE001 - calamine's PanicException is a BaseException
         result = {"error": {"kind": type(e).__name__, "message": str(e)[:500]}}
     try:
-        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), fatal
+        return pickle.dumps({**result, "exit": fatal}, protocol=pickle.HIGHEST_PROTOCOL), fatal
     except MemoryError:
         refusal = RefusedError("file_bomb", f"the parsed cells need over {memory:,} bytes")
-        return pickle.dumps({"refused": refusal.as_dict()}), True
+        return pickle.dumps({"refused": refusal.as_dict(), "exit": True}), True
 
 
 def serve(memory: int) -> None:

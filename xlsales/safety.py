@@ -717,6 +717,8 @@ class Sandbox:
         except Exception as e:  # noqa: BLE001 - an answer that is not plain data is no answer
             self.close()
             return make("file_unchecked", name, value=f"the sandbox answered something unexpected ({e})")
+        if isinstance(result, dict) and result.get("exit"):
+            self.close()  # the worker stops after this answer (a MemoryError): the next file gets a fresh one
         return _to_workbook(result, name)
 
 
