@@ -31,6 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export XLSALES_REQUIRE_LO=1
+export XLSALES_REQUIRE_CORPUS=1  # corpus tests fail, not skip, when shared/corpus/real-xlsx (or $XLSALES_CORPUS) is missing
 say "ruff check xlsales tests bench"
 lint=0
 ruff check xlsales tests bench || lint=$?

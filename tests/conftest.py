@@ -41,3 +41,50 @@ def needs_soffice() -> None:
 @pytest.fixture
 def soffice_required() -> None:
     needs_soffice()
+
+
+# --- the real-workbook corpus -----------------------------------------------------------------
+
+CORPUS_ENV = "XLSALES_CORPUS"  # a folder of real workbooks; default: shared/corpus/real-xlsx beside the repository
+CORPUS_PARTS = ("shared", "corpus", "real-xlsx")
+
+
+def find_corpus() -> Path | None:
+    """``$XLSALES_CORPUS``, else the first ``shared/corpus/real-xlsx`` found walking up from the repository.
+
+    A worktree (/work/wt-x), the main checkout (/work/main) and CI's fresh clone (a folder with shared/
+    beside it) all find it, however deep the checkout sits.
+    """
+    env = os.environ.get(CORPUS_ENV, "")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    for parent in (ROOT, *ROOT.parents):
+        candidate = parent.joinpath(*CORPUS_PARTS)
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def corpus_required() -> bool:
+    """XLSALES_REQUIRE_CORPUS set (and not 0): corpus tests must run, never skip (scripts/test.sh sets it)."""
+    return os.environ.get("XLSALES_REQUIRE_CORPUS", "") not in ("", "0")
+
+
+def corpus_files() -> list[Path]:
+    """Every file of the corpus but its notes (collection time; empty when there is no corpus)."""
+    found = find_corpus()
+    return sorted(p for p in found.iterdir() if p.is_file() and p.suffix.lower() != ".md") if found else []
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The corpus folder.  Missing: a failure when required, else a skip that says where it looked."""
+    found = find_corpus()
+    if found is None:
+        env = os.environ.get(CORPUS_ENV, "")
+        where = f"{CORPUS_ENV}={env} is not a folder" if env else \
+            f"no {'/'.join(CORPUS_PARTS)} in {ROOT} or any folder above it; set {CORPUS_ENV}"
+        if corpus_required():
+            pytest.fail(f"the real-workbook corpus is required (XLSALES_REQUIRE_CORPUS is set): {where}")
+        pytest.skip(f"real-workbook corpus absent: {where}")
+    return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,9 +14,6 @@ from xlsales import coerce as c
 from xlsales.coerce import CoerceError, Parsed
 from xlsales.defaults import LISTS, STAGES
 from xlsales.issues import make
-
-CORPUS = Path("/work/shared/corpus/real-xlsx")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="real-xlsx corpus not available")
 
 STAGE_OPTIONS = [(s["en"], s["zh"], s["en"]) for s in STAGES]
 STAGE_NUMBERS = [(s["probability"], s["en"]) for s in STAGES]
@@ -178,6 +174,39 @@ def test_serial_numbers_follow_excel():
     assert c.serial_to_date(46000.75) == dt.date(2025, 12, 9)  # time of day dropped
     assert c.date_to_serial(dt.date(2025, 12, 9)) == 46000
     assert c.date_to_serial(dt.date(1904, 1, 1), epoch1904=True) == 0
+
+
+def test_serials_beyond_the_calendar_are_bad_dates():
+    """Excel's last date is serial 2,958,465 (9999-12-31); anything past it, negative or not finite is a bad_date."""
+    assert c.serial_to_date(2_958_465) == dt.date(9999, 12, 31)
+    for serial in (2_958_466, 3_500_000, 1e308, -1, -0.5, float("inf"), float("-inf"), float("nan")):
+        assert fails(c.serial_to_date, serial).rule == "bad_date", serial
+
+
+@pytest.mark.parametrize(("fn", "raw", "rule"), [
+    (c.to_date, 3_500_000, "bad_date"),  # a number pasted into a date column: year 11,482
+    (c.to_date, 3_500_000.0, "bad_date"),
+    (c.to_date, -5, "bad_date"),
+    (c.to_date, dt.timedelta(days=10**8), "bad_date"),
+    (c.to_date, float("inf"), "bad_date"),
+    (c.to_month, 3_500_000, "bad_date"),
+    (c.to_month, 1e308, "bad_date"),
+    (c.to_month, -1e308, "bad_date"),
+    (c.to_amount, "1" * 400, "bad_number"),  # 10^400 as text: no float holds it
+    (c.to_amount, "1," + "000," * 10_000 + "000", "bad_number"),
+    (c.to_number, "9" * 400, "bad_number"),
+    (c.to_int, "9" * 400, "bad_number"),
+    (c.to_percent, "9" * 400, "bad_percent"),
+    (c.to_percent, "9" * 400 + "%", "bad_percent"),
+])
+def test_absurd_values_are_cell_errors_not_exceptions(fn, raw, rule):
+    assert fails(fn, raw).rule == rule
+
+
+def test_forty_digit_amount_text_is_read_exactly_to_the_cent():
+    """More digits than the default decimal precision (28) still round to cents instead of raising."""
+    assert c.to_amount("9" * 40).value == 1e40
+    assert c.to_amount("1." + "1" * 40_000).value == 1.11
 
 
 def test_date_from_serial_has_a_note():
@@ -370,12 +399,11 @@ def test_choice_is_case_and_width_insensitive(pick, which, upper, wide, pad):
 
 # --- what python-calamine actually hands over ---------------------------------------------------
 
-@needs_corpus
-def test_calamine_error_cells_arrive_blank_but_their_text_is_recognised():
+def test_calamine_error_cells_arrive_blank_but_their_text_is_recognised(corpus):
     """python-calamine 0.9.1 turns error cells into "" — the reader cannot see them through calamine;
     the cached error text in the sheet XML (what openpyxl returns) is what excel_error recognises."""
     python_calamine = pytest.importorskip("python_calamine")
-    path = CORPUS / "calamine__errors.xlsx"
+    path = corpus / "calamine__errors.xlsx"
     rows = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
     cells = [v for row in rows for v in row]
     assert len(cells) == 7 and all(c.is_blank(v) and c.excel_error(v) is None for v in cells)
@@ -385,10 +413,9 @@ def test_calamine_error_cells_arrive_blank_but_their_text_is_recognised():
         ["#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"])
 
 
-@needs_corpus
-def test_calamine_1904_dates_arrive_converted_and_raw_serials_need_the_epoch():
+def test_calamine_1904_dates_arrive_converted_and_raw_serials_need_the_epoch(corpus):
     python_calamine = pytest.importorskip("python_calamine")
-    path = CORPUS / "calamine__date_1904.xlsx"
+    path = corpus / "calamine__date_1904.xlsx"
     rows = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
     assert c.to_date(rows[0][0]) == Parsed(dt.date(2021, 1, 1), None)  # calamine applied the 1904 epoch
     assert c.to_date(rows[1][0]) == Parsed(dt.date(2021, 1, 2), None)

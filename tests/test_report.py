@@ -62,6 +62,7 @@ def _assert_summary_matches(path: Path, c: Consolidation) -> None:
         "已计入 accepted": s["files"]["accepted"], "拒收 rejected": s["files"]["rejected"],
         "已被替代 superseded": s["files"]["superseded"], "未提交 missing": s["files"]["missing"],
         "读取 read": s["rows"]["read"], "有效 accepted": s["rows"]["accepted"], "拒绝 rejected": s["rows"]["rejected"],
+        "被替代 superseded": s["rows"]["superseded"], "差额 unaccounted": 0,
         "错误 error": s["issues"]["error"], "警告 warning": s["issues"]["warning"],
         "已成交 Closed": s["totals"]["closed"], "承诺 Commit": s["totals"]["commit"],
         "有望 Upside": s["totals"]["upside"], "通路 Pipeline": s["totals"]["pipeline"],
@@ -126,9 +127,10 @@ def test_submissions_rows_balance_and_match_the_files(tmp_path):
     rows = {(r[col["文件"]] or r[col["业务员编号"]]): r for r in _table_rows(ws)}
     for f in c.files:
         r = rows[f.display]
-        assert (r[col["读取行"]], r[col["有效行"]], r[col["拒绝行"]]) == (f.rows_read, f.rows_accepted,
-                                                                     f.rows_rejected)
-        assert r[col["读取行"]] == r[col["有效行"]] + r[col["拒绝行"]]
+        assert (r[col["读取行"]], r[col["有效行"]], r[col["拒绝行"]], r[col["被替代行"]]) == (
+            f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_superseded)
+        assert r[col["读取行"]] == r[col["有效行"]] + r[col["拒绝行"]] + r[col["被替代行"]]
+        assert r[col["差额"]] == 0
         assert r[col["SHA-256"]] == f.sha256
     assert rows["R003"][col["状态"]] == "未提交"
     assert rows["R001.xlsx"][col["拒绝行"]] == 2  # O5 negative, O8 unreadable amount
@@ -240,14 +242,14 @@ def test_cli_json_prints_the_documented_shape(tmp_path, capsys):
     s = json.loads(capsys.readouterr().out)
     assert set(s) >= {"report", "files", "rows", "issues", "totals"}
     assert set(s["files"]) == {"read", "accepted", "rejected", "superseded", "missing"}
-    assert set(s["rows"]) == {"read", "accepted", "rejected"}
+    assert set(s["rows"]) == {"read", "accepted", "rejected", "superseded"}
     assert set(s["issues"]) == {"error", "warning", "by_rule"}
     assert set(s["totals"]) == {"closed", "commit", "upside", "pipeline", "weighted"}
     c = consolidate(d / "inbox", setup)
     assert {k: s[k] for k in ("files", "rows", "issues", "totals")} == {
         k: v for k, v in json.loads(json.dumps(c.summary())).items() if k in ("files", "rows", "issues", "totals")}
     assert s["files"]["read"] == 2 and s["files"]["missing"] == 1
-    assert s["rows"]["read"] == s["rows"]["accepted"] + s["rows"]["rejected"]
+    assert s["rows"]["read"] == s["rows"]["accepted"] + s["rows"]["rejected"] + s["rows"]["superseded"]
     report = Path(s["report"])
     assert report.is_file() and report.parent == d / "reports"
     _assert_summary_matches(report, c)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
 import struct
 import sys
+import threading
 import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlsxwriter
 
-from xlsales import safety
+from xlsales import parse, safety
 from xlsales.issues import RULES
 
 MB = 1024 * 1024
@@ -243,6 +247,17 @@ def build_encrypted_ooxml(tmp_path: Path) -> Path:
     return p
 
 
+def build_real_encrypted_xlsx(tmp_path: Path) -> Path:
+    """A real workbook encrypted by msoffcrypto-tool (ECMA-376 agile encryption, as Excel does it)."""
+    import msoffcrypto
+
+    plain = valid_xlsx(tmp_path / "plain.xlsx")
+    p = tmp_path / "agile.xlsx"
+    with plain.open("rb") as src, p.open("wb") as out:
+        msoffcrypto.OfficeFile(src).encrypt("密码123", out)
+    return p
+
+
 def build_xls_filepass(tmp_path: Path) -> Path:
     p = tmp_path / "locked.xls"
     stream = biff((BOF, bytes(16)), (FILEPASS, b"\x01\x00" + bytes(52)), (CODEPAGE, b"\xb0\x04"), (EOF, b""))
@@ -278,6 +293,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "encrypted ods": (build_encrypted_ods, "file_encrypted"),
     "zip-password entry": (build_zip_encrypted_entry, "file_encrypted"),
     "Excel-encrypted xlsx (OLE2)": (build_encrypted_ooxml, "file_encrypted"),
+    "xlsx really encrypted (agile)": (build_real_encrypted_xlsx, "file_encrypted"),
     "xls with FILEPASS": (build_xls_filepass, "file_encrypted"),
     "Word OLE2 named .xls": (build_ole_word, "file_not_workbook"),
     "unknown extension": (build_csv, "file_unsupported"),
@@ -312,9 +328,33 @@ def test_valid_workbook_passes_and_reads(tmp_path: Path) -> None:
     assert len(rows) == 4 and rows[3][1] == "B4 only"  # anchored at A1
 
 
-def test_valid_workbook_without_sandbox(tmp_path: Path) -> None:
-    book, issue = safety.open_book(valid_xlsx(tmp_path / "ok.xlsx"), sandbox=False)
-    assert issue is None and book is not None and book.sheet_names == ["Deals", "Notes"]
+def test_load_hashes_and_parses_the_same_bytes(tmp_path: Path) -> None:
+    path = valid_xlsx(tmp_path / "ok.xlsx")
+    data = path.read_bytes()
+    got = safety.load(path, name="ok.xlsx")
+    assert got.issue is None and got.book is not None
+    assert (got.sha256, got.size) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert got.modified is not None and got.modified.year >= 2024
+    with safety.Sandbox() as sb:  # the sandbox parses the bytes it is given, whatever the disk holds by then
+        path.write_bytes(b"")
+        book = sb.parse(data, "ok.xlsx")
+    assert isinstance(book, safety.Workbook) and book.rows["Deals"][1] == ["Acme", 12000, "Proposal"]
+
+
+def test_parse_workbook_is_plain_data_without_a_process(tmp_path: Path) -> None:
+    """The worker's whole job is one pure function of the bytes (what a pool of reader processes would call)."""
+    path = tmp_path / "merged.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"date_1904": True})
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["客户", "金额"])
+    ws.merge_range("A2:A4", "甲客户", None)
+    ws.write_column(1, 1, [1, 2, 3])
+    ws.write_formula("B5", "=NA()", None, "#N/A")
+    wb.close()
+    got = parse.parse_workbook(path.read_bytes(), suffix=".xlsx")
+    assert got == {"names": ["S"], "rows": {"S": [["客户", "金额"], ["甲客户", 1], ["甲客户", 2], ["甲客户", 3],
+                                                   ["", ""]]},
+                   "errors": {"S": {(4, 1): "#N/A"}}, "epoch1904": True}
 
 
 def test_xlsx_renamed_xls_is_read_by_content(tmp_path: Path) -> None:
@@ -334,24 +374,42 @@ def test_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_missing_file_is_an_issue(tmp_path: Path) -> None:
     issue = safety.check_file(tmp_path / "gone.xlsx")
-    assert issue is not None and issue.rule == "file_unreadable"
+    assert issue is not None and issue.rule == "file_vanished"
     book, again = safety.open_book(tmp_path / "gone.xlsx")
     assert book is None and again == issue
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev are POSIX")
+@pytest.mark.parametrize("kind", ["fifo", "device", "dangling link", "folder"])
+def test_entries_that_are_not_regular_files_are_one_issue_and_never_block(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "R001.xlsx"
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    elif kind == "device":
+        path.symlink_to("/dev/zero")  # endless zeros behind a workbook's name
+    elif kind == "dangling link":
+        path.symlink_to(tmp_path / "moved-away.xlsx")
+    else:
+        path.mkdir()
+    rule = "file_broken_link" if kind == "dangling link" else "file_not_regular"
+    got = finishes(60, safety.load, path)
+    assert got.book is None and got.issue is not None and got.issue.rule == rule
+    assert got.issue.zh and got.issue.en and got.issue.file == str(path)
+    assert safety.check_file(path) == got.issue
+
+
 def test_sheet_over_cell_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    book, issue = safety.open_book(valid_xlsx(tmp_path / "ok.xlsx"), sandbox=False)
-    assert book is not None
     monkeypatch.setitem(safety.LIMITS, "max_cells", 5)
-    rows, issue = safety.read_sheet(book, "Deals")
-    assert rows is None and issue is not None
+    book, issue = safety.open_book(valid_xlsx(tmp_path / "ok.xlsx"))
+    assert book is None and issue is not None
     assert issue.rule == "file_bomb" and issue.sheet == "Deals"
 
 
 def test_read_sheet_unknown_name_is_an_issue(tmp_path: Path) -> None:
     path = valid_xlsx(tmp_path / "ok.xlsx")
-    book, _ = safety.open_book(path, sandbox=False)
-    rows, issue = safety.read_sheet(book, "Nope")
+    book, _ = safety.open_book(path)
+    assert book is not None
+    rows, issue = safety.read_sheet(book, "Nope", str(path))
     assert rows is None and issue is not None and issue.rule in safety.RULE_IDS
     assert issue.file == str(path)
 
@@ -365,18 +423,26 @@ def test_malformed_sheet_xml_is_corrupt(tmp_path: Path) -> None:
     assert book is None and issue is not None and issue.rule == "file_corrupt"
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="the sandbox memory limit needs POSIX rlimits")
-def test_shared_string_amplification_hits_the_memory_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 100 KB shared string referenced by 4,000 cells is ~400 MB once each cell gets its copy."""
+def amplified(tmp_path: Path, name: str, sheet_name: str = "Deals") -> Path:
+    """A 100 KB shared string referenced by 4,000 cells: ~400 MB once each cell gets its copy."""
     ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     sst = b"<sst " + ns + b' count="1" uniqueCount="1"><si><t>' + b"x" * 100_000 + b"</t></si></sst>"
     rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" t="s"><v>0</v></c>' % (c, r) for c in (b"A", b"B", b"C", b"D"))
                     + b"</row>" for r in range(1, 1001))
     sheet = b"<worksheet " + ns + b"><sheetData>" + rows + b"</sheetData></worksheet>"
-    base = valid_xlsx(tmp_path / "base.xlsx")
+    base = valid_xlsx(tmp_path / f"base-{name}")
     empty = b"<worksheet " + ns + b"><sheetData/></worksheet>"
-    path = rewrite(base, tmp_path / "amp.xlsx", {"xl/sharedStrings.xml": sst, "xl/worksheets/sheet1.xml": sheet,
-                                                 "xl/worksheets/sheet2.xml": empty})
+    path = rewrite(base, tmp_path / name, {"xl/sharedStrings.xml": sst, "xl/worksheets/sheet1.xml": sheet,
+                                           "xl/worksheets/sheet2.xml": empty})
+    if sheet_name != "Deals":
+        path = rewrite(path, tmp_path / f"renamed-{name}", {"xl/workbook.xml": zipfile.ZipFile(path).read(
+            "xl/workbook.xml").replace(b'name="Deals"', b'name="%s"' % sheet_name.encode())})
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the sandbox memory limit needs POSIX rlimits")
+def test_shared_string_amplification_hits_the_memory_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = amplified(tmp_path, "amp.xlsx")
     assert safety.check_file(path) is None  # small and honest on disk
     book, issue = safety.open_book(path)  # within the default 2 GB budget it is readable
     assert issue is None and book is not None
@@ -391,22 +457,31 @@ def test_every_rule_is_defined() -> None:
         assert rule in RULES and RULES[rule].zh and RULES[rule].en
 
 
-@pytest.mark.parametrize(("stream", "expected"), [
-    (biff((BOF, bytes(16)), (FILEPASS, bytes(54)), (EOF, b"")), True),
-    (biff((BOF, bytes(16)), (CODEPAGE, b"\xb0\x04"), (EOF, b""), (FILEPASS, bytes(54))), False),
-    (biff((BOF, bytes(16)), (CODEPAGE, b"\xb0\x04")), False),
-    (b"\x2f", False),
+@pytest.mark.parametrize(("stream", "rule"), [
+    (biff((BOF, bytes(16)), (FILEPASS, b"\x01\x00" + bytes(52)), (EOF, b"")), "file_encrypted"),  # RC4
+    (biff((BOF, bytes(16)), (FILEPASS, b"\x00\x00" + bytes(52)), (EOF, b"")), "file_encrypted"),  # XOR
+    (biff((BOF, bytes(16)), (CODEPAGE, b"\xb0\x04"), (EOF, b""), (FILEPASS, b"\x01\x00" + bytes(52))), None),
+    (biff((BOF, bytes(16)), (CODEPAGE, b"\xb0\x04")), None),  # cut off: not proven encrypted; the parser decides
+    (b"\x2f", None),
 ])
-def test_biff_filepass(stream: bytes, expected: bool) -> None:
-    assert safety.biff_has_filepass(stream) is expected
+def test_xls_password_is_found_in_the_workbook_globals_only(tmp_path: Path, stream: bytes, rule: str | None) -> None:
+    """msoffcrypto-tool's FILEPASS check: a FILEPASS after the globals' EOF belongs to no password."""
+    path = tmp_path / "book.xls"
+    path.write_bytes(cfb({"Workbook": stream}))
+    issue = safety.check_file(path)
+    assert (issue.rule if issue else None) == rule
 
 
 def test_cfb_builder_is_a_real_compound_file(tmp_path: Path) -> None:
-    """Guards the test fixtures above: olefile (from oletools) must read what ``cfb`` writes."""
-    olefile = pytest.importorskip("olefile")
-    ole = olefile.OleFileIO(build_xls_filepass(tmp_path).read_bytes())
-    assert ole.listdir() == [["Workbook"]]
-    assert safety.biff_has_filepass(ole.openstream("Workbook").read())
+    """Guards the test fixtures above: olefile and msoffcrypto-tool read what ``cfb`` writes."""
+    import msoffcrypto
+    import olefile
+
+    path = build_xls_filepass(tmp_path)
+    with olefile.OleFileIO(path.read_bytes()) as ole:
+        assert ole.listdir() == [["Workbook"]]
+    with path.open("rb") as f:
+        assert msoffcrypto.OfficeFile(f).is_encrypted()
 
 
 def test_parse_over_time_budget_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -415,9 +490,85 @@ def test_parse_over_time_budget_is_refused(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0.001)
     book, issue = safety.open_book(path)
     assert book is None and issue is not None and issue.rule == "file_bomb" and "s" in issue.value
-    monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0)  # 0 disables the sandbox
+
+
+def test_merged_ranges_fill_within_a_budget_and_refuse_beyond_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "merged.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("商机")
+    ws.write_row(0, 0, ["客户", "金额"])
+    ws.merge_range("A2:A101", "甲客户", None)  # 100 cells
+    for r in range(1, 101):
+        ws.write_number(r, 1, r)
+    wb.close()
     book, issue = safety.open_book(path)
     assert issue is None and book is not None
+    assert [row[0] for row in book.rows["商机"][1:]] == ["甲客户"] * 100
+    monkeypatch.setitem(safety.LIMITS, "max_merged_cells", 99)
+    book, issue = safety.open_book(path)
+    assert book is None and issue is not None
+    assert (issue.rule, issue.sheet, issue.cell, issue.severity) == ("merged_too_large", "商机", "A2", "error")
+    assert "A2" in issue.zh and "99" in issue.en
+
+
+# --- failing closed: a sandbox that cannot check a file never lets it through -------------------
+
+def test_a_sandbox_that_cannot_start_refuses_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = valid_xlsx(tmp_path / "ok.xlsx")
+    not_executable = tmp_path / "python3"
+    not_executable.write_text("#!/bin/sh\n")
+    for python in (str(tmp_path / "no-such-python"), str(not_executable)):
+        with safety.Sandbox(python=python) as sb:
+            got = [safety.load(good, sb) for _ in range(2)]
+        for g in got:
+            assert g.book is None and g.issue is not None and g.issue.rule == "file_unchecked", g.issue
+            assert python in g.issue.value and g.issue.zh and g.issue.en
+            assert g.sha256 == hashlib.sha256(good.read_bytes()).hexdigest()  # still traceable
+    monkeypatch.setenv(safety.SANDBOX_PYTHON_ENV, str(tmp_path / "no-such-python"))
+    book, issue = safety.open_book(good)  # the documented switch reaches the default sandbox too
+    assert book is None and issue is not None and issue.rule == "file_unchecked"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX tools")
+def test_a_sandbox_that_exits_without_answering_refuses_the_file(tmp_path: Path) -> None:
+    with safety.Sandbox(python="/bin/false") as sb:
+        got = safety.load(valid_xlsx(tmp_path / "ok.xlsx"), sb)
+    assert got.book is None and got.issue is not None and got.issue.rule == "file_unchecked"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV])
+def test_a_worker_killed_by_a_signal_refuses_the_file_and_the_next_one_is_read(tmp_path: Path, sig: int) -> None:
+    """The worker is stopped, handed a file, then killed before it can look at it: that file is refused."""
+    good = valid_xlsx(tmp_path / "ok.xlsx")
+    with safety.Sandbox() as sb:
+        assert safety.load(good, sb).issue is None
+        pid = sb.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        killer = threading.Timer(0.5, os.kill, (pid, sig))
+        killer.start()
+        if sig != signal.SIGKILL:
+            threading.Timer(0.7, os.kill, (pid, signal.SIGCONT)).start()  # a stopped process takes SIGKILL only
+        got = safety.load(good, sb)
+        killer.join()
+        after = safety.load(good, sb)
+    assert got.book is None and got.issue is not None
+    assert got.issue.rule == "file_crashed" and signal.Signals(sig).name in got.issue.value
+    assert after.issue is None and after.book is not None  # a fresh worker took the next file
+
+
+def test_a_sheet_named_unavailable_is_still_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file cannot switch the checks off by what its text says (a sheet named 'unavailable' once did)."""
+    bomb = amplified(tmp_path, "amp.xlsx", sheet_name="unavailable")
+    monkeypatch.setitem(safety.LIMITS, "max_cells", 1000)
+    with safety.Sandbox() as sb:
+        first = safety.load(bomb, sb)
+        second = safety.load(bomb, sb)
+    for got in (first, second):
+        assert got.book is None and got.issue is not None and got.issue.rule == "file_bomb"
+        assert got.issue.sheet == "unavailable"
 
 
 # --- one sandboxed reader for a whole inbox ---------------------------------------------------
@@ -426,15 +577,7 @@ def test_parse_over_time_budget_is_refused(tmp_path: Path, monkeypatch: pytest.M
 def test_shared_sandbox_recovers_after_a_memory_bomb_mid_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                 ) -> None:
     """Good, bomb, good through one Sandbox: the bomb is refused and the worker restarts for the next file."""
-    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    sst = b"<sst " + ns + b' count="1" uniqueCount="1"><si><t>' + b"x" * 100_000 + b"</t></si></sst>"
-    rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" t="s"><v>0</v></c>' % (c, r) for c in (b"A", b"B", b"C", b"D"))
-                    + b"</row>" for r in range(1, 1001))
-    empty = b"<worksheet " + ns + b"><sheetData/></worksheet>"
-    base = valid_xlsx(tmp_path / "base.xlsx")
-    bomb = rewrite(base, tmp_path / "amp.xlsx", {"xl/sharedStrings.xml": sst, "xl/worksheets/sheet2.xml": empty,
-                                                 "xl/worksheets/sheet1.xml": b"<worksheet " + ns + b"><sheetData>"
-                                                 + rows + b"</sheetData></worksheet>"})
+    bomb = amplified(tmp_path, "amp.xlsx")
     good1, good2 = valid_xlsx(tmp_path / "a.xlsx"), valid_xlsx(tmp_path / "b.xlsx")
     monkeypatch.setitem(safety.LIMITS, "parse_memory_bytes", 300 * MB)
     with safety.Sandbox() as sb:
@@ -448,18 +591,26 @@ def test_shared_sandbox_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = valid_xlsx(tmp_path / "ok.xlsx")
     with safety.Sandbox() as sb:
         monkeypatch.setitem(safety.LIMITS, "parse_seconds", 0.001)
-        assert sb.check(path).rule == "file_bomb"
+        got = safety.load(path, sb).issue
+        assert got is not None and got.rule == "file_bomb"
         monkeypatch.setitem(safety.LIMITS, "parse_seconds", 30)
-        assert sb.check(path) is None  # a fresh worker after the kill
+        assert safety.load(path, sb).issue is None  # a fresh worker after the kill
 
 
-def test_shared_sandbox_agrees_with_the_per_file_one_on_the_corpus() -> None:
-    corpus = Path(os.environ.get("XLSALES_CORPUS", Path(__file__).resolve().parents[2] / "shared/corpus/real-xlsx"))
-    if not corpus.is_dir():
-        pytest.skip(f"corpus folder {corpus} is absent")
+def test_shared_sandbox_agrees_with_the_per_file_one_on_the_corpus(corpus: Path) -> None:
     paths = sorted(p for p in corpus.iterdir() if p.suffix.lower() in safety.EXTENSIONS)
     with safety.Sandbox() as sb:
         shared = {p.name: (lambda i: i and i.rule)(safety.open_book(p, sandbox=sb)[1]) for p in paths}
     single = {p.name: (lambda i: i and i.rule)(safety.open_book(p)[1]) for p in paths}
     assert shared == single
     assert sum(1 for v in shared.values() if v) >= 10  # the hostile ones are still refused
+
+
+def finishes(seconds: float, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args), failing the test if it has not returned after ``seconds`` (a hang guard, not a timing)."""
+    box: list[Any] = []
+    worker = threading.Thread(target=lambda: box.append(fn(*args)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still running after {seconds} s"
+    return box[0]

@@ -23,7 +23,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from xlsales.issues import RULES
 
@@ -163,7 +165,7 @@ def _number(raw: object, rule: str) -> tuple[float, str | None]:
         return x, None
     if isinstance(raw, str):
         d = _parse_decimal(raw)
-        if d is not None:
+        if d is not None and math.isfinite(float(d)):
             return float(d), raw.strip()
     raise CoerceError(rule)
 
@@ -176,9 +178,11 @@ def to_amount(raw: object) -> Parsed:
     _check_error(raw)
     if isinstance(raw, str):
         d = _parse_decimal(raw)
-        if d is None:
+        if d is None or not math.isfinite(float(d)):  # 10^400 typed as text is no amount
             raise CoerceError("bad_number")
-        value = float(d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        with localcontext() as ctx:
+            ctx.prec = 400  # a finite float has at most 309 integer digits: cents always fit
+            value = float(d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
         return Parsed(value, f"{raw.strip()} → {_fmt(value, cents=True)}")
     x, _ = _number(raw, "bad_number")
     value = round(x, 2)
@@ -221,10 +225,13 @@ def _percent(raw: object) -> tuple[float, bool] | None:
     if isinstance(raw, str):
         s = _clean(raw)
         if m := _PERCENT.match(s):
-            return float(Decimal(m["num"]) / 100), True
-        if _PLAIN.match(s):
+            x = float(Decimal(m["num"]) / 100)
+        elif _PLAIN.match(s):
             d = Decimal(s)
-            return float(d / 100 if abs(d) > 1 else d), True
+            x = float(d / 100 if abs(d) > 1 else d)
+        else:
+            return None
+        return (x, True) if math.isfinite(x) else None
     return None
 
 
@@ -247,8 +254,8 @@ def to_percent(raw: object) -> Parsed:
 
 # --- dates -----------------------------------------------------------------------
 
-_EPOCH_1900 = dt.date(1899, 12, 30)  # serial 61 and later (Excel's 1900 leap-year bug)
-_EPOCH_1904 = dt.date(1904, 1, 1)
+_EPOCH_1900 = WINDOWS_EPOCH.date()  # serial 61 and later (Excel's 1900 leap-year bug)
+_EPOCH_1904 = MAC_EPOCH.date()
 SANE_FIRST = dt.date(1990, 1, 1)
 SANE_LAST = dt.date(2100, 12, 31)
 
@@ -270,16 +277,23 @@ def serial_to_date(serial: float, epoch1904: bool = False) -> dt.date:
     """The date of an Excel serial number (its fraction, the time of day, is dropped); no range check.
 
     In the 1900 system serial 1 is 1900-01-01 and serial 60 is Excel's phantom 1900-02-29 (a ``bad_date``);
-    in the 1904 system serial 0 is 1904-01-01.
+    in the 1904 system serial 0 is 1904-01-01.  A serial no calendar can hold (negative, NaN, infinite,
+    past 9999-12-31) is a ``bad_date``, never an exception.  The arithmetic is openpyxl's ``from_excel``.
     """
+    if not math.isfinite(serial):
+        raise CoerceError("bad_date")
     days = math.floor(serial)
-    if days < 0:
+    if days < 0 or (not epoch1904 and days in (0, 60)):
         raise CoerceError("bad_date")
-    if epoch1904:
-        return _EPOCH_1904 + dt.timedelta(days=days)
-    if days == 60 or days == 0:
+    if epoch1904 and days == 0:
+        return _EPOCH_1904  # from_excel reads a serial below 1 as a time of day
+    try:
+        got = from_excel(days, MAC_EPOCH if epoch1904 else WINDOWS_EPOCH)
+    except (OverflowError, ValueError):  # beyond datetime's year 9999
+        raise CoerceError("bad_date") from None
+    if not isinstance(got, dt.datetime):  # pragma: no cover - from_excel returns a datetime for whole days >= 1
         raise CoerceError("bad_date")
-    return _EPOCH_1900 + dt.timedelta(days=days if days > 60 else days + 1)
+    return got.date()
 
 
 def date_to_serial(d: dt.date, epoch1904: bool = False) -> int:

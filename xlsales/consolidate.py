@@ -4,14 +4,23 @@
 keeps the latest submission per rep, applies the business rules of
 :mod:`xlsales.rules`, and returns a :class:`Consolidation`: one row per file,
 the combined tables (every row, accepted or not, with rep, team and region),
-every issue, and the totals over accepted rows.  Per file and overall,
-rows read = rows accepted + rows rejected.
+every issue, and the totals over accepted rows.
+
+Each file is read inside its own guard: whatever happens to one file (no permission,
+removed mid-run, a FIFO, a link to nothing, a parser failure, an absurd cell) becomes
+that file's issue, never the end of the run.
+
+Rows are counted where they are decided: read by the reader, rejected where an error
+rejects them (a cell error in the reader, a rule error in :func:`_reject_rows`, or the
+whole file), superseded when a later file from the same rep counts instead, accepted
+from the combined tables.  Per file and overall,
+rows read = accepted + rejected + superseded — a check the tests make, not a definition.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,11 +28,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import rules, schema
+from . import rules, safety, schema
 from .formula import cents
 from .intake import RepRead, context, read_rep
 from .issues import Issue, count, define, make
-from .reader import BookError, empty_frame
+from .reader import BookError, empty_frame, from_workbook
 from .safety import Sandbox
 from .schema import norm
 from .setup import Setup, monday
@@ -52,6 +61,18 @@ define("superseded", "warning", "同一业务员本期有更新的提交「{newe
        "A later submission from the same rep, '{newer}', counts instead; this file was not counted.")
 define("missing_submission", "error", "业务员 {value}({name})本期没有提交工作簿。",
        "Rep {value} ({name}) submitted no workbook this period.")
+define("folder_unreadable", "error",
+       "无法读取文件夹「{value}」({reason}),其中的文件都未汇总。请检查该文件夹的权限,然后重新汇总。",
+       "The folder '{value}' cannot be read ({reason}); none of its files were consolidated. Check the folder's "
+       "permissions, then run the consolidation again.")
+define("folder_link_ignored", "warning",
+       "「{value}」是指向其他文件夹的链接,其中的文件未汇总。如需汇总,请把文件本身放入收件箱。",
+       "'{value}' is a link to another folder; its files were not consolidated. Put the files themselves in the "
+       "inbox to have them counted.")
+define("file_read_failed", "error",
+       "读取此文件时出现意外错误({value}),此文件未计入,其他文件不受影响。请把此文件转交 xlsales 维护人员。",
+       "An unexpected error occurred while reading this file ({value}); it was not counted and the other files were "
+       "not affected. Pass the file to whoever maintains xlsales.")
 
 
 @dataclass
@@ -66,6 +87,7 @@ class FileResult:
     rows_read: int = 0
     rows_accepted: int = 0
     rows_rejected: int = 0
+    rows_superseded: int = 0
     errors: int = 0
     warnings: int = 0
     sha256: str = ""
@@ -84,9 +106,10 @@ class Consolidation:
 
     @property
     def rows(self) -> dict[str, int]:
-        read = sum(f.rows_read for f in self.files)
-        acc = sum(f.rows_accepted for f in self.files)
-        return {"read": read, "accepted": acc, "rejected": read - acc}
+        """Rows read, accepted, rejected (with errors, or in a rejected file) and superseded, each counted."""
+        return {"read": sum(f.rows_read for f in self.files), "accepted": sum(f.rows_accepted for f in self.files),
+                "rejected": sum(f.rows_rejected for f in self.files),
+                "superseded": sum(f.rows_superseded for f in self.files)}
 
     @property
     def file_counts(self) -> dict[str, int]:
@@ -130,27 +153,40 @@ def totals(deals: pd.DataFrame) -> dict[str, float]:
 # --- finding the files ------------------------------------------------------------
 
 def discover(inbox: Path) -> tuple[list[Path], list[Issue]]:
-    """Workbooks under ``inbox`` (sub-folders too), skipping Excel lock files and hidden files."""
-    paths, issues = [], []
-    for p in sorted(Path(inbox).rglob("*")):
-        rel = p.relative_to(inbox)
-        if any(part.startswith((".", "~$")) for part in rel.parts) or not p.is_file():
-            continue
-        if p.name.lower() in ("thumbs.db", "desktop.ini"):
-            continue
-        if p.suffix.lower() in SUFFIXES:
-            paths.append(p)
-        else:
-            issues.append(make("file_ignored", str(rel), value=str(rel)))
-    return paths, issues
+    """Workbooks under ``inbox`` (sub-folders too), skipping Excel lock files and hidden files.
 
+    Every other entry is reported: a workbook name that is not a regular file (a FIFO, a device,
+    a link to nothing) is returned so that reading it says why; other names are ``file_ignored``;
+    a folder that cannot be listed is ``folder_unreadable``; a link to a folder is not followed.
+    """
+    inbox = Path(inbox)
+    found: list[tuple[Path, Issue | None]] = []
 
-def _sha256(p: Path) -> str:
-    h = hashlib.sha256()
-    with p.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    def rel(p: str | Path) -> str:
+        return str(Path(p).relative_to(inbox)) if Path(p) != inbox else "."
+
+    def unreadable(e: OSError) -> None:
+        where = e.filename or inbox
+        found.append((Path(where), make("folder_unreadable", rel(where), value=rel(where),
+                                        reason=e.strerror or type(e).__name__)))
+
+    for root, dirs, files in os.walk(inbox, onerror=unreadable):
+        here = Path(root)
+        dirs[:] = [d for d in dirs if not d.startswith((".", "~$"))]
+        for d in list(dirs):
+            if (here / d).is_symlink():
+                dirs.remove(d)
+                found.append((here / d, make("folder_link_ignored", rel(here / d), value=rel(here / d))))
+        for name in files:
+            p = here / name
+            if name.startswith((".", "~$")) or name.lower() in ("thumbs.db", "desktop.ini"):
+                continue
+            if p.suffix.lower() in SUFFIXES:
+                found.append((p, None))
+            else:
+                found.append((p, make("file_ignored", rel(p), value=rel(p))))
+    found.sort(key=lambda x: x[0])
+    return [p for p, i in found if i is None], [i for _, i in found if i is not None]
 
 
 # --- the consolidation ---------------------------------------------------------------
@@ -176,39 +212,46 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     rule_issues += rules.check_forecast(frames["forecast"], {f.display: f.read.tables["forecast"] for f in counted
                                                               if f.read}, months)
     issues.extend(rule_issues)
-    _reject_rows(frames, letters, rule_issues)
+    rejected_by_rules = _reject_rows(frames, letters, rule_issues)
     missing = []
     for rep_id, r in roster.items():
         if r.get("active") in (True, None) and not any(f.rep_id == rep_id for f in counted):
             missing.append(rep_id)
             issues.append(make("missing_submission", "", "", "", rep_id, name=r.get("name", "")))
-    _count(files, frames, issues)
+    _count(files, frames, issues, rejected_by_rules)
     return Consolidation(as_of, week, files, frames, issues, missing)
 
 
 def _read_all(paths: list[Path], inbox: Path, setup: Setup, sandbox: Sandbox, roster: dict[str, dict],
               week: dt.date, issues: list[Issue], progress: Callable[[int, int, str], None] | None
               ) -> list[FileResult]:
-    """Read each file (never modifying it); unreadable files become one file-level issue each."""
+    """Read each file (never modifying it); whatever goes wrong with one file is that file's one issue."""
     files: list[FileResult] = []
     ctx = context(setup)
     for n, p in enumerate(paths):
         rel = str(p.relative_to(inbox))
         if progress:
             progress(n, len(paths), rel)
-        fr = FileResult(p, rel, sha256=_sha256(p),
-                        modified=dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0))
-        try:
-            fr.read = read_rep(p, setup, rel, ctx=ctx, sandbox=sandbox)
-        except BookError as e:
-            fr.status = "rejected"
-            issues.append(e.issue)
-            files.append(fr)
-            continue
-        issues.extend(fr.read.issues)
-        fr.rows_read = fr.read.rows_read
-        issues.extend(_identify(fr, roster, week))
+        fr = FileResult(p, rel)
         files.append(fr)
+        try:  # the per-file guard: read bytes, hash, check, parse, coerce
+            loaded = safety.load(p, sandbox, rel)
+            fr.sha256, fr.modified = loaded.sha256, loaded.modified
+            if loaded.issue is not None or loaded.book is None:
+                raise BookError(loaded.issue or make("file_corrupt", rel))
+            fr.read = read_rep(p, setup, rel, book=from_workbook(loaded.book, p, rel), ctx=ctx)
+            fr.rows_read = fr.read.rows_read
+            fr.rows_rejected = fr.read.rows_rejected
+            file_issues = [*fr.read.issues, *_identify(fr, roster, week)]
+        except BookError as e:
+            fr.status, fr.read, fr.rows_read, fr.rows_rejected = "rejected", None, 0, 0
+            file_issues = [e.issue]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as e:  # noqa: BLE001 - one file's surprise must not end the run for every other file
+            fr.status, fr.read, fr.rows_read, fr.rows_rejected = "rejected", None, 0, 0
+            file_issues = [make("file_read_failed", rel, value=f"{type(e).__name__}: {str(e)[:160]}")]
+        issues.extend(file_issues)
     if progress:
         progress(len(paths), len(paths), "")
     return files
@@ -270,6 +313,7 @@ def _supersede(files: list[FileResult]) -> list[Issue]:
         newest = group[-1]
         for f in group[:-1]:
             f.status = "superseded"
+            f.rows_superseded, f.rows_rejected = f.rows_read, 0  # none of its rows count, and none were judged
             out.append(make("superseded", f.display, value=f.display, newer=newest.display))
     return out
 
@@ -314,39 +358,50 @@ NOT_ROW_RULES = {"forecast_incomplete"}  # name where a month is missing; no row
 
 
 def _reject_rows(frames: dict[str, pd.DataFrame], letters: dict[str, dict[str, dict[str, str]]],
-                 issues: list[Issue]) -> None:
-    """Rows with an error-level rule issue leave every total — only rows of the table owning that column."""
+                 issues: list[Issue]) -> dict[str, int]:
+    """Rows with an error-level rule issue leave every total — only rows of the table owning that column.
+
+    Returns, per file, how many rows this rejected (rows already rejected by a cell error are not counted twice).
+    """
     bad: dict[tuple[str, str, int], set[str]] = {}
     for i in issues:
         m = re.fullmatch(r"([A-Z]+)(\d+)", i.cell or "")
         if i.severity == "error" and m and i.rule not in NOT_ROW_RULES:
             bad.setdefault((i.file, i.sheet, int(m.group(2))), set()).add(m.group(1))
+    rejected: dict[str, int] = {}
     if not bad:
-        return
+        return rejected
     for key, df in frames.items():
         if df.empty:
             continue
         hit = []
-        for f, s, r in zip(df["_file"], df["_sheet"], df["_row"], strict=True):
+        for f, s, r, ok in zip(df["_file"], df["_sheet"], df["_row"], df["_ok"], strict=True):
             cols = bad.get((f, s, int(r)))
-            hit.append(bool(cols) and bool(cols & set(letters[key].get(f, {}).values())))
+            now = cols is not None and bool(cols & set(letters[key].get(f, {}).values()))
+            hit.append(now)
+            if now and ok:
+                rejected[str(f)] = rejected.get(str(f), 0) + 1
         df.loc[hit, "_ok"] = False
+    return rejected
 
 
-def _count(files: list[FileResult], frames: dict[str, pd.DataFrame], issues: list[Issue]) -> None:
-    per: dict[str, tuple[int, int]] = {}
+def _count(files: list[FileResult], frames: dict[str, pd.DataFrame], issues: list[Issue],
+           rejected_by_rules: dict[str, int]) -> None:
+    """Issues per file; accepted rows counted in the combined tables; rule rejections added where they happened."""
+    accepted: dict[str, int] = {}
     for df in frames.values():
         if df.empty:
             continue
-        for file, grp in df.groupby("_file"):
-            a, b = per.get(str(file), (0, 0))
-            per[str(file)] = (a + len(grp), b + int(grp["_ok"].sum()))
+        for file, ok in zip(df["_file"], df["_ok"], strict=True):
+            if ok:
+                accepted[str(file)] = accepted.get(str(file), 0) + 1
     for f in files:
         f.errors = sum(1 for i in issues if i.file == f.display and i.severity == "error")
         f.warnings = sum(1 for i in issues if i.file == f.display and i.severity == "warning")
         if f.status == "accepted":
-            read, acc = per.get(f.display, (0, 0))
-            f.rows_read, f.rows_accepted = read, acc
+            f.rows_accepted = accepted.get(f.display, 0)
+            f.rows_rejected += rejected_by_rules.get(f.display, 0)
+        elif f.status == "rejected":  # the whole file is refused: each of its rows with it
+            f.rows_accepted, f.rows_rejected = 0, f.rows_read
         else:
             f.rows_accepted = 0
-        f.rows_rejected = f.rows_read - f.rows_accepted

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pandas as pd
@@ -140,7 +140,9 @@ def cents(x: float) -> float:
     21.804999999999996 is 21.805) and then round half away from zero (21.81),
     where Python's ``round`` would give 21.8.
     """
-    return float(Decimal(format(float(x), ".15g")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    with localcontext() as ctx:
+        ctx.prec = 400  # any finite double's cents fit (the default 28 digits raise for 1e30 and up)
+        return float(Decimal(format(float(x), ".15g")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def quote(text: str) -> str:

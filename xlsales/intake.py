@@ -8,7 +8,8 @@ from pathlib import Path
 
 from . import coerce, schema
 from .issues import Issue
-from .reader import Book, Context, TableRead, open_book, read_fields, read_table
+from .reader import Book, BookError, Context, TableRead, open_book, read_fields, read_table
+from .safety import Sandbox
 from .setup import Setup
 
 IDENTITY_SHEETS = ("说明", "Instructions")
@@ -54,12 +55,19 @@ def context(setup: Setup) -> Context:
 
 
 def read_rep(path: Path, setup: Setup, display: str | None = None, book: Book | None = None,
-             ctx: Context | None = None, sandbox: object = None) -> RepRead:
-    """Read a rep workbook; raises :class:`~xlsales.reader.BookError` when the file is unreadable."""
+             ctx: Context | None = None, sandbox: Sandbox | None = None) -> RepRead:
+    """Read a rep workbook (``book``: one already read, e.g. by :func:`xlsales.reader.from_workbook`).
+
+    Raises :class:`~xlsales.reader.BookError` with the one file-level issue when the file is unreadable
+    or a table is refused (more rows than its template holds plus a margin).
+    """
     book = book or open_book(Path(path), display or Path(path).name, sandbox)
     ctx = ctx or context(setup)
     out = RepRead(book.display)
     out.identity, out.identity_cells = read_fields(book, schema.IDENTITY, IDENTITY_SHEETS)
     for t in schema.REP_TABLES:
-        out.tables[t.key] = read_table(book, t, ctx)
+        tr = read_table(book, t, ctx)
+        if tr.refused is not None:
+            raise BookError(tr.refused)
+        out.tables[t.key] = tr
     return out

@@ -8,28 +8,43 @@ cell is coerced by its column kind (:mod:`xlsales.coerce`) and every problem
 becomes an :class:`~xlsales.issues.Issue` naming file, sheet and cell.
 
 Row accounting: ``rows_read`` counts every non-blank, non-totals row under the
-header; each is either accepted or rejected (it has an error-level issue), so
-``rows_read == accepted + rejected`` always.
+header as it is read, and ``rows_rejected`` counts each row at the moment an
+error-level issue rejects it; the accepted rows are the frame's ``_ok`` rows, so
+``rows_read == accepted + rejected`` is a check, not a definition.
+
+A table with more data rows than its template holds plus a margin (``safety.LIMITS``)
+is refused with one issue (``table_too_long``) before any row is coerced: a merged
+column or a stray cell far below cannot turn into thousands of phantom rows.
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import coerce, schema
-from .errorcells import error_cells
-from .issues import Issue, a1, col_letter, make
+from . import coerce, safety, schema
+from .issues import Issue, a1, col_letter, define, make
 from .schema import Column, Table, norm
 
 HEADER_SCAN = 40
 TOTAL_WORDS = {norm(w) for w in ("合计", "小计", "总计", "共计", "总和", "total", "subtotal", "grand total", "sum")}
 LOC = ["_file", "_sheet", "_row", "_ok"]
+MAX_TEXT = 32_767  # Excel's limit for one cell: longer text was not typed in Excel, and no report could hold it
+
+define("table_too_long", "error",
+       "「{table}」表的数据超过 {limit} 行(从 {value} 起超出上限),为安全起见已拒绝整个文件。常见原因是整列被合并了单元格,"
+       "或在表格下方很远处还有内容。请取消多余的合并单元格、删除表格下方多余的行,保存后重新发送。",
+       "The '{table}' table has more than {limit} data rows (past the limit from {value}); the whole file was refused "
+       "for safety. Usually a whole column was merged, or something sits far below the table. Unmerge the extra "
+       "cells and delete the extra rows below the table, save and resend.")
+define("text_too_long", "error", "「{column}」的内容有 {value} 个字符,超过单元格上限 {limit}。请缩短后重新保存。",
+       "'{column}' holds {value} characters, more than a cell can hold ({limit}). Shorten it and save again.")
+define("not_a_value", "error", "「{column}」的值 {value} 不是有效的数(Excel 不会写入这种值)。请重新输入这个单元格。",
+       "'{column}' holds {value}, which is not a valid number (Excel never writes this). Type the cell again.")
 
 
 @dataclass
@@ -67,24 +82,25 @@ class Book:
 
 @dataclass
 class TableRead:
+    """One table as read: its rows (``frame``), issues and counts.
+
+    ``rows_read`` and ``rows_rejected`` are counted as rows are read and rejected; ``refused``
+    is set (and the frame empty) when the table was too long to read at all.
+    """
+
     table: Table
     sheet: str | None = None
     header_row: int | None = None
     letters: dict[str, str] = field(default_factory=dict)
     frame: pd.DataFrame | None = None
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def rows_read(self) -> int:
-        return 0 if self.frame is None else len(self.frame)
+    rows_read: int = 0
+    rows_rejected: int = 0
+    refused: Issue | None = None
 
     @property
     def accepted(self) -> pd.DataFrame:
         return self.frame[self.frame["_ok"]] if self.frame is not None else empty_frame(self.table)
-
-    @property
-    def rows_rejected(self) -> int:
-        return 0 if self.frame is None else int((~self.frame["_ok"]).sum())
 
 
 def empty_frame(table: Table) -> pd.DataFrame:
@@ -101,44 +117,30 @@ class BookError(Exception):
         self.issue = issue
 
 
-def open_book(path: Path, display: str | None = None, sandbox: object = None) -> Book:
-    """Open a workbook safely (see :mod:`xlsales.safety`); raise :class:`BookError` with one issue.
+def open_book(path: Path, display: str | None = None, sandbox: safety.Sandbox | None = None) -> Book:
+    """Read a workbook once, safely (see :mod:`xlsales.safety`); raise :class:`BookError` with one issue.
 
     ``sandbox``: a shared :class:`xlsales.safety.Sandbox` (one reader process for a whole inbox).
     """
-    from . import safety
-
+    path = Path(path)
     display = display or path.name
-    cb, issue = safety.open_book(path, sandbox=sandbox)  # type: ignore[arg-type]
-    if issue is not None or cb is None:
-        raise BookError(_relabel(issue, display) if issue else make("file_corrupt", display))
-    errors = error_cells(path)  # calamine reports #N/A, #REF!, … as empty cells
-
-    def load(name: str) -> Sheet:
-        try:
-            cs = cb.get_sheet_by_name(name)
-            rows = cs.to_python(skip_empty_area=False)
-            merged = list(cs.merged_cell_ranges or [])
-        except Exception as e:  # noqa: BLE001 - any parser failure is one file-level issue
-            raise BookError(make("file_corrupt", display, name, "", type(e).__name__)) from e
-        return _fill_merged(Sheet(name, rows, errors.get(name, {})), merged)
-
-    return Book(path, display, list(cb.sheet_names), load, _is_1904(path))
+    got = safety.load(path, sandbox, display)
+    if got.issue is not None or got.book is None:
+        raise BookError(got.issue or make("file_corrupt", display))
+    return from_workbook(got.book, path, display)
 
 
-def _relabel(issue: Issue, display: str) -> Issue:
-    return Issue(issue.severity, issue.rule, display, issue.sheet, issue.cell, issue.value, issue.zh, issue.en)
+def from_workbook(wb: safety.Workbook, path: Path, display: str) -> Book:
+    """A :class:`Book` over the plain data the sandbox parsed (cells, error cells, merged ranges filled)."""
+    rows, errors = wb.rows, wb.errors
+    return Book(Path(path), display, list(wb.sheet_names), lambda name: Sheet(name, rows[name], errors.get(name, {})),
+                wb.epoch1904)
 
 
-def _is_1904(path: Path) -> bool:
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return False
-    try:
-        with zipfile.ZipFile(path) as z:
-            head = z.read("xl/workbook.xml")[:4096]
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return False
-    return bool(re.search(rb'date1904="(1|true)"', head))
+def row_limit(table: Table) -> int:
+    """Most data rows ``table`` may hold: its template's capacity plus a margin, never past the absolute cap."""
+    cap = int(safety.LIMITS["max_table_rows"])
+    return min(cap, table.rows + int(safety.LIMITS["table_row_margin"])) if table.rows > 0 else cap
 
 
 # --- finding tables -----------------------------------------------------------
@@ -213,13 +215,23 @@ def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
                                column=f"{c.zh} {c.en}"))
     grid = sheet
     input_keys = [c.key for c in table.columns if c.kind != "formula" and not c.locked and c.key in cols]
-    records: list[dict] = []
+    data_rows: list[int] = []
+    limit = row_limit(table)
     for r in range(hr + 1, len(grid.rows)):
-        if all(coerce.is_blank(grid.cell(r, cols[k])) for k in input_keys):
+        if all(_blank(grid.cell(r, cols[k])) for k in input_keys):
             continue
         if _is_totals(grid, r, cols):
             out.issues.append(make("totals_row", book.display, sname, a1(r, min(cols.values())), "", row=r + 1))
             continue
+        data_rows.append(r)
+        if len(data_rows) > limit:
+            cell = a1(r, min(cols.values()))
+            out.refused = make("table_too_long", book.display, sname, cell, cell, table=f"{table.sheet_zh} "
+                               f"{table.sheet_en}", limit=f"{limit:,}")
+            out.issues, out.frame = [out.refused], empty_frame(table)
+            return out
+    records: list[dict] = []
+    for r in data_rows:
         rec: dict = {"_file": book.display, "_sheet": sname, "_row": r + 1}
         ok = not missing
         for c in table.columns:
@@ -239,8 +251,16 @@ def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
                     ok = False
         rec["_ok"] = ok
         records.append(rec)
+        out.rows_read += 1
+        if not ok:
+            out.rows_rejected += 1
     out.frame = pd.DataFrame(records, columns=[*table.keys, *LOC]) if records else empty_frame(table)
     return out
+
+
+def _blank(v: object) -> bool:
+    """Blank as a cell: empty or whitespace.  A NaN read from a file is a value (an invalid one), not a blank."""
+    return coerce.is_blank(v) and not (isinstance(v, float) and math.isnan(v))
 
 
 def _shown(raw: object) -> str:
@@ -251,7 +271,11 @@ def _shown(raw: object) -> str:
 
 def read_cell(raw: object, col: Column, ctx: Context, epoch1904: bool = False
               ) -> tuple[object, list[tuple[str, dict]]]:
-    """Coerce one raw cell by its column; return (value, [(rule, params), …])."""
+    """Coerce one raw cell by its column; return (value, [(rule, params), …]).  Never raises."""
+    if isinstance(raw, str) and len(raw) > MAX_TEXT:
+        return None, [("text_too_long", {"shown": f"{len(raw):,}", "limit": f"{MAX_TEXT:,}"})]
+    if isinstance(raw, float) and not math.isfinite(raw) and col.kind != "formula":
+        return None, [("not_a_value", {"shown": str(raw)})]
     err = coerce.excel_error(raw)
     if err is not None and col.kind != "formula":
         return None, [("excel_error", {})]
@@ -320,20 +344,6 @@ def _is_totals(sheet: Sheet, r: int, cols: dict[str, int]) -> bool:
         if isinstance(v, str) and norm(v) in TOTAL_WORDS:
             return True
     return False
-
-
-def _fill_merged(sheet: Sheet, merged: list) -> Sheet:
-    """Repeat each merged range's top-left value in all its cells (a merged customer spans its rows)."""
-    for (r0, c0), (r1, c1) in merged:
-        if r0 >= len(sheet.rows):
-            continue
-        v = sheet.rows[r0][c0] if c0 < len(sheet.rows[r0]) else ""
-        for r in range(r0, min(r1, len(sheet.rows) - 1) + 1):
-            row = sheet.rows[r]
-            for c in range(c0, min(c1, len(row) - 1) + 1):
-                if (r, c) != (r0, c0) and row[c] == "":
-                    row[c] = v
-    return sheet
 
 
 # --- labelled blocks (identity, key/value) --------------------------------------

@@ -44,8 +44,10 @@ SUBMISSIONS = Table("submissions", "RptSubmissions", "提交", "Submissions", (
     C("rep_name", "姓名", "Name", width=9), C("team", "团队", "Team", width=11), C("region", "大区", "Region", width=8),
     C("status", "状态", "Status", width=10), C("period", "周期", "Period", "date", width=11),
     C("rows_read", "读取行", "Rows read", "int", width=9), C("rows_accepted", "有效行", "Accepted", "int", width=9),
-    C("rows_rejected", "拒绝行", "Rejected", "formula", width=9,
-      formula="={rows_read}-{rows_accepted}"),
+    C("rows_rejected", "拒绝行", "Rejected", "int", width=9),
+    C("rows_superseded", "被替代行", "Superseded", "int", width=9),
+    C("rows_unaccounted", "差额", "Unaccounted", "formula", width=9,
+      formula="={rows_read}-{rows_accepted}-{rows_rejected}-{rows_superseded}"),
     C("errors", "错误", "Errors", "int", width=7), C("warnings", "警告", "Warnings", "int", width=7),
     C("modified", "修改时间", "Modified", "text", width=19), C("sha256", "SHA-256", "SHA-256", width=20)), rows=0)
 
@@ -128,13 +130,16 @@ def build_report(c: Consolidation, setup: Setup, lang: Lang = "zh") -> Report:
         srows.append({"file": f.display, "rep_id": f.rep_id, "rep_name": r.get("name"), "team": r.get("team"),
                       "region": r.get("region"), "status": FILE_STATUS[lang][f.status], "period": f.period,
                       "rows_read": f.rows_read, "rows_accepted": f.rows_accepted,
-                      "rows_rejected": f.rows_rejected, "errors": f.errors, "warnings": f.warnings,
+                      "rows_rejected": f.rows_rejected, "rows_superseded": f.rows_superseded,
+                      "rows_unaccounted": f.rows_read - f.rows_accepted - f.rows_rejected - f.rows_superseded,
+                      "errors": f.errors, "warnings": f.warnings,
                       "modified": f.modified.isoformat(sep=" ") if f.modified else "", "sha256": f.sha256})
     for rep_id in c.missing:
         r = roster.get(rep_id, {})
         srows.append({"file": "", "rep_id": rep_id, "rep_name": r.get("name"), "team": r.get("team"),
                       "region": r.get("region"), "status": MISSING[lang],
-                      "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "errors": 1, "warnings": 0})
+                      "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "rows_superseded": 0,
+                      "rows_unaccounted": 0, "errors": 1, "warnings": 0})
     sh = rep.sheet(SUBMISSIONS.sheet(lang))
     sh.put(0, 0, "提交情况" if lang == "zh" else "Submissions", style="subtitle")
     sh.blocks.append(Block(SUBMISSIONS, srows))
@@ -198,8 +203,13 @@ def _summary(sh: Sheet, c: Consolidation, setup: Setup, lang: Lang, tables: dict
     section("行 Rows")
     r_read = line("读取 read", f"=SUM({_rng(sub, lang, 'rows_read', n_subs)})", rows["read"], "int")
     r_acc = line("有效 accepted", f"=SUM({_rng(sub, lang, 'rows_accepted', n_subs)})", rows["accepted"], "int")
-    line("拒绝 rejected", f"=SUM({_rng(sub, lang, 'rows_rejected', n_subs)})", rows["rejected"], "int",
-         note=f"读取 = 有效 + 拒绝 · read = accepted + rejected ({r_read}-{r_acc})")
+    r_rej = line("拒绝 rejected", f"=SUM({_rng(sub, lang, 'rows_rejected', n_subs)})", rows["rejected"], "int",
+                 note="有错误的行,及被拒收文件的行 · rows with errors, and the rows of rejected files")
+    r_sup = line("被替代 superseded", f"=SUM({_rng(sub, lang, 'rows_superseded', n_subs)})", rows["superseded"], "int",
+                 note="同一业务员较早提交的文件中的行 · rows of a rep's earlier file that a later one replaced")
+    line("差额 unaccounted", f"={r_read}-{r_acc}-{r_rej}-{r_sup}",
+         rows["read"] - rows["accepted"] - rows["rejected"] - rows["superseded"], "int",
+         note="读取 = 有效 + 拒绝 + 被替代,应为 0 · read = accepted + rejected + superseded, so this is 0")
     section("问题 Issues")
     sev = _rng(ISSUES, lang, "severity", n_issues)
     cnt = count(c.issues)
@@ -231,8 +241,8 @@ def _summary(sh: Sheet, c: Consolidation, setup: Setup, lang: Lang, tables: dict
     by: dict[str, int] = {}
     for i in c.issues:
         by[i.rule] = by.get(i.rule, 0) + 1
-    for rule, k in sorted(by.items()):
-        line(rule, f"=COUNTIFS({rule_rng},{key_ref()})", k, "int", rule)
+    for rule_id, n in sorted(by.items()):
+        line(rule_id, f"=COUNTIFS({rule_rng},{key_ref()})", n, "int", rule_id)
 
 
 MISSING = {"zh": "未提交", "en": "missing"}

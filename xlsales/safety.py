@@ -1,30 +1,50 @@
-"""Hostile-file guard: decide whether an inbox file is safe and readable before any parser sees it.
+"""Hostile-file guard and sandboxed reader: from the bytes of an inbox file to plain sheet data, within limits.
 
 Every failure becomes exactly one file-level :class:`~xlsales.issues.Issue` — never an
-exception, a hang or a huge allocation.  :func:`check_file` does bounded pre-checks only
-(size, magic bytes, zip central directory, a capped streaming inflate of every part that
-checks real sizes, CRCs and refuses ``<!DOCTYPE``/``<!ENTITY``, OLE2 encryption streams and
-the BIFF ``FILEPASS`` record).  :func:`open_book` then parses the whole workbook once in a
-child process under a time and memory budget, and only after that opens it in-process.
+exception, a hang or a huge allocation — and every doubt refuses the file (fails closed).
+
+A file is read once (:func:`load`): its bytes are taken through one file descriptor that
+must be a regular file, hashed (SHA-256), and handed to a :class:`Sandbox` — a child
+process with a wall-time and memory budget — which checks *those same bytes*
+(:func:`check_bytes`: magic bytes, zip structure and a bounded streaming inflate of every
+part through :mod:`zipfile`, DOCTYPE/ENTITY declarations, OLE2 compound files through
+olefile, password encryption through msoffcrypto-tool) and then parses them completely
+(:func:`xlsales.parse.parse_workbook`: every sheet's values, Excel error cells, merged
+ranges and the date system).  Only plain data comes back: sheet grids of numbers, text,
+booleans and dates.  Nothing is ever parsed in this process, so a file swapped on disk
+after its check is never read unbounded.
+
+When the sandbox cannot start, dies on a signal or answers nonsense, the file is refused
+with an issue that says so — it is never accepted unchecked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import datetime as dt
+import hashlib
 import io
 import json
 import os
+import pickle
 import re
 import select
+import signal
+import stat
 import struct
 import subprocess
 import sys
 import tempfile
+import time
+import zipfile
 import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import python_calamine
+import olefile
 
 from .issues import Issue, define, make
 
@@ -36,12 +56,18 @@ LIMITS: dict[str, int | float] = {
     "max_ratio": 100,  # per-entry inflated/compressed ratio ...
     "ratio_min_bytes": 1 * MB,  # ... checked for entries at least this big (tiny parts compress oddly)
     "max_entries": 10_000,  # zip entries
-    "max_cells": 10_000_000,  # cells in one sheet's used range (anchored at A1)
-    "parse_seconds": 30,  # wall time of the sandboxed full parse; 0 disables the sandbox
+    "max_cells": 10_000_000,  # cells in one sheet's used range (anchored at A1); also Excel error cells
+    "max_book_cells": 20_000_000,  # cells in all sheets together
+    "max_merged_cells": 1_000_000,  # cells that merged ranges fill with their top-left value, whole workbook
+    "table_row_margin": 1_000,  # data rows a table may hold beyond its template's capacity (schema Table.rows)
+    "max_table_rows": 100_000,  # data rows in any one table, whatever its template
+    "parse_seconds": 30,  # wall time of the sandboxed check and parse of one file
     "parse_memory_bytes": 2048 * MB,  # address-space limit of the sandbox (POSIX only)
+    "max_result_bytes": 1024 * MB,  # the parsed cells the sandbox sends back
 }
 
 EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+SANDBOX_PYTHON_ENV = "XLSALES_SANDBOX_PYTHON"  # the interpreter that runs the sandbox (default: this one)
 
 define("file_empty", "error", "文件是空的(0 字节),可能上传或同步没有完成。请让业务员重新保存后再发送一次。",
        "The file is empty (0 bytes); the upload or sync may not have finished. Ask the rep to save it again and resend.")
@@ -78,125 +104,253 @@ define("file_unsupported", "error",
 define("file_unreadable", "error",
        "无法打开文件({value})。请确认文件没有在别处打开、已经同步完成,然后重试。",
        "The file cannot be opened ({value}). Check that it is not open elsewhere and has finished syncing, then retry.")
+define("file_no_permission", "error",
+       "没有读取此文件的权限({value}),文件未被读取。请让管理员给汇总用的账户开放此文件的读取权限(或重新复制一份),"
+       "然后重新汇总。",
+       "No permission to read this file ({value}); it was not read. Ask the administrator to let the account that "
+       "consolidates read it (or copy the file again), then run the consolidation again.")
+define("file_vanished", "error",
+       "文件在汇总过程中被移走或删除({value}),未被读取。请确认文件仍在收件箱中(同步软件没有移动它),然后重新汇总。",
+       "The file was moved or deleted while the consolidation ran ({value}); it was not read. Check that it is "
+       "still in the inbox (and that no sync tool moved it), then run the consolidation again.")
+define("file_not_regular", "error",
+       "这不是普通文件,而是{value},未被读取。请把工作簿文件本身放入收件箱,并删除这个条目。",
+       "This is not an ordinary file but {value}; it was not read. Put the workbook file itself in the inbox and "
+       "remove this entry.")
+define("file_broken_link", "error",
+       "这是一个快捷方式/链接,指向的文件不存在({value})。请把工作簿文件本身(而不是链接)放入收件箱。",
+       "This is a shortcut (link) to a file that does not exist ({value}). Put the workbook file itself, not a link, "
+       "in the inbox.")
+define("file_unchecked", "error",
+       "无法对文件进行安全检查({value}),为安全起见未读取此文件。请确认 xlsales 安装完整(可重新安装;"
+       "如设置了 XLSALES_SANDBOX_PYTHON,请确认它指向可用的 Python 3.11+),然后重新汇总。",
+       "The file could not be checked safely ({value}), so it was not read. Make sure xlsales is installed "
+       "completely (reinstall it; if XLSALES_SANDBOX_PYTHON is set, it must name a working Python 3.11+), then run "
+       "the consolidation again.")
+define("file_crashed", "error",
+       "读取此文件时,安全读取进程意外终止({value}),为安全起见未读取此文件。请重新汇总一次;如仍出现,"
+       "请让业务员把数据复制到一份新的原模板中保存后重新发送。",
+       "The sandboxed reader stopped unexpectedly on this file ({value}), so it was not read. Run the consolidation "
+       "again; if it happens again, ask the rep to copy the data into a fresh copy of the template, save and resend.")
+define("merged_too_large", "error",
+       "合并单元格的范围过大(从 {value} 起的合并区域使合并展开共超过 {limit} 个单元格),为安全起见已拒绝此文件。"
+       "常见原因是整行或整列被合并。请取消这些合并单元格,保存后重新发送。",
+       "Merged cells cover too much (the merge starting at {value} takes the workbook past {limit} merged cells); the "
+       "file was refused for safety. Usually a whole row or column was merged. Unmerge those cells, save and resend.")
 
 RULE_IDS = frozenset({"file_empty", "file_not_workbook", "file_encrypted", "file_corrupt", "file_bomb",
-                      "file_xml_entities", "file_too_large", "file_unsupported", "file_unreadable"})
+                      "file_xml_entities", "file_too_large", "file_unsupported", "file_unreadable",
+                      "file_no_permission", "file_vanished", "file_not_regular", "file_broken_link",
+                      "file_unchecked", "file_crashed", "merged_too_large"})
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE_MAGIC = olefile.MAGIC
 _CHUNK = 1 * MB
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
-class _RefusedError(Exception):
-    """Internal: stop checking and report ``rule`` with ``value``."""
+class RefusedError(Exception):
+    """The file is refused: ``rule`` with ``value`` (and ``sheet``/``cell``/message ``params``)."""
 
-    def __init__(self, rule: str, value: str = "", **params: object) -> None:
+    def __init__(self, rule: str, value: str = "", sheet: str = "", cell: str = "", **params: object) -> None:
         super().__init__(rule, value)
-        self.rule, self.value, self.params = rule, value, params
+        self.rule, self.value, self.sheet, self.cell, self.params = rule, value, sheet, cell, params
+
+    def issue(self, file: str) -> Issue:
+        return make(self.rule, file, self.sheet, self.cell, self.value, None, **self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "value": self.value, "sheet": self.sheet, "cell": self.cell,
+                "params": {k: str(v) for k, v in self.params.items()}}
 
 
-def _size(n: int) -> str:
-    return f"{n / MB:.1f} MB" if n >= MB else f"{n} bytes"
+def _size(n: int | float) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{int(n)} bytes"
 
 
-# --- public API -------------------------------------------------------------
+# --- what comes back -------------------------------------------------------------
+
+@dataclass
+class Workbook:
+    """A parsed workbook as plain data: each sheet's cells (rows from A1, merged ranges filled), its Excel
+    error cells ``{(row, col): "#N/A"}`` (0-based) and whether dates count from 1904."""
+
+    sheet_names: list[str]
+    rows: dict[str, list[list[Any]]]
+    errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    epoch1904: bool = False
+
+
+@dataclass
+class Loaded:
+    """One file read once: its hash, size and time, and either its :class:`Workbook` or the one issue."""
+
+    path: Path
+    name: str
+    sha256: str = ""
+    size: int = 0
+    modified: dt.datetime | None = None
+    book: Workbook | None = None
+    issue: Issue | None = None
+
+
+# --- public API -------------------------------------------------------------------
+
+def load(path: Path, sandbox: Sandbox | None = None, name: str | None = None) -> Loaded:
+    """Read ``path`` once, hash it, then check and parse those bytes in ``sandbox``.  Never raises.
+
+    ``name`` labels the issue (default: the path).  ``sandbox``: a shared :class:`Sandbox`
+    (one worker process for a whole inbox); without one a worker is started for this file.
+    """
+    path = Path(path)
+    out = Loaded(path, name if name is not None else str(path))
+    try:
+        data, st = _read(path)
+        out.size = len(data)
+        out.sha256 = hashlib.sha256(data).hexdigest()
+        out.modified = dt.datetime.fromtimestamp(st.st_mtime).replace(microsecond=0)
+        if not data:
+            raise RefusedError("file_empty")
+    except RefusedError as r:
+        out.issue = r.issue(out.name)
+        if out.modified is None:
+            out.modified = _mtime(path)
+        return out
+    try:
+        if sandbox is None:
+            with Sandbox() as own:
+                got = own.parse(data, out.name, path.suffix)
+        else:
+            got = sandbox.parse(data, out.name, path.suffix)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - the sandbox's own failure: refuse, never accept unchecked
+        got = make("file_unchecked", out.name, value=f"{type(e).__name__}: {str(e)[:160]}")
+    if isinstance(got, Issue):
+        out.issue = got
+    else:
+        out.book = got
+    return out
+
+
+def open_book(path: Path, *, sandbox: Sandbox | None = None) -> tuple[Workbook | None, Issue | None]:
+    """(the parsed :class:`Workbook`, None) or (None, the one file-level issue) — see :func:`load`."""
+    got = load(path, sandbox)
+    return got.book, got.issue
+
+
+def read_sheet(book: Workbook, name: str, file: str = "") -> tuple[list[list[Any]] | None, Issue | None]:
+    """All rows of sheet ``name`` of a parsed workbook, anchored at A1 (row 0 is Excel row 1); empty cells are ``""``."""
+    if name not in book.rows:
+        return None, make("file_unreadable", file, name, value=f"no sheet named {name!r}")
+    return book.rows[name], None
+
 
 def check_file(path: Path) -> Issue | None:
-    """None when ``path`` may be parsed; otherwise one file-level issue.  Never raises."""
+    """None when ``path`` passes every pre-parse check (run here, not sandboxed); otherwise one issue."""
     path = Path(path)
     try:
-        _check(path)
-    except _RefusedError as r:
-        return make(r.rule, file=str(path), value=r.value, **r.params)
-    except OSError as e:
-        return make("file_unreadable", file=str(path), value=e.strerror or type(e).__name__)
+        data, _ = _read(path)
+        if not data:
+            raise RefusedError("file_empty")
+        check_bytes(data)
+    except RefusedError as r:
+        return r.issue(str(path))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # noqa: BLE001 - a surprise in a pre-check still means "do not parse"
-        return make("file_corrupt", file=str(path), value=f"{type(e).__name__}: {str(e)[:120]}")
+        return make("file_corrupt", str(path), value=f"{type(e).__name__}: {str(e)[:120]}")
     return None
 
 
-def open_book(path: Path, *, sandbox: bool | Sandbox | None = None
-              ) -> tuple[python_calamine.CalamineWorkbook | None, Issue | None]:
-    """:func:`check_file`, then a sandboxed trial parse, then open with python-calamine.
+# --- reading the bytes, once --------------------------------------------------------
 
-    ``sandbox`` (default: on when ``LIMITS["parse_seconds"]`` > 0) first parses every sheet in a
-    child process with a wall-time and memory limit, so a file that would hang or exhaust
-    memory becomes a ``file_bomb`` issue instead; pass a :class:`Sandbox` to share one child
-    across many files.  Never raises.
+_KINDS = {stat.S_IFIFO: ("a named pipe (FIFO)", "命名管道(FIFO)"), stat.S_IFCHR: ("a character device", "字符设备"),
+          stat.S_IFBLK: ("a block device", "块设备"), stat.S_IFSOCK: ("a socket", "套接字"),
+          stat.S_IFDIR: ("a folder", "文件夹")}
+
+
+def _kind(mode: int) -> str:
+    en, zh = _KINDS.get(stat.S_IFMT(mode), ("a special file", "特殊文件"))
+    return f"{zh} / {en}"
+
+
+def _os_refusal(e: OSError, path: Path) -> RefusedError:
+    reason = e.strerror or type(e).__name__
+    if isinstance(e, FileNotFoundError):
+        if os.path.islink(path):
+            with contextlib.suppress(OSError):
+                return RefusedError("file_broken_link", os.readlink(path))
+            return RefusedError("file_broken_link", reason)
+        return RefusedError("file_vanished", reason)
+    if isinstance(e, PermissionError):
+        return RefusedError("file_no_permission", reason)
+    return RefusedError("file_unreadable", reason)
+
+
+def _check_stat(st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise RefusedError("file_not_regular", _kind(st.st_mode))
+    if st.st_size > LIMITS["max_file_bytes"]:
+        raise RefusedError("file_too_large", _size(st.st_size), limit=_size(LIMITS["max_file_bytes"]))
+
+
+def _read(path: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``path`` through one descriptor that is checked to be a regular file of sane size.
+
+    The descriptor is opened non-blocking, so a FIFO swapped in after the first look cannot hang the run.
     """
-    path = Path(path)
-    issue = check_file(path)
-    if issue is not None:
-        return None, issue
-    if sandbox is None:
-        sandbox = LIMITS["parse_seconds"] > 0
-    if isinstance(sandbox, Sandbox):
-        issue = sandbox.check(path) if LIMITS["parse_seconds"] > 0 else None
-    else:
-        issue = _trial_parse(path) if sandbox else None
-    if issue is not None:
-        return None, issue
-    try:
-        return _open(path), None
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as e:  # noqa: BLE001 - pyo3 panics derive from BaseException
-        return None, _from_exception(type(e).__name__, str(e), str(path))
-
-
-def read_sheet(book: python_calamine.CalamineWorkbook, name: str, file: str | None = None
-               ) -> tuple[list[list] | None, Issue | None]:
-    """All rows of sheet ``name`` as raw calamine values, anchored at A1 (row 0 is Excel row 1).
-
-    Empty cells are ``""``.  A sheet whose used range exceeds ``LIMITS["max_cells"]`` is refused.
-    ``file`` names the issue's file (default: the book's path).  Never raises.
-    """
-    file = file if file is not None else str(getattr(book, "path", None) or "")
-    try:
-        sheet = book.get_sheet_by_name(name)
-        cells = _cells(sheet.end)
-        if cells > LIMITS["max_cells"]:
-            return None, make("file_bomb", file=file, sheet=name,
-                              value=f"{cells:,} cells in the used range, limit {LIMITS['max_cells']:,}")
-        return sheet.to_python(skip_empty_area=False), None
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as e:  # noqa: BLE001
-        return None, _from_exception(type(e).__name__, str(e), file, name)
-
-
-# --- classification ---------------------------------------------------------
-
-def _check(path: Path) -> None:
     ext = path.suffix.lower()
     if ext not in EXTENSIONS:
-        raise _RefusedError("file_unsupported", ext or "no extension")
-    st = path.stat()
-    if not path.is_file():
-        raise _RefusedError("file_unreadable", "not a regular file")
-    if st.st_size == 0:
-        raise _RefusedError("file_empty")
-    if st.st_size > LIMITS["max_file_bytes"]:
-        raise _RefusedError("file_too_large", _size(st.st_size), limit=_size(LIMITS["max_file_bytes"]))
-    with path.open("rb") as fp:
-        head = fp.read(8)
-        if head.startswith(_ZIP_MAGIC):
-            _check_zip(fp, st.st_size)
-        elif head == _OLE_MAGIC:
-            fp.seek(0)
-            _check_ole(fp.read(LIMITS["max_file_bytes"]))
-        else:
-            fp.seek(0)
-            raise _RefusedError("file_not_workbook", _describe(fp.read(512)))
+        raise RefusedError("file_unsupported", ext or "no extension")
+    try:
+        _check_stat(os.stat(path))
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise _os_refusal(e, path) from e
+    try:
+        st = os.fstat(fd)
+        _check_stat(st)
+        limit = int(LIMITS["max_file_bytes"])
+        parts, got = [], 0
+        while got <= limit:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - got))
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        if got > limit:
+            raise RefusedError("file_too_large", f"over {_size(limit)}", limit=_size(limit))
+        return b"".join(parts), st
+    except OSError as e:
+        raise _os_refusal(e, path) from e
+    finally:
+        os.close(fd)
 
 
-def _content_kind(path: Path) -> str:
-    with path.open("rb") as fp:
-        head = fp.read(8)
-    return "ole" if head == _OLE_MAGIC else "zip"
+def _mtime(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(os.lstat(path).st_mtime).replace(microsecond=0)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+# --- classification of the bytes ------------------------------------------------------
+
+def check_bytes(data: bytes) -> None:
+    """Raise :class:`RefusedError` unless ``data`` looks like a workbook that is safe to parse.
+
+    Bounded in memory and time: zip parts are inflated in chunks, counting the bytes really produced.
+    """
+    if not data:
+        raise RefusedError("file_empty")
+    if data.startswith(_ZIP_MAGIC):
+        _check_zip(data)
+    elif data.startswith(_OLE_MAGIC):
+        _check_ole(data)
+    else:
+        raise RefusedError("file_not_workbook", _describe(data[:512]))
 
 
 def _describe(head: bytes) -> str:
@@ -219,7 +373,7 @@ def _describe(head: bytes) -> str:
     return "plain text or CSV"
 
 
-def _from_exception(kind: str, message: str, file: str, sheet: str = "") -> Issue:
+def from_exception(kind: str, message: str, file: str, sheet: str = "") -> Issue:
     """Map a reader exception (by class name, so the sandbox can report it) to one issue."""
     low = message.lower()
     short = f"{kind}: {message[:160]}" if message else kind
@@ -242,355 +396,188 @@ def _from_exception(kind: str, message: str, file: str, sheet: str = "") -> Issu
 
 # --- zip packages (xlsx, xlsm, ods) ----------------------------------------
 
-def _check_zip(fp: Any, size: int) -> None:
-    count, cd_size = _end_of_central_directory(fp, size)
-    if count > LIMITS["max_entries"] or cd_size > LIMITS["max_entries"] * 512:
-        raise _RefusedError("file_bomb", f"{count:,} zip entries, limit {LIMITS['max_entries']:,}")
-    import zipfile
-
+def _check_zip(data: bytes) -> None:
     try:
-        zf = zipfile.ZipFile(fp)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError) as e:
-        raise _RefusedError("file_corrupt", f"broken zip: {e}") from e
-    infos = zf.infolist()
-    if len(infos) > LIMITS["max_entries"]:
-        raise _RefusedError("file_bomb", f"{len(infos):,} zip entries, limit {LIMITS['max_entries']:,}")
-    seen: set[str] = set()
-    for info in infos:
-        key = info.filename.replace("\\", "/").lstrip("/").casefold()
-        if key in seen:
-            raise _RefusedError("file_corrupt", f"duplicate zip entry {info.filename}")
-        seen.add(key)
-        if info.flag_bits & 0x1:
-            raise _RefusedError("file_encrypted", f"zip entry {info.filename} is encrypted")
-        _check_ratio(info.filename, info.file_size, info.compress_size, "declares")
-    declared = sum(i.file_size for i in infos)
-    if declared > LIMITS["max_unzipped_bytes"]:
-        raise _RefusedError("file_bomb", f"declares {_size(declared)} uncompressed, limit "
-                                    f"{_size(LIMITS['max_unzipped_bytes'])}")
-    ods = "mimetype" in seen
-    if ods:
-        mime = _inflate(fp, next(i for i in infos if i.filename.casefold() == "mimetype"), [0], scan=False)
-        if not mime.startswith(_ODS_MIME):
-            raise _RefusedError("file_not_workbook", f"an OpenDocument file that is not a spreadsheet ({mime[:60]!r})")
-        manifest = next((i for i in infos if i.filename == "META-INF/manifest.xml"), None)
-        if manifest is not None and manifest.file_size > 16 * MB:
-            raise _RefusedError("file_bomb", f"META-INF/manifest.xml declares {_size(manifest.file_size)}")
-        if manifest is not None and b"encryption-data" in _inflate(fp, manifest, [0], keep=True):
-            raise _RefusedError("file_encrypted", "ODF encryption-data in META-INF/manifest.xml")
-    elif not any(re.search(r"(^|/)workbook\d*\.(xml|bin)$", k) for k in seen):
-        raise _RefusedError("file_not_workbook", "a zip archive without a workbook part")
-    total = [0]
-    for info in infos:
-        _inflate(fp, info, total)
-
-
-def _end_of_central_directory(fp: Any, size: int) -> tuple[int, int]:
-    """(entry count, central-directory size) from the EOCD record, read before anything else."""
-    tail = min(size, 22 + 65535)
-    fp.seek(size - tail)
-    data = fp.read(tail)
-    pos = data.rfind(b"PK\x05\x06")
-    if pos < 0 or pos + 22 > len(data):
-        raise _RefusedError("file_corrupt", "no zip end record: the file is truncated or damaged")
-    _, _, _, _, count, cd_size, _, _ = struct.unpack_from("<4s4H2LH", data, pos)
-    if count == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the real numbers are in the zip64 end record
-        loc = data.rfind(b"PK\x06\x07", 0, pos)
-        if loc < 0 or loc + 20 > len(data):
-            raise _RefusedError("file_corrupt", "zip64 locator missing")
-        (offset,) = struct.unpack_from("<Q", data, loc + 8)
-        if offset + 56 > size:
-            raise _RefusedError("file_corrupt", "zip64 end record out of range")
-        fp.seek(offset)
-        rec = fp.read(56)
-        if not rec.startswith(b"PK\x06\x06"):
-            raise _RefusedError("file_corrupt", "zip64 end record missing")
-        count, cd_size = struct.unpack_from("<QQ", rec, 32)
-    return count, cd_size
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError, OSError) as e:
+        raise RefusedError("file_corrupt", f"broken zip: {e}") from e
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > LIMITS["max_entries"]:
+            raise RefusedError("file_bomb", f"{len(infos):,} zip entries, limit {LIMITS['max_entries']:,}")
+        seen: set[str] = set()
+        for info in infos:
+            key = info.filename.replace("\\", "/").lstrip("/").casefold()
+            if key in seen:
+                raise RefusedError("file_corrupt", f"duplicate zip entry {info.filename}")
+            seen.add(key)
+            if info.flag_bits & 0x1:
+                raise RefusedError("file_encrypted", f"zip entry {info.filename} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise RefusedError("file_unsupported", f"zip compression method {info.compress_type} in "
+                                                       f"{info.filename}")
+            _check_ratio(info.filename, info.file_size, info.compress_size, "declares")
+        declared = sum(i.file_size for i in infos)
+        if declared > LIMITS["max_unzipped_bytes"]:
+            raise RefusedError("file_bomb", f"declares {_size(declared)} uncompressed, limit "
+                                            f"{_size(LIMITS['max_unzipped_bytes'])}")
+        if "mimetype" in seen:
+            mime = _inflate(zf, next(i for i in infos if i.filename.casefold() == "mimetype"), [0], scan=False)
+            if not mime.startswith(_ODS_MIME):
+                raise RefusedError("file_not_workbook",
+                                   f"an OpenDocument file that is not a spreadsheet ({mime[:60]!r})")
+            manifest = next((i for i in infos if i.filename == "META-INF/manifest.xml"), None)
+            if manifest is not None and manifest.file_size > 16 * MB:
+                raise RefusedError("file_bomb", f"META-INF/manifest.xml declares {_size(manifest.file_size)}")
+            if manifest is not None and b"encryption-data" in _inflate(zf, manifest, [0], keep=True):
+                raise RefusedError("file_encrypted", "ODF encryption-data in META-INF/manifest.xml")
+        elif not any(re.search(r"(^|/)workbook\d*\.(xml|bin)$", k) for k in seen):
+            raise RefusedError("file_not_workbook", "a zip archive without a workbook part")
+        total = [0]
+        for info in infos:
+            _inflate(zf, info, total)
 
 
 def _check_ratio(name: str, inflated: int, compressed: int, verb: str) -> None:
     if inflated >= LIMITS["ratio_min_bytes"] and inflated > LIMITS["max_ratio"] * max(compressed, 1):
-        raise _RefusedError("file_bomb", f"{name} {verb} {_size(inflated)} from {_size(compressed)}, ratio over "
-                                    f"{LIMITS['max_ratio']}")
+        raise RefusedError("file_bomb", f"{name} {verb} {_size(inflated)} from {_size(compressed)}, ratio over "
+                                        f"{LIMITS['max_ratio']}")
 
 
 _XML_NAME = re.compile(r"\.(xml|rels|vml)$", re.I)
 _NEEDLES = (b"<!doctype", b"<!entity")
 
 
-def _inflate(fp: Any, info: Any, total: list[int], *, scan: bool = True, keep: bool = False) -> bytes:
-    """Stream one entry from its raw bytes, trusting no header.
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: list[int], *, scan: bool = True,
+             keep: bool = False) -> bytes:
+    """Stream one entry through :meth:`zipfile.ZipFile.open`, trusting none of its sizes.
 
-    Counts the bytes really produced (capped at the declared size + 1 and the global limit),
-    checks ratio and CRC, and — for XML-looking parts when ``scan`` — refuses DOCTYPE/ENTITY
-    declarations without expanding anything.  Returns the first chunk (all of it if ``keep``).
+    zipfile is asked for one byte more than the entry declares (and to skip its own CRC check),
+    so a header that under-states the size shows up as a byte too many instead of a silent cut;
+    the real inflated bytes are counted against the declared size and the workbook's limit, the
+    CRC is checked here, and — for XML-looking parts when ``scan`` — DOCTYPE/ENTITY declarations
+    are refused without expanding anything.  Returns the first chunk (all of it if ``keep``).
     """
-    fp.seek(info.header_offset)
-    local = fp.read(30)
-    if len(local) < 30 or not local.startswith(b"PK\x03\x04"):
-        raise _RefusedError("file_corrupt", f"bad local header for {info.filename}")
-    name_len, extra_len = struct.unpack_from("<HH", local, 26)
-    fp.seek(info.header_offset + 30 + name_len + extra_len)
-    method = info.compress_type
-    if method not in (0, 8):
-        raise _RefusedError("file_unsupported", f"zip compression method {method} in {info.filename}")
-    inflater = zlib.decompressobj(-15) if method == 8 else None
-    remaining, produced, crc = info.compress_size, 0, 0
+    probe = copy.copy(info)
+    probe.file_size = info.file_size + 1
+    probe.CRC = None  # type: ignore[assignment]  # zipfile then skips its CRC check; ours follows
+    produced, crc = 0, 0
     first, kept, is_xml, carry = b"", [], None, b""
-    limit = info.file_size + 1  # one byte over the declared size proves the header lies
-
-    def consume(out: bytes) -> None:
-        nonlocal produced, crc, first, is_xml, carry
-        if not out:
-            return
-        produced += len(out)
-        total[0] += len(out)
-        if produced > info.file_size:
-            raise _RefusedError("file_bomb", f"{info.filename} inflates beyond its declared {_size(info.file_size)}")
-        if total[0] > LIMITS["max_unzipped_bytes"]:
-            raise _RefusedError("file_bomb", f"inflates to over {_size(LIMITS['max_unzipped_bytes'])}")
-        crc = zlib.crc32(out, crc)
-        if keep:
-            kept.append(out)
-        if is_xml is None:
-            first = out
-            start = out.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
-            is_xml = scan and (start.startswith(b"<") or bool(_XML_NAME.search(info.filename)))
-        if is_xml:
-            text = carry + (out.replace(b"\x00", b"") if b"\x00" in out else out).lower()
-            for needle in _NEEDLES:
-                if needle in text:
-                    raise _RefusedError("file_xml_entities", f"<!{needle[2:].upper().decode()} in {info.filename}")
-            carry = text[-16:]
-
     try:
-        while remaining > 0:
-            raw = fp.read(min(_CHUNK, remaining))
-            if not raw:
-                raise _RefusedError("file_corrupt", f"{info.filename} is cut off")
-            remaining -= len(raw)
-            if inflater is None:
-                consume(raw)
-                continue
-            data = raw
-            while data and not inflater.eof:
-                consume(inflater.decompress(data, min(_CHUNK, limit - produced)))
-                data = inflater.unconsumed_tail
-                _check_ratio(info.filename, produced, info.compress_size - remaining, "inflates to")
-            if inflater.eof:
-                break
-        if inflater is not None:
-            consume(inflater.flush(min(_CHUNK, limit - produced)))
-            if not inflater.eof:
-                raise _RefusedError("file_corrupt", f"{info.filename}: compressed data ends early")
-    except zlib.error as e:
-        raise _RefusedError("file_corrupt", f"{info.filename}: {e}") from e
+        with zf.open(probe) as f:
+            while True:
+                out = f.read(_CHUNK)
+                if not out:
+                    break
+                produced += len(out)
+                total[0] += len(out)
+                if produced > info.file_size:
+                    raise RefusedError("file_bomb", f"{info.filename} inflates beyond its declared "
+                                                    f"{_size(info.file_size)}")
+                if total[0] > LIMITS["max_unzipped_bytes"]:
+                    raise RefusedError("file_bomb", f"inflates to over {_size(LIMITS['max_unzipped_bytes'])}")
+                crc = zlib.crc32(out, crc)
+                if keep:
+                    kept.append(out)
+                if is_xml is None:
+                    first = out
+                    start = out.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+                    is_xml = scan and (start.startswith(b"<") or bool(_XML_NAME.search(info.filename)))
+                if is_xml:
+                    text = carry + (out.replace(b"\x00", b"") if b"\x00" in out else out).lower()
+                    for needle in _NEEDLES:
+                        if needle in text:
+                            raise RefusedError("file_xml_entities",
+                                               f"<!{needle[2:].upper().decode()} in {info.filename}")
+                    carry = text[-16:]
+    except RefusedError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error, NotImplementedError) as e:
+        raise RefusedError("file_corrupt", f"{info.filename}: {e}") from e
     if produced != info.file_size or crc != info.CRC:
-        raise _RefusedError("file_corrupt", f"{info.filename}: size or checksum does not match")
+        raise RefusedError("file_corrupt", f"{info.filename}: size or checksum does not match")
     return b"".join(kept) if keep else first
 
 
 # --- OLE2 compound files (xls, encrypted OOXML) ----------------------------
 
-_FREESECT, _ENDOFCHAIN = 0xFFFFFFFF, 0xFFFFFFFE
-
-
-class _Cfb:
-    """Just enough of [MS-CFB] to list directory names and read one stream, with loop guards."""
-
-    def __init__(self, data: bytes) -> None:
-        if len(data) < 512:
-            raise _RefusedError("file_corrupt", "compound file header is cut off")
-        self.data = data
-        shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
-        if shift not in (9, 12) or mini_shift != 6:
-            raise _RefusedError("file_corrupt", "bad compound file header")
-        self.ssize = 1 << shift
-        self.nsect = max(0, (len(data) - self.ssize) // self.ssize)
-        n_fat, first_dir = struct.unpack_from("<LL", data, 0x2C)
-        self.cutoff, first_minifat, _, first_difat, n_difat = struct.unpack_from("<LLLLL", data, 0x38)
-        fat_sects = [s for s in struct.unpack_from("<109L", data, 0x4C) if s < self.nsect]
-        sect = first_difat
-        for _ in range(min(n_difat, self.nsect)):
-            if sect >= self.nsect:
-                break
-            words = struct.unpack_from(f"<{self.ssize // 4}L", self._sector(sect))
-            fat_sects += [s for s in words[:-1] if s < self.nsect]
-            sect = words[-1]
-        fat_sects = fat_sects[: max(n_fat, 0)]
-        self.fat = [w for s in fat_sects for w in struct.unpack_from(f"<{self.ssize // 4}L", self._sector(s))]
-        self.entries: list[tuple[str, int, int, int]] = []  # name, type, start, size
-        dirdata = self._chain(first_dir, self.fat, self.ssize, self._sector)
-        for off in range(0, len(dirdata) - 127, 128):
-            nlen, etype = struct.unpack_from("<HB", dirdata, off + 64)
-            start, size = struct.unpack_from("<LQ", dirdata, off + 116)
-            if shift == 9:
-                size &= 0xFFFFFFFF
-            name = dirdata[off: off + max(0, min(nlen, 64) - 2)].decode("utf-16-le", "replace")
-            self.entries.append((name, etype, start, size))
-        minifat = self._chain(first_minifat, self.fat, self.ssize, self._sector)
-        self.minifat = list(struct.unpack_from(f"<{len(minifat) // 4}L", minifat))
-
-    def _sector(self, sid: int) -> bytes:
-        off = (sid + 1) * self.ssize
-        return self.data[off: off + self.ssize]
-
-    def _chain(self, start: int, fat: list[int], size: int, get: Any, limit: int | None = None) -> bytes:
-        out, sid, seen = [], start, 0
-        while sid not in (_ENDOFCHAIN, _FREESECT) and sid < len(fat) and seen <= len(fat):
-            out.append(get(sid))
-            seen += 1
-            if limit is not None and seen * size >= limit:
-                break
-            sid = fat[sid]
-        if seen > len(fat):
-            raise _RefusedError("file_corrupt", "compound file sector chain loops")
-        return b"".join(out)
-
-    def names(self) -> set[str]:
-        return {e[0] for e in self.entries if e[1] in (1, 2, 5)}
-
-    def stream(self, wanted: str) -> bytes:
-        for name, etype, start, size in self.entries:
-            if etype == 2 and name.casefold() == wanted.casefold():
-                if size < self.cutoff and self.entries and self.entries[0][1] == 5:
-                    root = self.entries[0]
-                    mini = self._chain(root[2], self.fat, self.ssize, self._sector)
-
-                    def get(sid: int, mini: bytes = mini) -> bytes:
-                        return mini[sid * 64: sid * 64 + 64]
-
-                    return self._chain(start, self.minifat, 64, get, size)[:size]
-                return self._chain(start, self.fat, self.ssize, self._sector, size)[:size]
-        return b""
-
-
 def _check_ole(data: bytes) -> None:
     try:
-        cfb = _Cfb(data)
-        names = {n.casefold() for n in cfb.names()}
-        if names & {"encryptioninfo", "encryptedpackage"}:
-            raise _RefusedError("file_encrypted", "an Office-encrypted package (EncryptedPackage)")
-        book = "workbook" if "workbook" in names else "book" if "book" in names else ""
-        if not book:
-            raise _RefusedError("file_not_workbook", "an Office document that is not a workbook (e.g. Word)")
-        if biff_has_filepass(cfb.stream(book)):
-            raise _RefusedError("file_encrypted", "an .xls with a FILEPASS record")
-    except (struct.error, IndexError, ValueError) as e:
-        raise _RefusedError("file_corrupt", f"broken compound file: {e}") from e
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - olefile raises OSError, struct.error, IndexError, ... on damage
+        raise RefusedError("file_corrupt", f"broken compound file: {type(e).__name__}: {str(e)[:120]}") from e
+    with ole:
+        try:
+            streams = ole.listdir(streams=True, storages=False)
+            for entry in streams:
+                if ole.get_size(entry) > len(data):
+                    raise RefusedError("file_corrupt", f"stream {'/'.join(entry)} claims more bytes than the file has")
+        except RefusedError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise RefusedError("file_corrupt", f"broken compound file: {type(e).__name__}") from e
+        names = {entry[0].casefold() for entry in streams if len(entry) == 1}
+    if names & {"encryptioninfo", "encryptedpackage"}:
+        kind = _office_encryption(data)
+        raise RefusedError("file_encrypted", f"an Office-encrypted package ({kind or 'EncryptedPackage'})")
+    if not names & {"workbook", "book"}:
+        raise RefusedError("file_not_workbook", "an Office document that is not a workbook (e.g. Word)")
+    if _office_encryption(data):
+        raise RefusedError("file_encrypted", "an .xls protected with a password (FILEPASS)")
 
 
-def biff_has_filepass(stream: bytes) -> bool:
-    """True when the BIFF workbook globals (up to the first EOF record) hold a FILEPASS record."""
-    pos = 0
-    while pos + 4 <= len(stream):
-        rtype, rlen = struct.unpack_from("<HH", stream, pos)
-        if rtype == 0x002F:
-            return True
-        if rtype == 0x000A:
-            return False
-        pos += 4 + rlen
-    return False
+def _office_encryption(data: bytes) -> str | None:
+    """msoffcrypto-tool's verdict: the encryption kind when ``data`` is a password-encrypted Office file.
 
+    None when it is not, or when msoffcrypto cannot tell (a damaged header): the sandboxed parse decides then.
+    """
+    import msoffcrypto  # imported here: it pulls in cryptography, needed only for OLE2 files
 
-# --- opening and the sandboxed trial parse ---------------------------------
-
-def _open(path: Path) -> python_calamine.CalamineWorkbook:
-    """Open by path, or by content when the extension lies (an .xls renamed .xlsx and vice versa)."""
-    expect = "ole" if path.suffix.lower() == ".xls" else "zip"
-    if _content_kind(path) == expect:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
-    return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-
-
-def _trial_parse(path: Path) -> Issue | None:
-    """Parse every sheet in a child process under LIMITS' wall-time and memory budget."""
-    args = [sys.executable, "-P", "-c", _WORKER, str(LIMITS["max_cells"]), str(LIMITS["parse_memory_bytes"])]
-    line = (json.dumps([str(path), _ext_ok(path)]) + "\n").encode()
     try:
-        done = subprocess.run(args, input=line, capture_output=True, timeout=LIMITS["parse_seconds"], check=False)
-    except subprocess.TimeoutExpired:
-        return make("file_bomb", file=str(path), value=f"reading took over {LIMITS['parse_seconds']} s")
-    except OSError:  # cannot start a child: rely on the pre-checks alone
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        if not office.is_encrypted():
+            return None
+    except Exception:  # noqa: BLE001 - msoffcrypto raises ParseError, AssertionError, ... on odd streams
         return None
-    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
-    return _verdict(path, lines[-1] if lines else "", done.stderr.decode("utf-8", "replace"), done.returncode)
+    return str(getattr(office, "type", None) or getattr(office, "format", None) or "password")
 
 
-def _ext_ok(path: Path) -> bool:
-    return _content_kind(path) == ("ole" if path.suffix.lower() == ".xls" else "zip")
+# --- the sandbox --------------------------------------------------------------------
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Unpickles the sandbox's answer: containers, numbers, text and datetime values, and nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "datetime" and name in ("date", "datetime", "time", "timedelta"):
+            return getattr(dt, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
 
 
-def _verdict(path: Path, line: str, err: str, returncode: int | None) -> Issue | None:
-    """The issue (or None) from a sandboxed parse's JSON result line, its stderr and exit code."""
-    try:
-        result = json.loads(line) if line else {}
-    except ValueError:
-        result = {}
-    if result.get("ok") or "unavailable" in result:  # no calamine in the child: rely on the pre-checks
-        return None
-    if "bomb" in result:
-        return make("file_bomb", file=str(path), value=result["bomb"])
-    if "kind" in result:
-        return _from_exception(result["kind"], result["message"], str(path))
-    if "memory allocation" in err or "MemoryError" in err:
-        return make("file_bomb", file=str(path), value=f"reading needs over {_size(LIMITS['parse_memory_bytes'])}")
-    if returncode is not None and returncode > 0:  # the child Python itself failed, not the parse
-        return make("file_unreadable", file=str(path), value=f"the sandboxed reader failed: {err.strip()[-160:]}")
-    return make("file_corrupt", file=str(path), value=f"the reader crashed (signal {-(returncode or 0)})")
+def _frame(payload: bytes) -> bytes:
+    return struct.pack(">Q", len(payload)) + payload
 
 
-_WORKER = r"""
-import io, json, sys
-max_cells, mem = int(sys.argv[1]), int(sys.argv[2])
-try:
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-except Exception:
-    pass
-try:
-    import python_calamine as pc
-except BaseException as e:
-    print(json.dumps({"unavailable": f"{type(e).__name__}: {e}"}), flush=True)
-    sys.exit(0)
-for line in sys.stdin:
-    path, ext_ok = json.loads(line)
-    try:
-        if ext_ok:
-            wb = pc.CalamineWorkbook.from_path(path)
-        else:
-            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(open(path, "rb").read()))
-        out = {"ok": True}
-        for name in wb.sheet_names:
-            sheet = wb.get_sheet_by_name(name)
-            end = sheet.end
-            cells = (end[0] + 1) * (end[1] + 1) if end else 0
-            if cells > max_cells:
-                out = {"bomb": f"sheet {name}: {cells:,} cells in the used range, limit {max_cells:,}"}
-                break
-            sheet.to_python(skip_empty_area=False)
-        del wb
-    except BaseException as e:
-        out = {"kind": type(e).__name__, "message": str(e)}
-    print(json.dumps(out), flush=True)
-"""
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from xlsales.parse import serve; serve(int(sys.argv[2]))"
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class Sandbox:
-    """One long-lived sandboxed reader for many files: the same limits as :func:`open_book`'s trial parse.
+    """One long-lived sandboxed reader for many files: check and parse each file's bytes under LIMITS.
 
-    A file that exceeds the time limit or kills the worker gets its issue and a
-    fresh worker takes the next file, so one interpreter start serves a whole
-    inbox instead of one per file.  Where ``select`` cannot wait on a pipe
-    (Windows), each file gets its own child as before.
+    A file that exceeds the time limit or kills the worker gets its issue and a fresh worker
+    takes the next file, so one interpreter start serves a whole inbox.  ``python`` (default:
+    ``$XLSALES_SANDBOX_PYTHON``, else this interpreter) runs the worker; when it cannot start,
+    every file is refused (``file_unchecked``).  Where ``select`` cannot wait on a pipe
+    (Windows), each file gets its own child.  One Sandbox serves one thread; a pool of
+    readers is several Sandboxes (or :func:`xlsales.parse.parse_workbook` in worker processes).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, python: str | None = None) -> None:
+        self.python = python or os.environ.get(SANDBOX_PYTHON_ENV) or sys.executable
         self._proc: subprocess.Popen[bytes] | None = None
         self._err: Any = None
+        self._memory = 0
         self._per_file = os.name == "nt"
-        self._off = False  # no calamine in the child: rely on the pre-checks
 
     def __enter__(self) -> Sandbox:
         return self
@@ -598,64 +585,172 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, None while none runs."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def close(self) -> None:
         if self._proc is not None:
             with contextlib.suppress(OSError):
                 self._proc.kill()
             self._proc.wait()
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                with contextlib.suppress(OSError):
+                    if pipe is not None:
+                        pipe.close()
             self._proc = None
         if self._err is not None:
             self._err.close()
             self._err = None
 
+    def _command(self) -> list[str]:
+        return [self.python, "-P", "-c", _BOOT, _PACKAGE_ROOT, str(int(LIMITS["parse_memory_bytes"]))]
+
     def _start(self) -> None:
         self.close()
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-P", "-c", _WORKER, str(LIMITS["max_cells"]), str(LIMITS["parse_memory_bytes"])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err)
+        self._memory = int(LIMITS["parse_memory_bytes"])
+        self._proc = subprocess.Popen(self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=self._err)
+        assert self._proc.stdin is not None
+        os.set_blocking(self._proc.stdin.fileno(), False)
 
-    def check(self, path: Path) -> Issue | None:
-        """The trial parse of ``path`` in the shared worker."""
+    def parse(self, data: bytes, name: str, suffix: str | None = None) -> Workbook | Issue:
+        """Check and parse ``data`` in the worker: the :class:`Workbook`, or the one issue naming ``name``.
+
+        ``suffix``: the file's extension (default: ``name``'s), which picks the reader when it fits the content.
+        """
+        suffix = Path(name).suffix if suffix is None else suffix
+        meta = json.dumps({"limits": dict(LIMITS), "suffix": suffix}).encode()
+        request = _frame(meta) + _frame(data)
         if self._per_file:
-            return _trial_parse(path)
-        if self._off:
-            return None
+            return self._parse_once(request, name)
+        for attempt in (0, 1):
+            fresh = self._proc is None or self._proc.poll() is not None or self._memory != LIMITS["parse_memory_bytes"]
+            if fresh:
+                try:
+                    self._start()
+                except OSError as e:
+                    self.close()
+                    return make("file_unchecked", name, value=f"cannot start {self.python}: {e.strerror or e}")
+            err_from = self._err_size()
+            outcome, payload = self._exchange(request, time.monotonic() + float(LIMITS["parse_seconds"]))
+            if outcome == "reply":
+                return self._answer(payload, name)
+            if outcome == "timeout":
+                self.close()
+                return make("file_bomb", name, value=f"reading took over {LIMITS['parse_seconds']} s")
+            if outcome == "too big":
+                self.close()
+                return make("file_bomb", name, value=f"the parsed cells exceed {_size(LIMITS['max_result_bytes'])}")
+            if outcome == "broken" and not fresh and attempt == 0:
+                self.close()  # the worker died while idle (before this file): one fresh start
+                continue
+            assert self._proc is not None
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+            rc = self._proc.wait()
+            err = self._err_text(err_from)
+            self.close()
+            return _death(rc, err, name)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _err_size(self) -> int:
+        return os.fstat(self._err.fileno()).st_size if self._err is not None else 0
+
+    def _err_text(self, start: int) -> str:
+        if self._err is None:
+            return ""
+        self._err.seek(start)
+        return str(self._err.read(64 * 1024).decode("utf-8", "replace"))
+
+    def _exchange(self, request: bytes, deadline: float) -> tuple[str, bytes]:
+        """Send ``request`` and wait for one framed answer: ("reply", payload) or why there is none."""
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        wfd, rfd = proc.stdin.fileno(), proc.stdout.fileno()
+        view, sent = memoryview(request), 0
+        buf, need = bytearray(), -1
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout", b""
+            readable, writable, _ = select.select([rfd], [wfd] if sent < len(view) else [], [], left)
+            if writable:
+                try:
+                    sent += os.write(wfd, view[sent:sent + _CHUNK])
+                except BlockingIOError:
+                    pass
+                except OSError:  # BrokenPipeError: the worker is gone
+                    return "broken", b""
+            if not readable:
+                continue
+            chunk = os.read(rfd, _CHUNK if need < 0 else max(1, min(_CHUNK, need + 8 - len(buf))))
+            if not chunk:
+                return "eof", b""
+            buf += chunk
+            if need < 0 and len(buf) >= 8:
+                (need,) = struct.unpack_from(">Q", buf)
+                if need > LIMITS["max_result_bytes"]:
+                    return "too big", b""
+            if need >= 0 and len(buf) >= need + 8:
+                return "reply", bytes(buf[8:need + 8])
+
+    def _parse_once(self, request: bytes, name: str) -> Workbook | Issue:
+        """Windows: one child per file (``select`` cannot wait on pipes there)."""
         try:
-            if self._proc is None or self._proc.poll() is not None:
-                self._start()
-            proc = self._proc
-            assert proc is not None and proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write((json.dumps([str(path), _ext_ok(path)]) + "\n").encode())
-            proc.stdin.flush()
-        except OSError:  # the worker died before reading; start afresh once
-            try:
-                self._start()
-                proc = self._proc
-                assert proc is not None and proc.stdin is not None and proc.stdout is not None
-                proc.stdin.write((json.dumps([str(path), _ext_ok(path)]) + "\n").encode())
-                proc.stdin.flush()
-            except OSError:
-                return None
-        ready, _, _ = select.select([proc.stdout], [], [], LIMITS["parse_seconds"])
-        if not ready:
+            done = subprocess.run(self._command(), input=request, capture_output=True,
+                                  timeout=float(LIMITS["parse_seconds"]), check=False)
+        except subprocess.TimeoutExpired:
+            return make("file_bomb", name, value=f"reading took over {LIMITS['parse_seconds']} s")
+        except OSError as e:
+            return make("file_unchecked", name, value=f"cannot start {self.python}: {e.strerror or e}")
+        out = done.stdout
+        if len(out) >= 8 and len(out) >= 8 + struct.unpack_from(">Q", out)[0]:
+            return self._answer(out[8:8 + struct.unpack_from(">Q", out)[0]], name)
+        return _death(done.returncode, done.stderr.decode("utf-8", "replace"), name)
+
+    def _answer(self, payload: bytes, name: str) -> Workbook | Issue:
+        try:
+            result = _PlainUnpickler(io.BytesIO(payload)).load()
+        except Exception as e:  # noqa: BLE001 - an answer that is not plain data is no answer
             self.close()
-            return make("file_bomb", file=str(path), value=f"reading took over {LIMITS['parse_seconds']} s")
-        line = proc.stdout.readline().decode("utf-8", "replace").strip()
-        if line and "unavailable" in line:
-            self._off = True
-            self.close()
-            return None
-        if not line:  # the worker died on this file (crash or memory limit)
-            rc = proc.wait()
-            err = ""
-            if self._err is not None:
-                self._err.seek(0)
-                err = self._err.read().decode("utf-8", "replace")
-            self.close()
-            return _verdict(path, "", err, rc)
-        return _verdict(path, line, "", 0)
+            return make("file_unchecked", name, value=f"the sandbox answered something unexpected ({e})")
+        if isinstance(result, dict) and result.get("exit"):
+            self.close()  # the worker stops after this answer (a MemoryError): the next file gets a fresh one
+        return _to_workbook(result, name)
 
 
-def _cells(end: tuple[int, int] | None) -> int:
-    return (end[0] + 1) * (end[1] + 1) if end else 0
+def _to_workbook(result: Any, name: str) -> Workbook | Issue:
+    if not isinstance(result, dict):
+        return make("file_unchecked", name, value="the sandbox answered something unexpected")
+    if "ok" in result:
+        ok = result["ok"]
+        return Workbook(list(ok["names"]), dict(ok["rows"]), dict(ok["errors"]), bool(ok["epoch1904"]))
+    if "refused" in result:
+        r = result["refused"]
+        return make(r["rule"], name, r.get("sheet", ""), r.get("cell", ""), r.get("value", ""), **r.get("params", {}))
+    e = result.get("error") or {}
+    return from_exception(str(e.get("kind", "Error")), str(e.get("message", "")), name)
+
+
+def _death(rc: int | None, err: str, name: str) -> Issue:
+    """The issue for a worker that ended without answering (exit code ``rc``, its stderr ``err``)."""
+    if "memory allocation" in err or "MemoryError" in err:
+        return make("file_bomb", name, value=f"reading needs over {_size(LIMITS['parse_memory_bytes'])}")
+    if rc is not None and rc < 0:
+        sig = -rc
+        if sig == getattr(signal, "SIGXCPU", -1):
+            return make("file_bomb", name, value=f"reading took over {LIMITS['parse_seconds']} s of CPU")
+        with contextlib.suppress(ValueError):
+            return make("file_crashed", name, value=f"signal {sig}, {signal.Signals(sig).name}")
+        return make("file_crashed", name, value=f"signal {sig}")
+    last = [ln for ln in err.strip().splitlines() if ln.strip()]
+    why = last[-1][:200] if last else f"exit code {rc}"
+    return make("file_unchecked", name, value=f"the sandboxed reader failed: {why}")
+
+
+def limits_of(meta: Mapping[str, Any]) -> dict[str, int | float]:
+    """LIMITS overridden by those a request carries (the worker's view of the parent's limits)."""
+    return {**LIMITS, **{k: v for k, v in dict(meta.get("limits", {})).items() if k in LIMITS}}

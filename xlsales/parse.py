@@ -1,0 +1,203 @@
+"""The sandboxed reader's side: one workbook's bytes in, plain data out — checked, parsed once, within limits.
+
+:func:`parse_workbook` is the whole job for one file and a pure function of its bytes and
+limits: :func:`xlsales.safety.check_bytes`, then python-calamine reads every sheet (refusing a
+used range over ``max_cells``), merged ranges are filled with their top-left value (at most
+``max_merged_cells`` cells per workbook), Excel error cells and the date system are found by
+:mod:`xlsales.errorcells`.  The result holds only lists, dicts, tuples, text, numbers, booleans
+and :mod:`datetime` values.
+
+:func:`serve` is the worker loop that :class:`xlsales.safety.Sandbox` starts in a child
+process under a memory limit: framed requests (limits as JSON, then the file's bytes) on
+stdin, one pickled answer per request on stdout.  A pool of readers can call
+:func:`parse_workbook` in worker processes of its own, one per core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import pickle
+import struct
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import olefile
+
+from . import errorcells, safety
+from .issues import a1
+from .safety import RefusedError
+
+
+def parse_workbook(data: bytes, limits: Mapping[str, int | float] | None = None, suffix: str = "") -> dict[str, Any]:
+    """Check and parse a workbook's bytes: ``{"names", "rows", "errors", "epoch1904"}``.
+
+    ``suffix`` (the file's extension) picks calamine's reader when it agrees with the content
+    (an ``.xls`` renamed ``.xlsx`` is read by its content).  Raises
+    :class:`~xlsales.safety.RefusedError` for a file refused by a check or a limit; any other
+    exception is the parser's (the caller maps it with :func:`xlsales.safety.from_exception`).
+    """
+    with _limits(limits or {}) as lim:
+        safety.check_bytes(data)
+        with _opened(data, suffix) as book:
+            return _parse(data, book, lim)
+
+
+def _reader_suffix(data: bytes, suffix: str) -> str:
+    """The extension calamine should read ``data`` as: the file's own when it fits the content."""
+    if data.startswith(olefile.MAGIC):
+        return ".xls"
+    with contextlib.suppress(Exception), zipfile.ZipFile(io.BytesIO(data)) as z:
+        if "mimetype" in z.namelist():
+            return ".ods"
+    return suffix.lower() if suffix.lower() in (".xlsx", ".xlsm") else ".xlsx"
+
+
+@contextlib.contextmanager
+def _opened(data: bytes, suffix: str) -> Iterator[Any]:
+    """calamine's workbook of ``data``, read from a private copy of these very bytes.
+
+    calamine picks its reader by the file's extension (its guess from content alone fails on
+    some valid files), so the bytes are written once to a private folder under that name.
+    """
+    import python_calamine
+
+    with tempfile.TemporaryDirectory(prefix="xlsales-") as tmp:
+        path = Path(tmp) / f"book{_reader_suffix(data, suffix)}"
+        path.write_bytes(data)
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            yield book
+        finally:
+            with contextlib.suppress(Exception):
+                book.close()
+
+
+def _parse(data: bytes, book: Any, lim: Mapping[str, int | float]) -> dict[str, Any]:
+    try:
+        errors = errorcells.error_cells_in(data, int(lim["max_cells"]))
+    except errorcells.TooManyErrorCellsError:
+        raise RefusedError("file_bomb", f"over {lim['max_cells']:,} Excel error cells") from None
+    names = [str(n) for n in book.sheet_names]
+    rows: dict[str, list[list[Any]]] = {}
+    total, merge_budget = 0, [int(lim["max_merged_cells"])]
+    for name in names:
+        sheet = book.get_sheet_by_name(name)
+        end = sheet.end
+        cells = (end[0] + 1) * (end[1] + 1) if end else 0
+        if cells > lim["max_cells"]:
+            raise RefusedError("file_bomb", f"{cells:,} cells in the used range, limit {lim['max_cells']:,}",
+                               sheet=name)
+        total += cells
+        if total > lim["max_book_cells"]:
+            raise RefusedError("file_bomb", f"over {lim['max_book_cells']:,} cells in all sheets", sheet=name)
+        grid = sheet.to_python(skip_empty_area=False)
+        fill_merged(name, grid, list(sheet.merged_cell_ranges or []), merge_budget, int(lim["max_merged_cells"]))
+        rows[name] = grid
+    return {"names": names, "rows": rows, "errors": {n: errors[n] for n in names if n in errors},
+            "epoch1904": errorcells.date1904(data)}
+
+
+@contextlib.contextmanager
+def _limits(limits: Mapping[str, int | float]) -> Iterator[dict[str, int | float]]:
+    """safety.LIMITS as the request says, for the checks that read them; restored afterwards."""
+    saved = dict(safety.LIMITS)
+    safety.LIMITS.update({k: v for k, v in limits.items() if k in safety.LIMITS})
+    try:
+        yield dict(safety.LIMITS)
+    finally:
+        safety.LIMITS.clear()
+        safety.LIMITS.update(saved)
+
+
+def fill_merged(sheet: str, rows: list[list[Any]], merged: list[Any], budget: list[int], limit: int) -> None:
+    """Repeat each merged range's top-left value in its empty cells (a merged customer spans its rows).
+
+    Ranges are clipped to the used range; every cell a range covers spends one of ``budget[0]``,
+    and a workbook that overspends is refused (``merged_too_large``) instead of expanded.
+    """
+    for (r0, c0), (r1, c1) in merged:
+        if r0 >= len(rows) or r0 > r1 or c0 > c1:
+            continue
+        top = rows[r0]
+        value = top[c0] if c0 < len(top) else ""
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            last = min(c1, len(row) - 1)
+            if last < c0:
+                continue
+            budget[0] -= last - c0 + 1
+            if budget[0] < 0:
+                raise RefusedError("merged_too_large", a1(r0, c0), sheet=sheet, cell=a1(r0, c0), limit=f"{limit:,}")
+            for c in range(c0, last + 1):
+                if row[c] == "" and (r, c) != (r0, c0):
+                    row[c] = value
+
+
+# --- the worker loop ----------------------------------------------------------------
+
+def _read_exact(stream: IO[bytes], n: int) -> bytes | None:
+    parts, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            return None
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    head = _read_exact(stream, 8)
+    if head is None:
+        return None
+    return _read_exact(stream, struct.unpack(">Q", head)[0])
+
+
+def _answer(data: bytes, meta: Mapping[str, Any], memory: int) -> tuple[bytes, bool]:
+    """(the pickled answer for one file, whether the worker must stop after sending it)."""
+    fatal = False
+    try:
+        result: dict[str, Any] = {"ok": parse_workbook(data, meta.get("limits") or {}, str(meta.get("suffix", "")))}
+    except RefusedError as r:
+        result = {"refused": r.as_dict()}
+    except MemoryError:
+        result, fatal = {"refused": RefusedError("file_bomb", f"reading needs over {memory:,} bytes").as_dict()}, True
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - calamine's PanicException is a BaseException
+        result = {"error": {"kind": type(e).__name__, "message": str(e)[:500]}}
+    try:
+        return pickle.dumps({**result, "exit": fatal}, protocol=pickle.HIGHEST_PROTOCOL), fatal
+    except MemoryError:
+        refusal = RefusedError("file_bomb", f"the parsed cells need over {memory:,} bytes")
+        return pickle.dumps({"refused": refusal.as_dict(), "exit": True}), True
+
+
+def serve(memory: int) -> None:
+    """Answer framed requests from stdin until it closes, under an address-space limit of ``memory`` bytes."""
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever a library prints goes to stderr, never into the answers
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    requests = sys.stdin.buffer
+    while True:
+        meta_raw = _read_frame(requests)
+        data = _read_frame(requests) if meta_raw is not None else None
+        if meta_raw is None or data is None:
+            return
+        payload, fatal = _answer(data, json.loads(meta_raw), memory)
+        del data
+        answers.write(struct.pack(">Q", len(payload)))
+        answers.write(payload)
+        answers.flush()
+        if fatal:  # after a MemoryError the interpreter may be fragile: the parent starts a fresh worker
+            return
