@@ -66,17 +66,21 @@ def fill(setup: Setup, deals: list[dict], *, visits: list[dict] | None = None,
          customers: list[dict] | None = None, months: int = 12) -> dict:
     """A rep fill that no rule objects to, apart from what ``deals``/``visits``/``customers`` bring.
 
-    Unless given, the Customers list holds the deals' customers (class A) and one done visit goes to the first.
+    Unless given, the Customers list holds the deals' customers (class A), one done visit last week goes to the
+    first, and the week's commit row is the sum of the commit deals closing this week.
     """
+    week_end = PERIOD + dt.timedelta(days=6)
+    commit = sum(float(d.get("amount") or 0) for d in deals if d.get("category") == "commit"
+                 and isinstance(d.get("close_date"), dt.date) and PERIOD <= d["close_date"] <= week_end)
     names = list(dict.fromkeys(str(d["customer"]) for d in deals if isinstance(d.get("customer"), str))) or ["甲客户"]
     return {
         "opportunities": deals,
         "customers": customers if customers is not None else [{"customer": n, "customer_class": "A"} for n in names],
         "visits": visits if visits is not None else [
-            {"date": PERIOD + dt.timedelta(days=1), "customer": names[0], "status": "done",
+            {"date": PERIOD - dt.timedelta(days=3), "customer": names[0], "status": "done",
              "purpose": "service", "result": "完成培训", "cost": 200.0}],
         "forecast": forecast(setup, months),
-        "weekly": [{"commit": 250_000.5, "upside": 0.0}],
+        "weekly": [{"commit": commit, "upside": 0.0}],
     }
 
 
@@ -84,7 +88,7 @@ def fill(setup: Setup, deals: list[dict], *, visits: list[dict] | None = None,
 def r001_deals() -> list[dict]:
     return [
         deal("R001-O1", 100_000.0, "Met", "pipeline"),  # weighted 25,000.00
-        deal("R001-O2", 250_000.5, "Negotiated", "commit", PERIOD + dt.timedelta(days=10), **ALL_YES),  # 225,000.45
+        deal("R001-O2", 250_000.5, "Negotiated", "commit", PERIOD + dt.timedelta(days=3), **ALL_YES),  # 225,000.45
         deal("R001-O3", 80_000.0, "Won", "closed", PERIOD - dt.timedelta(days=3)),
         deal("R001-O4", 40_000.0, "Selected", "upside", PERIOD + dt.timedelta(days=20)),  # 32,000.00
     ]
@@ -511,7 +515,7 @@ def test_close_date_as_a_general_formatted_serial(tmp_path, epoch1904, serial):
     i = the(c, "coerced")
     assert i.cell == f"H{FIRST + 4}" and float(i.value) == serial
     assert deal_row(c, "R001-O5")["close_date"] == dt.date(2026, 11, 30)
-    assert deal_row(c, "R001-O2")["close_date"] == PERIOD + dt.timedelta(days=10)  # real dates unaffected
+    assert deal_row(c, "R001-O2")["close_date"] == PERIOD + dt.timedelta(days=3)  # real dates unaffected
     assert file_of(c, "R001.xlsx").period == PERIOD
 
 

@@ -25,10 +25,13 @@ from xlsales import synth
 from xlsales.cli import main
 from xlsales.consolidate import Consolidation, consolidate
 from xlsales.manager import load_setup, manager_path
-from xlsales.report import write_report
+from xlsales.report import full_report, write_report
 from xlsales.setup import Setup
+from xlsales.targets_book import load_targets
 
-SHEETS = ["汇总", "问题", "提交", "商机", "拜访", "预测", "周承诺", "客户"]
+SHEETS = ["汇总", "周度承诺", "月度预测", "差异", "周报", "记分卡", "按期汇总", "阶段分布", "问题", "提交", "商机", "拜访",
+          "预测", "周承诺", "客户", "目标", "实际数", "上期", "调整", "阈值", "日目标", "假日"]
+CORE = ["问题", "提交", "商机", "拜访", "预测", "周承诺", "客户"]  # one Excel table each
 INJECTIONS = ['=HYPERLINK("http://x.example/","点我")', "+1", "-x", "@SUM(A1)", "=1+1"]
 
 
@@ -50,9 +53,16 @@ def _mixed(tmp_path: Path) -> tuple[Setup, Path, Consolidation]:
 
 
 def _summary_values(path: Path) -> dict[str, object]:
-    """Summary label (column A) → cached value (column B)."""
+    """Summary label (column A) → cached value (column B); a rule's line by its id (column C)."""
     ws = openpyxl.load_workbook(path, data_only=True)["汇总"]
-    return {str(r[0].value): r[1].value for r in ws.iter_rows(min_row=1) if r[0].value is not None and len(r) > 1}
+    out = {}
+    for r in ws.iter_rows(min_row=1):
+        if r[0].value is None or len(r) < 3:
+            continue
+        out[str(r[0].value)] = r[1].value
+        if " · " in str(r[0].value) and r[2].value:  # 规则名 · rule name | count | rule id
+            out[str(r[2].value)] = r[1].value
+    return out
 
 
 def _assert_summary_matches(path: Path, c: Consolidation) -> None:
@@ -63,12 +73,14 @@ def _assert_summary_matches(path: Path, c: Consolidation) -> None:
         "已被替代 superseded": s["files"]["superseded"], "未提交 missing": s["files"]["missing"],
         "读取 read": s["rows"]["read"], "有效 accepted": s["rows"]["accepted"], "拒绝 rejected": s["rows"]["rejected"],
         "被替代 superseded": s["rows"]["superseded"], "差额 unaccounted": 0,
-        "错误 error": s["issues"]["error"], "警告 warning": s["issues"]["warning"],
-        "已成交 Closed": s["totals"]["closed"], "承诺 Commit": s["totals"]["commit"],
-        "有望 Upside": s["totals"]["upside"], "通路 Pipeline": s["totals"]["pipeline"],
-        "加权通路 Weighted pipeline": s["totals"]["weighted"], **s["issues"]["by_rule"],
+        "错误 error": s["issues"]["error"], "警告 warning": s["issues"]["warning"], **s["issues"]["by_rule"],
     }
     assert {k: got.get(k) for k in want} == want
+    # all open deals, any date, by category: the consolidation's own totals
+    ws = openpyxl.load_workbook(path, data_only=True)["汇总"]
+    (row,) = [r for r in ws.iter_rows(values_only=True) if str(r[0]).startswith("全部未结")]
+    assert (row[4], row[5], row[6]) == (c.totals["commit"], c.totals["upside"], c.totals["pipeline"])
+    assert row[7] == pytest.approx(c.totals["weighted"], abs=0.005)
 
 
 def _table_rows(ws) -> list[list]:
@@ -85,7 +97,7 @@ def test_report_has_every_sheet_with_tables_and_frozen_headers(tmp_path):
     out = write_report(c, setup, tmp_path / "reports" / "r.xlsx")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == SHEETS
-    for name in SHEETS[1:]:
+    for name in CORE:
         ws = wb[name]
         assert len(ws.tables) == 1, name
         assert ws.freeze_panes is not None and ws.freeze_panes[-1] == "3", (name, ws.freeze_panes)
@@ -108,7 +120,7 @@ def test_rep_text_that_looks_like_a_formula_stays_text(tmp_path):
     out = write_report(c, setup, tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(out)
     found = {}
-    for name in SHEETS[1:]:
+    for name in CORE:
         for row in wb[name].iter_rows():
             for cell in row:
                 if cell.value in INJECTIONS:
@@ -144,7 +156,7 @@ def test_report_is_written_atomically_and_replaces_an_old_one(tmp_path):
     out.write_bytes(b"last week's report")
     write_report(c, setup, out)
     assert [p.name for p in folder.iterdir()] == ["consolidated.xlsx"]  # no temporary file left behind
-    assert openpyxl.load_workbook(out).sheetnames == SHEETS
+    assert openpyxl.load_workbook(out, read_only=True).sheetnames == SHEETS
     c2 = consolidate(baseline_inbox(tmp_path / "again", setup), setup)
     write_report(c2, setup, out)
     assert [p.name for p in folder.iterdir()] == ["consolidated.xlsx"]
@@ -168,8 +180,9 @@ def test_english_report(tmp_path):
     setup, _, c = _mixed(tmp_path)
     out = write_report(c, setup, tmp_path / "r.xlsx", lang="en")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Issues", "Submissions", "Opportunities", "Visits", "Forecast",
-                             "WeeklyCommit", "Customers"]
+    assert wb.sheetnames[:2] == ["Summary", "WeeklyCommitReview"]
+    assert {"Issues", "Submissions", "Opportunities", "Visits", "Forecast", "WeeklyCommit", "Customers"} <= set(
+        wb.sheetnames)
     assert len(_table_rows(wb["Issues"])) == len(c.issues)
 
 
@@ -244,10 +257,15 @@ def test_cli_json_prints_the_documented_shape(tmp_path, capsys):
     assert set(s["files"]) == {"read", "accepted", "rejected", "superseded", "missing"}
     assert set(s["rows"]) == {"read", "accepted", "rejected", "superseded"}
     assert set(s["issues"]) == {"error", "warning", "by_rule"}
-    assert set(s["totals"]) == {"closed", "commit", "upside", "pipeline", "weighted"}
+    assert set(s["totals"]) == {"windows", "week", "month", "quarter", "ytd", "all_open"}
+    assert set(s["totals"]["month"]) == {"closed", "commit", "upside", "pipeline", "weighted"}
+    assert set(s["totals"]["all_open"]) == {"commit", "upside", "pipeline", "weighted"}  # no date: no closed
+    assert s["totals"]["windows"]["month"] == ["2026-11-01", "2026-11-30"]
     c = consolidate(d / "inbox", setup)
-    assert {k: s[k] for k in ("files", "rows", "issues", "totals")} == {
-        k: v for k, v in json.loads(json.dumps(c.summary())).items() if k in ("files", "rows", "issues", "totals")}
+    full_report(c, setup, "zh", load_targets(setup, d)[0])  # the review adds its own checks to the issues
+    assert {k: s[k] for k in ("files", "rows", "issues")} == {
+        k: v for k, v in json.loads(json.dumps(c.summary())).items() if k in ("files", "rows", "issues")}
+    assert s["totals"]["all_open"]["pipeline"] == c.totals["pipeline"]
     assert s["files"]["read"] == 2 and s["files"]["missing"] == 1
     assert s["rows"]["read"] == s["rows"]["accepted"] + s["rows"]["rejected"] + s["rows"]["superseded"]
     report = Path(s["report"])

@@ -154,20 +154,45 @@ def test_shared_customer_is_a_warning_on_both_lists(tmp_path):
 
 
 @pytest.mark.parametrize(("visit", "flagged"), [
-    ({"date": PERIOD - dt.timedelta(days=13), "status": "done"}, True),
-    ({"date": PERIOD + dt.timedelta(days=7), "status": "done"}, True),  # done visits: this week only
-    ({"date": PERIOD + dt.timedelta(days=6), "status": "done"}, False),
-    ({"date": PERIOD + dt.timedelta(days=10), "status": "planned"}, False),  # planned: this week or next
+    ({"date": PERIOD - dt.timedelta(days=8), "status": "done"}, True),  # done visits: last week up to today
+    ({"date": PERIOD - dt.timedelta(days=7), "status": "done"}, False),
+    ({"date": PERIOD - dt.timedelta(days=1), "status": "done"}, False),
+    ({"date": PERIOD + dt.timedelta(days=10), "status": "planned"}, False),  # planned: last week to next week
+    ({"date": PERIOD - dt.timedelta(days=2), "status": "planned"}, False),  # planned but not done: still counted
     ({"date": PERIOD + dt.timedelta(days=14), "status": "planned"}, True),
 ])
 def test_visit_outside_period(tmp_path, visit, flagged):
     setup = make_setup()
-    visits = [{"date": PERIOD, "customer": "甲客户", "status": "done", "purpose": "order", "order_amount": 800.0},
+    visits = [{"date": PERIOD - dt.timedelta(days=2), "customer": "甲客户", "status": "done", "purpose": "order",
+               "order_amount": 800.0},
               {"customer": "甲客户", "purpose": "service", **visit}]
     c = consolidate(baseline_inbox(tmp_path, setup, visits=visits), setup)
     got = [(i.file, i.sheet, i.cell, i.severity, i.value) for i in issues_of(c, "visit_outside_period")]
     assert got == ([("R001.xlsx", "拜访", f"A{FIRST + 1}", "warning", visit["date"].isoformat())] if flagged else [])
     assert bool(c.accepted("visits")["_file"].eq("R001.xlsx").sum() == 2)  # a warning keeps the visit
+
+
+def test_a_done_visit_in_the_future_is_named(tmp_path):
+    setup = make_setup()
+    visits = [{"date": PERIOD + dt.timedelta(days=2), "customer": "甲客户", "status": "done", "purpose": "order",
+               "order_amount": 800.0}]
+    c = consolidate(baseline_inbox(tmp_path, setup, visits=visits), setup)
+    i = the(c, "visit_done_future")
+    assert (i.file, i.sheet, i.cell, i.severity, i.value) == ("R001.xlsx", "拜访", f"A{FIRST}", "warning",
+                                                              "2026-11-25")
+    assert not issues_of(c, "visit_outside_period")  # one issue per problem
+
+
+def test_the_weekly_commit_row_is_reconciled_with_its_deals(tmp_path):
+    setup = make_setup()
+    inbox = baseline_inbox(tmp_path, setup)
+    data = fill(setup, r001_deals())
+    data["weekly"] = [{"commit": 300_000.0, "upside": 0.0}]  # the deals closing this week add up to 250,000.50
+    write_rep(inbox, setup, "R001", data)
+    c = consolidate(inbox, setup)
+    i = the(c, "commit_row_mismatch")
+    assert (i.file, i.sheet, i.severity) == ("R001.xlsx", "预测", "warning")
+    assert "300,000.00" in i.zh and "250,000.50" in i.zh and "2026-11-23" in i.zh
 
 
 @pytest.mark.parametrize(("table", "row", "rule", "cell", "sheet"), [

@@ -146,28 +146,33 @@ def _progress(enabled: bool):
 
 
 def say_consolidation(res, per_file: bool = True) -> None:
-    """The consolidation's counts, totals and inputs, in zh and en."""
+    """The consolidation's counts, this month's and all open deals, and where the inputs came from (zh, en)."""
     s = res.summary()
     c = res.consolidation
     f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
     say(f"汇总完成:{f['read']} 个文件(计入 {f['accepted']},拒收 {f['rejected']},被替代 {f['superseded']}),"
-        f"未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 {r['rejected']};"
-        f"问题:错误 {i['error']},警告 {i['warning']}。",
+        f"未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 {r['rejected']} + 被替代 "
+        f"{r['superseded']};问题:错误 {i['error']},警告 {i['warning']}。",
         f"Consolidated {f['read']} files ({f['accepted']} counted, {f['rejected']} rejected, "
         f"{f['superseded']} superseded), {f['missing']} missing; rows read {r['read']} = accepted "
-        f"{r['accepted']} + rejected {r['rejected']}; issues: {i['error']} errors, {i['warning']} warnings.")
-    say(f"已成交 {t['closed']:,.0f} · 承诺 {t['commit']:,.0f} · 有望 {t['upside']:,.0f} · 通路 "
-        f"{t['pipeline']:,.0f} · 加权 {t['weighted']:,.0f}",
-        f"Closed {t['closed']:,.0f} · Commit {t['commit']:,.0f} · Upside {t['upside']:,.0f} · Pipeline "
-        f"{t['pipeline']:,.0f} · Weighted {t['weighted']:,.0f}")
+        f"{r['accepted']} + rejected {r['rejected']} + superseded {r['superseded']}; issues: {i['error']} errors, "
+        f"{i['warning']} warnings.")
+    m, a, (m0, m1) = t["month"], t["all_open"], t["windows"]["month"]
+    say(f"本月 {m0}–{m1}:已成交 {m['closed']:,.0f} · 承诺 {m['commit']:,.0f} · 有望 {m['upside']:,.0f} · 管道 "
+        f"{m['pipeline']:,.0f};全部未结:承诺 {a['commit']:,.0f} · 有望 {a['upside']:,.0f} · 管道 "
+        f"{a['pipeline']:,.0f} · 加权 {a['weighted']:,.0f}",
+        f"Month {m0}–{m1}: closed {m['closed']:,.0f} · commit {m['commit']:,.0f} · upside {m['upside']:,.0f} · "
+        f"pipeline {m['pipeline']:,.0f}; all open: commit {a['commit']:,.0f} · upside {a['upside']:,.0f} · "
+        f"pipeline {a['pipeline']:,.0f} · weighted {a['weighted']:,.0f}")
     if per_file:
-        print("各文件行数 rows per file (read = accepted + rejected):\n"
-              + "\n".join(f"  {x.display}: {x.rows_read} = {x.rows_accepted} + {x.rows_rejected} ({x.status})"
-                          for x in c.files))
+        print("各文件行数 rows per file (read = accepted + rejected + superseded):\n"
+              + "\n".join(f"  {x.display}: {x.rows_read} = {x.rows_accepted} + {x.rows_rejected} + "
+                          f"{x.rows_superseded} ({x.status})" for x in c.files))
     src = res.targets_source
     say(f"目标来源:{'分解自设置' if src == 'setup' else src}",
         f"Targets from: {'the setup (decomposed)' if src == 'setup' else src}")
-    say(f"上周:{res.previous or '无(没有更早的报告)'}", f"Last week: {res.previous or 'none (no earlier report)'}")
+    say(f"上周:{res.previous or '无(没有更早的报告)'};上月:{res.last_month or '无'}",
+        f"Last week: {res.previous or 'none (no earlier report)'}; last month: {res.last_month or 'none'}")
     say(f"实际数:{res.actuals_source}", f"Actuals: {res.actuals_source}")
     say(f"报告:{res.report}", f"Report: {res.report}")
 

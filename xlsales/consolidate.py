@@ -103,6 +103,7 @@ class Consolidation:
     frames: dict[str, pd.DataFrame]
     issues: list[Issue]
     missing: list[str] = field(default_factory=list)
+    letters: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # table → file → column → letter
 
     @property
     def rows(self) -> dict[str, int]:
@@ -207,7 +208,10 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     rule_issues = rules.check_opportunities(frames["opportunities"][frames["opportunities"]["_ok"]],
                                             letters["opportunities"], setup, as_of)
     rule_issues += rules.check_customers(frames["customers"][frames["customers"]["_ok"]], letters["customers"])
-    rule_issues += rules.check_visits(frames["visits"][frames["visits"]["_ok"]], letters["visits"], week)
+    rule_issues += rules.check_visits(frames["visits"][frames["visits"]["_ok"]], letters["visits"], week, as_of)
+    rule_issues += rules.check_commit_rows(frames["weekly"][frames["weekly"]["_ok"]],
+                                           frames["opportunities"][frames["opportunities"]["_ok"]],
+                                           letters["weekly"], week)
     months = forecast_months(week, int(setup.threshold("forecast_months")))
     rule_issues += rules.check_forecast(frames["forecast"], {f.display: f.read.tables["forecast"] for f in counted
                                                               if f.read}, months)
@@ -219,7 +223,7 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
             missing.append(rep_id)
             issues.append(make("missing_submission", "", "", "", rep_id, name=r.get("name", "")))
     _count(files, frames, issues, rejected_by_rules)
-    return Consolidation(as_of, week, files, frames, issues, missing)
+    return Consolidation(as_of, week, files, frames, issues, missing, letters)
 
 
 def _read_all(paths: list[Path], inbox: Path, setup: Setup, sandbox: Sandbox, roster: dict[str, dict],

@@ -20,6 +20,7 @@ Pure: numpy, pandas and the standard library.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +49,7 @@ def quote(text: str) -> str:
 
 def literal_criterion(text: object) -> str:
     """A SUMIFS criterion matching exactly ``text`` (case-insensitively, as Excel does): wildcards escaped."""
-    s = str(text).replace("~", "~~").replace("*", "~*").replace("?", "~?")
-    return quote("=" + s)
+    return Crit("", "=", str(text)).criterion()
 
 
 def date_xl(d: dt.date) -> str:
@@ -147,7 +147,8 @@ class Crit:
         if self.op == "<>" and v is None:
             return '"<>"'
         if isinstance(v, str):
-            return literal_criterion(v) if self.op == "=" else quote(self.op + v.replace("*", "~*"))
+            escaped = v.replace("~", "~~").replace("*", "~*").replace("?", "~?")
+            return quote(self.op + escaped)
         if isinstance(v, dt.date):
             return f'"{self.op}"&{date_xl(v)}'
         return quote(f"{self.op}{_num(float(v))}")  # type: ignore[arg-type]
@@ -186,18 +187,20 @@ class Row:
     sheet_row: int  # 1-based
     crits: tuple[Crit, ...] = ()
     children: tuple[int, ...] = ()  # indices of child rows in the grid
+    window: tuple[dt.date, dt.date] | None = None  # the row's period, where its figures need its dates
 
 
 class Ctx:
     """What an expression is evaluated and written against: the grid's rows and the sheet's columns."""
 
     def __init__(self, rows: Sequence[Row], cols: dict[str, str], values: dict[str, Values],
-                 subset: np.ndarray | None = None) -> None:
-        self.rows, self.cols, self.values = rows, cols, values
+                 subset: np.ndarray | None = None, relative: bool = False) -> None:
+        self.rows, self.cols, self.values, self.relative = rows, cols, values, relative
         self.subset = np.arange(len(rows)) if subset is None else subset
 
     def ref(self, key: str, i: int) -> str:
-        return f"${self.cols[key]}${self.rows[i].sheet_row}"
+        """The cell of ``key`` in row ``i``; relative to the row when the grid's rows may be sorted."""
+        return f"${self.cols[key]}{'' if self.relative else '$'}{self.rows[i].sheet_row}"
 
 
 # --- expressions ---------------------------------------------------------------------------------
@@ -270,11 +273,23 @@ class Ref(Expr):
 @dataclass(frozen=True, eq=False)
 class Sum(Expr):
     """Σ ``col`` (or the count of rows when ``col`` is None) of ``table``'s rows meeting every criterion
-    and the row's own entity criteria: ``SUMIFS``/``COUNTIFS``."""
+    and the row's own entity criteria: ``SUMIFS``/``COUNTIFS``.
+
+    ``on`` renames the row's criteria columns for this table (``(("rep_id", "key"),)``: a rep row's
+    ``rep_id`` criterion applies to this table's ``key`` column); ``own=False`` ignores them.
+    """
 
     table: Table
     col: str | None
     crits: tuple[Crit, ...] = ()
+    on: tuple[tuple[str, str], ...] = ()
+    own: bool = True
+
+    def _row_crits(self, row: Row) -> tuple[Crit, ...]:
+        if not self.own:
+            return ()
+        names = dict(self.on)
+        return tuple(dataclasses.replace(c, col=names.get(c.col, c.col)) for c in row.crits)
 
     def evaluate(self, ctx: Ctx) -> Values:
         t = self.table
@@ -282,33 +297,34 @@ class Sum(Expr):
         for c in self.crits:
             base &= c.mask(t)
         vals = np.ones(len(t)) if self.col is None else np.nan_to_num(t.values(self.col), nan=0.0)
-        rows = [ctx.rows[i] for i in ctx.subset]
-        keys = {r.crits for r in rows}
-        out = np.zeros(len(rows))
-        if len(keys) == 1:  # one set of entity criteria (none, or a single entity)
+        out = np.zeros(len(ctx.subset))
+        # rows that differ only in the values of their text equalities are one groupby
+        groups: dict[tuple, list[tuple[int, tuple[str, ...]]]] = {}
+        for j, i in enumerate(ctx.subset):
+            crits = self._row_crits(ctx.rows[i])
+            keys = tuple(c for c in crits if c.op == "=" and isinstance(c.value, str))
+            rest = tuple(c for c in crits if c not in keys)
+            groups.setdefault((tuple(c.col for c in keys), rest), []).append(
+                (j, tuple(str(c.value).casefold() for c in keys)))
+        for (cols, rest), members in groups.items():
             m = base.copy()
-            for c in rows[0].crits if rows else ():
+            for c in rest:
                 m &= c.mask(t)
-            out[:] = float(vals[m].sum())
-            return out
-        # one entity criterion per row on the same column: group once instead of masking per row
-        cols = {tuple(c.col for c in r.crits) for r in rows}
-        if len(cols) == 1 and all(len(r.crits) == 1 and r.crits[0].op == "=" for r in rows):
-            (col,) = next(iter(cols))
-            text = t.column(col)[1]
-            s = pd.Series(vals[base]).groupby(text[base]).sum()
-            wanted = [str(r.crits[0].value).casefold() for r in rows]
-            return s.reindex(wanted).fillna(0.0).to_numpy(dtype=float)
-        for j, r in enumerate(rows):  # general case (several criteria per entity)
-            m = base.copy()
-            for c in r.crits:
-                m &= c.mask(t)
-            out[j] = float(vals[m].sum())
+            if not cols:
+                total = float(vals[m].sum())
+                for j, _ in members:
+                    out[j] = total
+                continue
+            by = [t.column(c)[1][m] for c in cols]
+            summed = pd.Series(vals[m]).groupby(by if len(by) > 1 else by[0]).sum()
+            wanted = [k if len(k) > 1 else k[0] for _, k in members]
+            got = summed.reindex(pd.MultiIndex.from_tuples(wanted) if len(cols) > 1 else wanted)
+            out[[j for j, _ in members]] = got.fillna(0.0).to_numpy(dtype=float)
         return out
 
     def formula(self, ctx: Ctx, i: int) -> str:
         t = self.table
-        crits = (*self.crits, *ctx.rows[i].crits)
+        crits = (*self.crits, *self._row_crits(ctx.rows[i]))
         if not crits:
             return f"COUNTA({t.rng(next(iter(t.cols)))})" if self.col is None else f"SUM({t.rng(self.col)})"
         pairs = ",".join(f"{t.rng(c.col)},{c.criterion()}" for c in crits)
@@ -351,6 +367,57 @@ def _sum_args(parts: list[str]) -> str:
 
 
 @dataclass(frozen=True, eq=False)
+class WorkDays(Expr):
+    """Working days (Monday–Friday, not a holiday) of the row's window — ``NETWORKDAYS`` over the row's
+    ``start``/``end`` cells; ``before`` counts only the days before that date (the window's past part)."""
+
+    holidays: Table
+    before: dt.date | None = None
+
+    def evaluate(self, ctx: Ctx) -> Values:
+        hol = {dt.date.fromordinal(int(x)) for x in self.holidays.values("date") if x == x}
+        out = []
+        for i in ctx.subset:
+            w = ctx.rows[i].window
+            if w is None:
+                out.append(np.nan)
+                continue
+            a, b = w
+            if self.before is not None:
+                b = min(b, self.before - dt.timedelta(days=1))
+            out.append(float(workdays(a, b, hol)))
+        return np.array(out)
+
+    def formula(self, ctx: Ctx, i: int) -> str:
+        a, b, hol = ctx.ref("start", i), ctx.ref("end", i), self.holidays.rng("date")
+        if self.before is None:
+            return f"NETWORKDAYS({a},{b},{hol})"
+        d = date_xl(self.before)
+        return f"IF({d}>{a},NETWORKDAYS({a},MIN({b},{d}-1),{hol}),0)"
+
+
+def workdays(a: dt.date, b: dt.date, holidays: set[dt.date]) -> int:
+    """Monday–Friday days in [a, b] that are not holidays (NETWORKDAYS; 0 when b < a)."""
+    n, d = 0, a
+    while d <= b:
+        if d.weekday() < 5 and d not in holidays:
+            n += 1
+        d += dt.timedelta(days=1)
+    return n
+
+
+@dataclass(frozen=True, eq=False)
+class Abs(Expr):
+    x: Expr
+
+    def evaluate(self, ctx: Ctx) -> Values:
+        return np.abs(self.x.evaluate(ctx))
+
+    def formula(self, ctx: Ctx, i: int) -> str:
+        return f"ABS({self.x.formula(ctx, i)})"
+
+
+@dataclass(frozen=True, eq=False)
 class Add(Expr):
     terms: tuple[Expr, ...]
 
@@ -390,8 +457,8 @@ class Mul(Expr):
 
 def _paren(e: Expr, ctx: Ctx, i: int, op: str) -> str:
     f = e.formula(ctx, i)
-    simple = isinstance(e, Num | Name | Ref | Sum | Children | Ratio | Max | Min | If | Round)
-    if simple or (op == "+" and isinstance(e, Add | Sub)) or (op == "*" and isinstance(e, Mul)):
+    simple = isinstance(e, Num | Name | Ref | Sum | Children | Ratio | Max | Min | If | Round | WorkDays | Abs | Blank)
+    if simple or (op == "+" and isinstance(e, Add | Sub)) or (op == "*" and isinstance(e, Mul | Div)):
         return f
     return f"({f})"
 
@@ -413,6 +480,37 @@ class Ratio(Expr):
         if isinstance(self.b, Ref | Num | Name) and isinstance(self.a, Ref | Num | Name):
             return f'IF(OR({b}="",{b}=0,{a}=""),"",{a}/{b})'
         return f'IF(({b})=0,"",({a})/({b}))'
+
+
+@dataclass(frozen=True, eq=False)
+class Div(Expr):
+    """a ÷ b with no guard: only where the formula around it has ruled out a zero (see :func:`blank_if_zero`)."""
+
+    a: Expr
+    b: Expr
+
+    def evaluate(self, ctx: Ctx) -> Values:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.a.evaluate(ctx) / self.b.evaluate(ctx)
+
+    def formula(self, ctx: Ctx, i: int) -> str:
+        return f"{_paren(self.a, ctx, i, '*')}/{_paren(self.b, ctx, i, '/')}"
+
+
+@dataclass(frozen=True, eq=False)
+class Blank(Expr):
+    """An empty cell (the formula's ``""``)."""
+
+    def evaluate(self, ctx: Ctx) -> Values:
+        return np.full(len(ctx.subset), np.nan)
+
+    def formula(self, ctx: Ctx, i: int) -> str:
+        return '""'
+
+
+def blank_if_zero(test: Expr, value: Expr) -> Expr:
+    """``value``, or a blank cell when ``test`` is 0 — e.g. a figure that divides by ``test``."""
+    return If(test, "=", Num(0), Blank(), value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -464,7 +562,8 @@ class If(Expr):
     def evaluate(self, ctx: Ctx) -> Values:
         a, b = np.nan_to_num(self.a.evaluate(ctx), nan=0.0), np.nan_to_num(self.b.evaluate(ctx), nan=0.0)
         cond = {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b, "=": a == b, "<>": a != b}[self.op]
-        return np.where(cond, self.then.evaluate(ctx), self.other.evaluate(ctx))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(cond, self.then.evaluate(ctx), self.other.evaluate(ctx))
 
     def formula(self, ctx: Ctx, i: int) -> str:
         return (f"IF({self.a.formula(ctx, i)}{self.op}{self.b.formula(ctx, i)},{self.then.formula(ctx, i)},"
@@ -507,7 +606,9 @@ class Grid:
     rows: list[Row]
     levels: list[str]  # the level of each row
     cols: dict[str, str]  # key → column letter
-    values: dict[str, Values] = field(default_factory=dict)
+    relative: bool = False  # formulas refer to their own row relatively (a sortable table)
+    values: dict[str, Values] = field(default_factory=dict)  # unrounded, as the formulas compute them
+    money: set[str] = field(default_factory=set)  # keys whose cached values are rounded to the cent
     formulas: dict[str, list[str | None]] = field(default_factory=dict)
 
     def compute(self, figures: Iterable[Figure]) -> Grid:
@@ -522,18 +623,22 @@ class Grid:
                     continue
                 idx = np.flatnonzero(levels == level)
                 self.values[fig.key] = vals
-                ctx = Ctx(self.rows, self.cols, self.values, idx)
-                got = expr.evaluate(ctx)
-                vals[idx] = round_half_up(got, 2) if fig.money else got
+                ctx = Ctx(self.rows, self.cols, self.values, idx, self.relative)
+                vals[idx] = expr.evaluate(ctx)
                 for i in idx:
                     forms[i] = "=" + expr.formula(ctx, int(i))
             self.values[fig.key] = vals
             self.formulas[fig.key] = forms
+            if fig.money:
+                self.money.add(fig.key)
         return self
 
     def value(self, key: str, i: int) -> float | None:
+        """The cell's cached value: blank as None, money to the cent."""
         v = float(self.values[key][i])
-        return None if v != v else v
+        if v != v:
+            return None
+        return float(round_half_up(v, 2)) if key in self.money else v
 
 
 def order_levels(levels: Sequence[str], order: Sequence[str] = ("rep", "team", "region", "company")) -> list[str]:

@@ -71,7 +71,7 @@ def load_all_rules() -> dict[str, Rule]:
     import contextlib
     import importlib
 
-    for mod in ("reader", "safety", "rules", "consolidate", "targets", "variance", "actuals"):
+    for mod in ("reader", "safety", "parse", "rules", "consolidate", "targets", "variance", "actuals", "previous"):
         with contextlib.suppress(ImportError):
             importlib.import_module(f"xlsales.{mod}")
     return dict(sorted(RULES.items()))
@@ -151,3 +151,99 @@ define("setup_value", "error", "设置项「{key}」的值「{value}」无效:{w
        "Setting '{key}' has an invalid value '{value}': {why}")
 define("setup_missing", "error", "设置中缺少「{key}」。请在「{table}」表中补上。",
        "The setup lacks '{key}'. Add it to the '{table}' table.")
+
+
+# --- the rules in words: what the summary and the issue lists call them -----------------------------
+NAMES: dict[str, tuple[str, str]] = {
+    "absurd_amount": ("金额大得不合理", "implausible amount"),
+    "ambiguous_choice": ("选项有歧义", "ambiguous choice"),
+    "ambiguous_date": ("日期有歧义", "ambiguous date"),
+    "bad_bool": ("应为是/否", "not yes/no"),
+    "bad_choice": ("不在下拉列表中", "not in the list"),
+    "bad_date": ("不是日期", "not a date"),
+    "bad_number": ("不是数字", "not a number"),
+    "bad_percent": ("不是百分比", "not a percentage"),
+    "close_date_past": ("预计成交日期已过", "close date in the past"),
+    "coerced": ("已按推断读取", "value reinterpreted"),
+    "column_missing": ("缺少必填列", "required column missing"),
+    "commit_below_90": ("承诺商机概率不足", "commit below the commit probability"),
+    "commit_checklist": ("承诺清单未齐", "commit checklist incomplete"),
+    "commit_row_mismatch": ("本周承诺与承诺商机不符", "weekly commit differs from its deals"),
+    "duplicate_key": ("重复", "duplicate"),
+    "duplicate_opp_id": ("商机编号重复", "duplicate deal id"),
+    "excel_error": ("Excel 错误值", "Excel error value"),
+    "file_bomb": ("文件结构异常(已拒绝)", "abnormal file structure (refused)"),
+    "file_broken_link": ("链接指向不存在的文件", "broken link"),
+    "file_corrupt": ("文件损坏", "damaged file"),
+    "file_crashed": ("读取时崩溃(已拒绝)", "reader crashed (refused)"),
+    "file_empty": ("空文件", "empty file"),
+    "file_encrypted": ("文件有密码", "password-protected file"),
+    "file_ignored": ("不是工作簿(已忽略)", "not a workbook (ignored)"),
+    "file_no_permission": ("没有读取权限", "no read permission"),
+    "file_not_regular": ("不是普通文件", "not a regular file"),
+    "file_not_workbook": ("不是 Excel 工作簿", "not an Excel workbook"),
+    "file_read_failed": ("读取失败", "read failed"),
+    "file_too_large": ("文件过大", "file too large"),
+    "file_unchecked": ("无法安全检查(已拒绝)", "could not be checked (refused)"),
+    "file_unreadable": ("无法打开", "cannot be opened"),
+    "file_unsupported": ("不支持的文件", "unsupported file"),
+    "file_vanished": ("读取中文件消失", "file vanished while read"),
+    "file_xml_entities": ("XML 实体声明(已拒绝)", "XML entity declarations (refused)"),
+    "folder_link_ignored": ("文件夹链接(未读取)", "folder link (not read)"),
+    "folder_unreadable": ("文件夹无法读取", "folder unreadable"),
+    "forecast_below_booked": ("本月预测低于已成交", "month forecast below booked"),
+    "forecast_incomplete": ("12个月预测不全", "12-month forecast incomplete"),
+    "identity_filename_mismatch": ("编号与文件名不符", "rep id differs from file name"),
+    "identity_from_filename": ("按文件名认定业务员", "rep taken from the file name"),
+    "inactive_rep": ("非在职业务员提交", "inactive rep submitted"),
+    "likely_commit_in_upside": ("很可能成交却放在有望", "likely deal left in upside"),
+    "merged_too_large": ("合并单元格过大(已拒绝)", "merged range too large (refused)"),
+    "missing_submission": ("未提交", "no submission"),
+    "negative": ("不能为负数", "negative value"),
+    "not_a_value": ("不是值", "not a value"),
+    "not_integer": ("不是整数", "not a whole number"),
+    "out_of_range": ("超出范围", "out of range"),
+    "period_mismatch": ("不是本期的文件", "not this period's file"),
+    "previous_not_earlier": ("上期报告不早于本期", "previous report not earlier"),
+    "previous_unreadable": ("不是 xlsales 报告", "not an xlsales report"),
+    "required": ("必填项为空", "required value missing"),
+    "setup_missing": ("设置缺项", "setup item missing"),
+    "setup_table_default": ("设置表缺失(用默认值)", "setup table missing (defaults used)"),
+    "setup_value": ("设置值无效", "invalid setting"),
+    "shared_customer": ("客户归属冲突", "customer claimed twice"),
+    "sheet_found_by_headers": ("工作表被改名", "sheet renamed"),
+    "sheet_missing": ("缺少工作表", "sheet missing"),
+    "stage_category_mismatch": ("阶段与类别矛盾", "stage contradicts category"),
+    "superseded": ("被较新的提交替代", "superseded by a later file"),
+    "table_too_long": ("表格行数过多(已拒绝)", "table too long (refused)"),
+    "target_area_no_rep": ("区域没有业务员", "area without a rep"),
+    "target_bad_unit": ("取整单位无效", "invalid rounding unit"),
+    "target_class_no_weight": ("区域等级没有权重", "area class without weight"),
+    "target_missing": ("缺少目标", "target missing"),
+    "target_months_missing": ("预测月份没有目标", "forecast months without a target"),
+    "target_negative": ("目标为负数", "negative target"),
+    "target_no_regions": ("没有大区", "no region"),
+    "target_no_weights": ("权重表为空", "weights table empty"),
+    "target_no_workdays": ("当月没有工作日", "month without working days"),
+    "target_not_number": ("目标不是数字", "target not a number"),
+    "target_ramp_unassigned": ("爬坡后目标无人承担", "target left unassigned by ramping"),
+    "target_region_no_area": ("大区没有区域", "region without areas"),
+    "target_region_no_weight": ("大区没有权重", "region without weight"),
+    "target_rep_no_area": ("业务员的区域不在区域表", "rep's area not in the areas"),
+    "target_season_months": ("旺淡季指数不全", "seasonality incomplete"),
+    "target_weights_zero": ("权重合计为 0", "weights sum to zero"),
+    "text_too_long": ("文字过长", "text too long"),
+    "totals_row": ("合计行(已跳过)", "totals row (skipped)"),
+    "unknown_rep": ("编号不在名单中", "rep id not in the roster"),
+    "upside_as_commit": ("有望阶段标为承诺", "upside-stage deal marked commit"),
+    "visit_done_future": ("完成的拜访日期在未来", "done visit dated in the future"),
+    "visit_outside_period": ("拜访不在本期", "visit outside the period"),
+    "won_future_close": ("已成交但日期在未来", "won with a future date"),
+    "won_no_amount": ("已成交没有金额", "won without an amount"),
+}
+
+
+def rule_name(rule_id: str, lang: str = "zh") -> str:
+    """A rule's name in words (the id when it has none)."""
+    zh, en = NAMES.get(rule_id, (rule_id, rule_id))
+    return zh if lang == "zh" else en

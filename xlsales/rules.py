@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from .formula import cents
 from .issues import Issue, define, make
 from .schema import CHECKLIST, FORECAST, OPPORTUNITIES, VISITS, Table
 from .setup import Setup
@@ -49,8 +50,26 @@ define("shared_customer", "warning",
        "客户「{value}」同时被 {others} 登记。一个客户只归一位业务员:请主管确认归属。",
        "Customer '{value}' is also claimed by {others}. One customer, one owner: the manager decides.")
 define("visit_outside_period", "warning",
-       "拜访日期 {value} 不在本期({start} 至 {end})内。",
-       "Visit date {value} is outside the period ({start} to {end}).")
+       "拜访日期 {value} 不在本期({start} 至 {end})内。完成的拜访应在上周至今,计划的拜访在本周或下周。",
+       "Visit date {value} is outside the period ({start} to {end}). Done visits belong to last week up to today, "
+       "planned ones to this week or next.")
+define("visit_done_future", "warning",
+       "拜访标为「完成」,日期 {value} 却在未来(截至 {as_of})。请改为「计划」,或填写实际拜访日期。",
+       "A visit marked done is dated {value}, in the future (as of {as_of}). Mark it planned, or enter the day it "
+       "took place.")
+define("commit_row_mismatch", "warning",
+       "本周承诺填的是 {value},而本周({start} 至 {end})到期的承诺商机合计 {deals}。请核对:承诺应由商机清单支撑。",
+       "This week's commit says {value}, but the commit deals closing this week ({start} to {end}) add up to "
+       "{deals}. Check them: a commit must rest on the deal list.")
+define("forecast_below_booked", "warning",
+       "{month} 的预测 {value} 低于本月已成交 {booked}。请把预测改为不低于已成交的数(本月落地按已成交计)。",
+       "The forecast for {month}, {value}, is below what is already booked this month, {booked}. Raise it to at "
+       "least the booked amount (this month's landing counts what is booked).")
+define("target_months_missing", "warning",
+       "12 个预测月({first} 至 {last})中只有 {n} 个月有目标(缺 {missing})。请在目标表中添加这些月份所在年度的"
+       "计划目标;缺的月份按 0 计。",
+       "Only {n} of the 12 forecast months ({first} to {last}) have a target (missing {missing}). Add the plan "
+       "target of their year to the Targets table; the missing months count as 0.")
 define("forecast_incomplete", "error",
        "12 个月滚动预测只填了 {n} 个月(缺 {missing})。预测须 100% 提交,没有例外。",
        "The 12-month forecast has only {n} months (missing {missing}). Submission must be 100%, no exceptions.")
@@ -159,19 +178,75 @@ def _duplicates(df: pd.DataFrame, letters: dict[str, dict[str, str]], col: str, 
     return out
 
 
-def check_visits(df: pd.DataFrame, letters: dict[str, dict[str, str]], period: dt.date) -> list[Issue]:
-    """Done visits fall in the period's week; planned ones in it or the next week."""
+def check_visits(df: pd.DataFrame, letters: dict[str, dict[str, str]], period: dt.date,
+                 as_of: dt.date | None = None) -> list[Issue]:
+    """Done visits fall in last week up to the as-of date, planned ones from last week to next week;
+    a visit marked done cannot be dated after the as-of date."""
     out: list[Issue] = []
-    start, end_done, end_plan = period, period + dt.timedelta(days=6), period + dt.timedelta(days=13)
+    as_of = as_of or period
+    start, end_plan = period - dt.timedelta(days=7), period + dt.timedelta(days=13)
+    end_done = max(as_of, period - dt.timedelta(days=1))
     for _, r in df.iterrows():
         d = r.get("date")
         if not isinstance(d, dt.date):
             continue
-        end = end_plan if r.get("status") == "planned" else end_done
+        at = letters.get(r["_file"], {})
+        if r.get("status") == "done" and d > as_of:
+            out.append(_issue("visit_done_future", r, at, "date", d.isoformat(), as_of=as_of.isoformat()))
+            continue
+        end = end_plan if r.get("status") != "done" else end_done
         if not start <= d <= end:
-            out.append(_issue("visit_outside_period", r, letters.get(r["_file"], {}), "date", d.isoformat(),
-                              start=start.isoformat(), end=end.isoformat()))
+            out.append(_issue("visit_outside_period", r, at, "date", d.isoformat(), start=start.isoformat(),
+                              end=end.isoformat()))
     return out
+
+
+def check_commit_rows(weekly: pd.DataFrame, deals: pd.DataFrame, letters: dict[str, dict[str, str]],
+                      period: dt.date) -> list[Issue]:
+    """The hand-typed commit for the week against the commit deals closing that week, per rep."""
+    out: list[Issue] = []
+    if weekly.empty:
+        return out
+    end = period + dt.timedelta(days=6)
+    this_week = deals[(deals["category"] == "commit") & deals["close_date"].map(
+        lambda d: isinstance(d, dt.date) and period <= d <= end)] if not deals.empty else deals
+    by_rep = this_week.groupby("rep_id")["amount"].sum() if not this_week.empty else pd.Series(dtype=float)
+    for _, r in weekly.iterrows():
+        if r.get("week") != period or not isinstance(r.get("commit"), int | float):
+            continue
+        got = cents(float(by_rep.get(r["rep_id"], 0.0)))
+        if cents(float(r["commit"])) != got:
+            out.append(_issue("commit_row_mismatch", r, letters.get(r["_file"], {}), "commit",
+                              f"{float(r['commit']):,.2f}", deals=f"{got:,.2f}", start=period.isoformat(),
+                              end=end.isoformat()))
+    return out
+
+
+def check_forecast_vs_booked(forecast: pd.DataFrame, booked: pd.DataFrame, letters: dict[str, dict[str, str]],
+                             month: dt.date) -> list[Issue]:
+    """A rep's forecast of the as-of month below what they have already booked in it."""
+    out: list[Issue] = []
+    if forecast.empty or booked.empty:
+        return out
+    got = booked[(booked["month"] == month) & (booked["kind"] == "revenue")].groupby("rep_id")["amount"].sum()
+    for _, r in forecast[forecast["month"] == month].iterrows():
+        b = float(got.get(str(r["rep_id"]), 0.0))
+        fc = r.get("forecast")
+        if isinstance(fc, int | float) and cents(float(fc)) < cents(b):
+            out.append(_issue("forecast_below_booked", r, letters.get(r["_file"], {}), "forecast",
+                              f"{float(fc):,.2f}", month=month.strftime("%Y-%m"), booked=f"{b:,.2f}"))
+    return out
+
+
+def check_target_months(targets: pd.DataFrame, months: list[dt.date]) -> list[Issue]:
+    """Forecast months without any revenue target (the next fiscal year not planned yet)."""
+    have = set(targets["month"]) if not targets.empty else set()
+    missing = [m for m in months if m not in have]
+    if not missing or not months:
+        return []
+    return [make("target_months_missing", value=len(months) - len(missing), n=len(months) - len(missing),
+                 first=months[0].strftime("%Y-%m"), last=months[-1].strftime("%Y-%m"),
+                 missing=", ".join(m.strftime("%Y-%m") for m in missing))]
 
 
 def check_forecast(df: pd.DataFrame, reads: dict, months: list[dt.date]) -> list[Issue]:

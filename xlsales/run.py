@@ -36,6 +36,7 @@ from . import schema
 from .issues import Issue, count
 
 if TYPE_CHECKING:
+    from .book import Previous
     from .consolidate import Consolidation
     from .setup import Setup
 
@@ -109,12 +110,24 @@ def report_period(path: Path) -> dt.date | None:
 
 
 def find_previous(folder: Path, period: dt.date) -> Path | None:
-    """The newest report in ``folder`` of a week before ``period``, or None."""
-    if not Path(folder).is_dir():
-        return None
-    found = [(d, p) for p in Path(folder).iterdir() if (d := report_period(p)) is not None and d < period
-             and p.is_file()]
+    """Last week: the newest report in ``folder`` of a week before ``period``, or None."""
+    found = _reports(folder, lambda d: d < period)
     return max(found)[1] if found else None
+
+
+def find_last_month(folder: Path, period: dt.date, as_of: dt.date) -> Path | None:
+    """Last month: the newest report of a week before ``period`` whose week begins in the month before
+    the as-of date's month, or None."""
+    first = as_of.replace(day=1)
+    prev_month = (first - dt.timedelta(days=1)).replace(day=1)
+    found = _reports(folder, lambda d: d < period and prev_month <= d < first)
+    return max(found)[1] if found else None
+
+
+def _reports(folder: Path, keep: Callable[[dt.date], bool]) -> list[tuple[dt.date, Path]]:
+    if not Path(folder).is_dir():
+        return []
+    return [(d, p) for p in Path(folder).iterdir() if (d := report_period(p)) is not None and keep(d) and p.is_file()]
 
 
 # --- consolidate ----------------------------------------------------------------------
@@ -129,12 +142,14 @@ class ConsolidateResult:
     consolidation: Consolidation
     setup: Setup
     setup_issues: list[Issue]
-    previous: Path | None
+    previous: Path | None  # last week's report
     previous_issues: list[Issue]
     targets_source: str
     actuals_source: str
     actuals_issues: list[Issue] = field(default_factory=list)
     seconds: float = 0.0
+    last_month: Path | None = None  # the latest report of the previous month
+    totals: dict = field(default_factory=dict)  # the report's deals by period (see report.full_report)
 
     @property
     def lang(self) -> schema.Lang:
@@ -143,7 +158,9 @@ class ConsolidateResult:
     def summary(self) -> dict:
         """The JSON summary: the consolidation's counts and totals plus where every input came from."""
         s = self.consolidation.summary(self.report)
+        s["totals"] = self.totals
         s["previous"] = str(self.previous) if self.previous else None
+        s["last_month"] = str(self.last_month) if self.last_month else None
         s["targets"] = self.targets_source
         s["actuals"] = self.actuals_source
         return s
@@ -173,9 +190,9 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
     from .actuals import SOURCE_LABEL, resolve
-    from .commit import full_report
     from .consolidate import consolidate
     from .model import render_xlsx
+    from .report import full_report
     from .targets_book import load_targets
 
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
@@ -188,20 +205,22 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     c = consolidate(box, setup, as_of, progress=progress)
     reports = reports_dir(folder, setup)
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
-    prev_path = Path(previous) if previous else find_previous(reports, c.period)
-    prev_frame, prev_issues = _read_previous(prev_path, lang, explicit=previous is not None)
-    if prev_frame is None:
-        prev_path = None
+    week_path = Path(previous) if previous else find_previous(reports, c.period)
+    last_week, prev_issues = _read_previous(week_path, c.period, explicit=previous is not None)
+    month_path = find_last_month(reports, c.period, c.as_of)
+    last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
     targets, targets_source = load_targets(setup, folder)
-    report = full_report(c, setup, lang, targets, prev_frame, loaded)
+    report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month)
     if before_write:
         before_write(out)
     render_xlsx(report, out)
     source = resolve(setup, c, loaded).source
-    return ConsolidateResult(folder, box, out, c, setup, setup_issues, prev_path, prev_issues, targets_source,
+    return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
+                             prev_issues + month_issues, targets_source,
                              SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
                                                           actuals_path else ""),
-                             actuals_issues, time.monotonic() - started)
+                             actuals_issues, time.monotonic() - started, month_path if last_month else None,
+                             figures["totals"])
 
 
 def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
@@ -225,18 +244,25 @@ def _read_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
                        [e.issue]) from e
 
 
-def _read_previous(path: Path | None, lang: schema.Lang, *, explicit: bool) -> tuple[pd.DataFrame | None, list[Issue]]:
-    """Last week's figures; a file the caller named must be readable, a found one is skipped if not."""
-    from .commit import read_previous
+def _read_previous(path: Path | None, period: dt.date, *, explicit: bool) -> tuple[Previous | None, list[Issue]]:
+    """An earlier report's figures; a file the caller named must be readable and earlier, a found one is
+    skipped (with its issue) if not."""
+    from .issues import make
+    from .previous import read_previous
 
     if path is None:
         return None, []
     if explicit and not path.is_file():
         raise RunError(f"找不到上周报告 {path}。", f"No such previous report: {path}")
-    frame, issues = read_previous(path, lang)
-    if frame is None and explicit:
-        raise RunError(f"无法读取上周报告 {path}。", f"Cannot read the previous report {path}.", issues)
-    return frame, issues
+    prev, issues = read_previous(path)
+    if prev is not None and prev.period is not None and prev.period >= period:
+        issues = [make("previous_not_earlier", path.name, value=path.name, period=prev.period.isoformat(),
+                       current=period.isoformat())]
+        prev = None
+    if prev is None and explicit:
+        raise RunError(f"不能用 {path} 作为上周报告:{'; '.join(i.zh for i in issues)}",
+                       f"{path} cannot be the previous report: {'; '.join(i.en for i in issues)}", issues)
+    return prev, issues
 
 
 # --- targets ------------------------------------------------------------------------

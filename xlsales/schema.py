@@ -185,6 +185,10 @@ VISITS = Table(
     rows=300, min_match=3,
 )
 
+#: the weighted amount of a deal, as the rep workbook and the report both write it: cent-rounded like every
+#: money figure (Excel's ROUND), so the rep's own column and the report agree to the cent
+WEIGHTED_FORMULA = '=IF(OR({amount}="",{probability}=""),"",ROUND({amount}*{probability},2))'
+
 OPPORTUNITIES = Table(
     "opportunities", "Opportunities", "商机", "Opportunities",
     (
@@ -199,7 +203,7 @@ OPPORTUNITIES = Table(
         C("probability", "概率", "Probability", "formula", width=9, aliases=("赢率", "成交概率", "prob"),
           formula="=IF({stage}=\"\",\"\",IFERROR(INDEX(xs_stage_prob,MATCH({stage},xs_stage_name,0)),\"\"))"),
         C("weighted", "加权金额", "Weighted", "formula", width=14, aliases=("加权", "weighted amount"),
-          formula="=IF(OR({amount}=\"\",{probability}=\"\"),\"\",{amount}*{probability})"),
+          formula=WEIGHTED_FORMULA),
         C("close_date", "预计成交日期", "Expected close", "date", required=True, width=13,
           aliases=("成交日期", "预计签约日期", "close date")),
         C("category", "预测类别", "Forecast category", "choice", required=True, choices=LIST_CATEGORY, width=11,
@@ -397,6 +401,9 @@ ADJUSTMENTS = Table(
         C("level", "级别", "Level", "choice", required=True, choices=LIST_ADJ_LEVEL, width=9,
           help_zh="业务员或团队", help_en="Rep or team"),
         C("key", "业务员编号/团队", "Rep ID / team", required=True, width=14),
+        C("region", "大区", "Region", width=10,
+          help_zh="团队调整时填写团队所在大区(同名团队在多个大区时必填)",
+          help_en="For a team: its region (needed when two regions have a team of that name)"),
         C("week", "周(周一)", "Week of", "date", required=True, width=12),
         C("commit", "调整后承诺", "Adjusted commit", "money", required=True, width=14, min=0),
         C("reason", "原因", "Reason", required=True, width=30),

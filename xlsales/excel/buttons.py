@@ -354,6 +354,7 @@ def _consolidate(ctx: _Ctx) -> Outcome:
     s = res.summary()
     f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
     c = res.consolidation
+    month = "–".join(t["windows"]["month"])
     lines: list[Line] = [
         ("报告 Report", _Link(res.report), str(res.report)),
         ("本期 Week of", c.period.isoformat(), f"截至 as of {c.as_of.isoformat()}"),
@@ -362,16 +363,18 @@ def _consolidate(ctx: _Ctx) -> Outcome:
         ("　拒收 rejected", f["rejected"], ""),
         ("　被替代 superseded", f["superseded"], ""),
         ("　未提交 missing", f["missing"], ", ".join(c.missing)),
-        ("行 读取 Rows read", r["read"], "读取 = 有效 + 拒绝 read = accepted + rejected"),
+        ("行 读取 Rows read", r["read"], "读取 = 有效 + 拒绝 + 被替代 read = accepted + rejected + superseded"),
         ("　有效 accepted", r["accepted"], ""),
         ("　拒绝 rejected", r["rejected"], ""),
+        ("　被替代 superseded", r["superseded"], ""),
         ("问题 错误 Errors", i["error"], ""),
         ("问题 警告 Warnings", i["warning"], ""),
-        ("已成交 Closed", t["closed"], ""),
-        ("承诺 Commit", t["commit"], ""),
-        ("有望 Upside", t["upside"], ""),
-        ("通路 Pipeline", t["pipeline"], ""),
-        ("加权通路 Weighted", t["weighted"], ""),
+        ("本月已成交 Closed this month", t["month"]["closed"], month),
+        ("本月承诺 Commit this month", t["month"]["commit"], month),
+        ("本月有望 Upside this month", t["month"]["upside"], month),
+        ("全部未结管道 All open pipeline", t["all_open"]["pipeline"], ctx.t("不限日期", "any close date")),
+        ("全部未结加权 All open weighted", t["all_open"]["weighted"],
+         ctx.t("承诺+有望+管道", "commit + upside + pipeline")),
         ("上周 Last week", res.previous.name if res.previous else ctx.t("无", "none"), ""),
         ("目标 Targets", ctx.t("分解自设置", "decomposed from the setup") if res.targets_source == "setup"
          else Path(res.targets_source).name, ""),
@@ -380,9 +383,10 @@ def _consolidate(ctx: _Ctx) -> Outcome:
     errors = [x for x in c.issues if x.severity == "error"]
     lines += _issue_lines(errors, ctx.lang)
     zh = (f"{f['read']} 个文件,未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 "
-          f"{r['rejected']};错误 {i['error']},警告 {i['warning']}。报告:{res.report.name}")
+          f"{r['rejected']} + 被替代 {r['superseded']};错误 {i['error']},警告 {i['warning']}。报告:{res.report.name}")
     en = (f"{f['read']} files, {f['missing']} missing; rows {r['read']} = {r['accepted']} accepted + "
-          f"{r['rejected']} rejected; {i['error']} errors, {i['warning']} warnings. Report: {res.report.name}")
+          f"{r['rejected']} rejected + {r['superseded']} superseded; {i['error']} errors, {i['warning']} warnings. "
+          f"Report: {res.report.name}")
     return Outcome(True, (zh, en), lines, res.report)
 
 
