@@ -14,6 +14,7 @@ from xlsales import coerce as c
 from xlsales.coerce import CoerceError, Parsed
 from xlsales.defaults import LISTS, STAGES
 from xlsales.issues import make
+from xlsales.money import cents
 
 STAGE_OPTIONS = [(s["en"], s["zh"], s["en"]) for s in STAGES]
 STAGE_NUMBERS = [(s["probability"], s["en"]) for s in STAGES]
@@ -112,8 +113,13 @@ def test_amount_garbage_is_bad_number(raw):
 
 @given(st.floats(min_value=-1e13, max_value=1e13, allow_nan=False))
 def test_amount_round_trips_through_its_formatted_text(x):
-    assert c.to_amount(f"{x:,.2f}").value == round(x, 2)
-    assert c.to_amount(x).value == round(x, 2)
+    assert c.to_amount(f"{x:,.2f}").value == float(f"{x:.2f}")
+    assert c.to_amount(x).value == cents(x)  # a typed number is rounded as Excel's ROUND: 1.125 → 1.13
+
+
+def test_a_half_cent_rounds_half_up_as_excel_does():
+    assert c.to_amount(1.125).value == 1.13  # Python's round gives 1.12
+    assert c.to_amount(31.15 * 0.7).value == 21.81
 
 
 # --- plain numbers and integers ----------------------------------------------------------

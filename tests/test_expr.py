@@ -29,7 +29,7 @@ from xlsales.expr import (
     nonblank,
     round_half_up,
 )
-from xlsales.formula import cents
+from xlsales.money import cents
 
 D = dt.date
 DEALS = pd.DataFrame([

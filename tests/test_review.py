@@ -21,6 +21,7 @@ from xlsales.consolidate import consolidate
 from xlsales.model import render_xlsx
 from xlsales.previous import read_previous
 from xlsales.report import full_report
+from xlsales.schema import ACTUALS as ACTUALS_TABLE
 from xlsales.schema import ADJUSTMENTS, CHECKLIST
 from xlsales.setup import Setup, frame
 from xlsales.tables import MONTHLY, ROLLUPS, WEEKLY
@@ -311,3 +312,122 @@ def test_rollup_views_are_consistent_per_row(two_weeks):
             assert (r["closed"], r["commit"], r["upside"], r["pipeline"]) == (700_000, 530_000, 140_000, 10_000)
             assert r["weighted"] == pytest.approx(530_000 * 0.9 + 140_000 * 0.8 + 10_000 * 0.25)
     assert n > 20
+
+
+# --- a team is region + team; 本月 is the as-of date's month; a stale file is neither on time nor this week's ---
+
+TWO_REGIONS = [
+    {"rep_id": "E1", "name": "东一", "team": "大客户组", "region": "华东", "area": "沪", "area_class": "A", "active": True},
+    {"rep_id": "S1", "name": "南一", "team": "大客户组", "region": "华南", "area": "穗", "area_class": "A", "active": True},
+    {"rep_id": "S2", "name": "南二", "team": "零售组", "region": "华南", "area": "穗", "area_class": "A", "active": True},
+]
+
+
+def _inbox(folder: Path, setup: Setup, roster: list[dict], deals: dict, commits: dict, period: dt.date) -> Path:
+    inbox = folder / "inbox"
+    for r in roster:
+        data = {"opportunities": deals.get(r["rep_id"], []),
+                "forecast": [{"month": m, "forecast": 10_000.0} for m in forecast_months(period)],
+                "weekly": [{"commit": float(commits.get(r["rep_id"], 0)), "upside": 0.0}]}
+        build_rep_workbook(inbox / f"{r['rep_id']}.xlsx", setup, r, "zh", data)
+    return inbox
+
+
+def test_the_same_team_name_in_two_regions_is_two_teams(tmp_path):
+    setup = Setup.default(TWO_REGIONS, W2)
+    setup.tables["adjustments"] = frame(ADJUSTMENTS, [
+        {"level": "team", "key": "大客户组", "region": "华南", "week": W2, "commit": 5_000.0, "reason": "统筹",
+         "by": "孙磊"}])
+    deals = {"E1": [deal("e1", 100_000, "Negotiated", "commit", D(2026, 11, 25))],
+             "S1": [deal("s1", 30_000, "Negotiated", "commit", D(2026, 11, 26))],
+             "S2": [deal("s2", 7_000, "Negotiated", "commit", D(2026, 11, 27))]}
+    c = consolidate(_inbox(tmp_path, setup, TWO_REGIONS, deals, {"E1": 100_000, "S1": 30_000, "S2": 7_000}, W2),
+                    setup)
+    rep, _ = full_report(c, setup, "zh")
+    out = render_xlsx(rep, tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(out, data_only=True)[WEEKLY.sheet("zh")]
+    rows = [dict(zip(WEEKLY.keys, r, strict=False)) for r in ws.iter_rows(min_row=3, values_only=True) if r[0]]
+    teams = {(r["region"], r["key"]): r for r in rows if r["level"] == "团队"}
+    assert set(teams) == {("华东", "大客户组"), ("华南", "大客户组"), ("华南", "零售组")}
+    # each team sums its own reps only; the 华南 adjustment changes 华南's 大客户组, not 华东's
+    assert (teams[("华东", "大客户组")]["commit_own"], teams[("华东", "大客户组")]["commit_adj"]) == (100_000, 100_000)
+    assert (teams[("华南", "大客户组")]["commit_own"], teams[("华南", "大客户组")]["commit_adj"]) == (30_000, 5_000)
+    regions = {r["key"]: r for r in rows if r["level"] == "大区"}
+    assert regions["华南"]["commit_adj"] == 5_000 + 7_000 and regions["华东"]["commit_adj"] == 100_000
+    assert [r for r in rows if r["level"] == "公司"][0]["commit_adj"] == 112_000
+
+
+@pytest.mark.libreoffice
+def test_the_same_team_name_in_two_regions_recalculates_identically(tmp_path):
+    needs_soffice()
+    from xlsales.libreoffice import check_formulas
+
+    setup = Setup.default(TWO_REGIONS, W2)
+    deals = {"E1": [deal("e1", 100_000, "Negotiated", "commit", D(2026, 11, 25))]}
+    c = consolidate(_inbox(tmp_path, setup, TWO_REGIONS, deals, {"E1": 100_000}, W2), setup)
+    out = render_xlsx(full_report(c, setup, "zh")[0], tmp_path / "r.xlsx")
+    assert check_formulas(out, tmp_path / "lo").mismatches == []
+
+
+def test_this_month_is_the_as_of_dates_month(tmp_path):
+    """Run on Wednesday 2 December: the report week began on Monday 30 November, yet 本月 is December."""
+    monday = D(2026, 11, 30)
+    roster = ROSTER[:1]
+    setup = Setup.default(roster, monday)
+    setup.tables["actuals"] = frame(ACTUALS_TABLE, [
+        {"rep_id": "A1", "month": D(2026, 11, 1), "kind": "revenue", "amount": 70_000.0},
+        {"rep_id": "A1", "month": D(2026, 12, 1), "kind": "revenue", "amount": 20_000.0}])
+    deals = {"A1": [deal("x1", 20_000, "Won", "closed", D(2026, 12, 1)),
+                    deal("x2", 70_000, "Won", "closed", D(2026, 11, 30))]}
+    c = consolidate(_inbox(tmp_path, setup, roster, deals, {}, monday), setup, D(2026, 12, 2))
+    rep, figures = full_report(c, setup, "zh")
+    out = render_xlsx(rep, tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(out, data_only=True)
+    assert "本月 2026-12-01–2026-12-31" in wb[WEEKLY.sheet("zh")]["A1"].value
+    assert "本周 2026-11-30–2026-12-06" in wb[WEEKLY.sheet("zh")]["A1"].value
+    got = _table(out, WEEKLY)["业务员:A1"]
+    assert got["month_booked"] == 20_000  # December's booking, not November's 70k
+    assert got["last_won"] == 0  # last week is 11-23…29: x2 closed on the 30th, in this week
+    assert figures["totals"]["month"]["closed"] == 20_000 and figures["totals"]["week"]["closed"] == 90_000
+    from xlsales.periods import Calendar
+
+    cal = Calendar(D(2026, 12, 2))
+    assert cal.week_share(monday, D(2026, 11, 1)) == (1, 7)  # a week across two months counts by its days
+    assert cal.week_share(monday, D(2026, 12, 1)) == (6, 7)
+
+
+def test_a_stale_file_is_neither_on_time_nor_this_weeks_commit(tmp_path):
+    setup = Setup.default(ROSTER, W2)
+    inbox = _inbox(tmp_path, setup, ROSTER[:2], {}, {"A1": 50_000, "A2": 0}, W2)
+    old = Setup.default(ROSTER, W1)  # B1 resubmits last week's workbook
+    build_rep_workbook(inbox / "B1.xlsx", old, ROSTER[2], "zh",
+                       {"weekly": [{"commit": 80_000.0, "upside": 0.0}],
+                        "forecast": [{"month": m, "forecast": 1.0} for m in forecast_months(W1)]})
+    c = consolidate(inbox, setup)
+    assert [i.file for i in c.issues if i.rule == "period_mismatch"] == ["B1.xlsx"]
+    rep, _ = full_report(c, setup, "zh")
+    got = _table(render_xlsx(rep, tmp_path / "r.xlsx"), WEEKLY)
+    assert (got["业务员:B1"]["submitted"], got["业务员:B1"]["on_time"]) == ("否", "否")
+    assert got["业务员:B1"]["commit_own"] == 0  # last week's 80k is not this week's commit
+    assert got["公司:全公司"]["commit_own"] == 50_000
+
+
+def test_daily_targets_are_at_the_target_rounding_unit():
+    from xlsales import actuals as act
+    from xlsales.book import ReviewData
+    from xlsales.periods import Calendar
+
+    setup = Setup.default(ROSTER, W2)
+    targets = pd.DataFrame([{"kind": "revenue", "basis": "raised", "level": "rep", "region": "N", "area": "N1",
+                             "rep": "A1", "period": "2026-11", "target": 100_000}])
+    frames = {k: pd.DataFrame(columns=["_ok"]) for k in ("opportunities", "visits", "forecast", "weekly",
+                                                          "customers")}
+    from xlsales.consolidate import Consolidation
+
+    c = Consolidation(W2, W2, [], frames, [], [])
+    d = ReviewData(c, setup, "zh", Calendar(W2), targets, act.Actuals(act.empty(), act.FINANCE))
+    daily = d.frames["daily"]
+    # November 2026 has 21 working days: 100,000 / 21 = 4,761.9 a day; at 1,000 a unit the days carry 5,000
+    # or 4,000 and the month still adds up to 100,000
+    assert len(daily) == 21 and daily["target"].sum() == 100_000
+    assert set(daily["target"]) == {5_000.0, 4_000.0} and (daily["target"] % 1_000 == 0).all()

@@ -614,3 +614,17 @@ def finishes(seconds: float, fn: Callable[..., Any], *args: Any) -> Any:
     worker.join(seconds)
     assert not worker.is_alive(), f"still running after {seconds} s"
     return box[0]
+
+
+def test_the_compression_ratio_limit_refuses_a_file_on_its_own(tmp_path: Path) -> None:
+    """2 MB of zeros deflate to about 2 KB: a ratio near 1,000, far over 100, while the whole file stays far under
+    every size limit and its headers tell the truth — only the ratio check can refuse it."""
+    p = tmp_path / "ratio.xlsx"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        minimal_package(z)
+        z.writestr("xl/worksheets/sheet1.xml", bytes(2 * MB))
+    assert p.stat().st_size < 64 * 1024
+    assert safety.LIMITS["max_unzipped_bytes"] > 2 * MB
+    issue = safety.check_file(p)
+    assert issue is not None and issue.rule == "file_bomb"
+    assert "ratio over 100" in issue.value

@@ -711,3 +711,12 @@ def test_reports_read_targets_from_the_targets_workbook(tmp_path):
               & (got["rep"] == "R001") & (got["period"] == "2026-11")]
     assert hit["target"].tolist() == [1_234_000]
     assert len(got) == len(df)
+
+
+def test_a_tie_goes_to_the_larger_weight():
+    # 2 units over weights 2 and 6: exact shares 0.5 and 1.5, floors 0 and 1, one unit left and the two
+    # remainders tie at .5 — the larger weight takes it, wherever it stands
+    assert split(2, [2, 6]) == [0, 2]
+    assert split(2, [6, 2]) == [2, 0]
+    # equal weights tie on everything but their place: the earlier one
+    assert split(1, [1, 1]) == [1, 0]

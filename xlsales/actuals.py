@@ -28,6 +28,7 @@ import pandas as pd
 from . import schema
 from .consolidate import Consolidation
 from .issues import Issue
+from .money import cents
 from .setup import Setup
 
 COLUMNS = ("rep_id", "month", "kind", "amount")
@@ -94,7 +95,7 @@ def from_won_deals(c: Consolidation) -> pd.DataFrame:
     if not rows:
         return empty()
     out = pd.DataFrame(rows).groupby(["rep_id", "month", "kind"], as_index=False, sort=True)["amount"].sum()
-    out["amount"] = out["amount"].map(lambda v: round(float(v), 2))
+    out["amount"] = out["amount"].map(lambda v: cents(float(v)))
     return out[list(COLUMNS)]
 
 

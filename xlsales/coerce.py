@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from xlsales.issues import RULES
+from xlsales.money import cents
 
 __all__ = [
     "EXCEL_ERRORS", "FALSE_WORDS", "TRUE_WORDS", "CoerceError", "Parsed", "date_to_serial", "excel_error",
@@ -185,7 +186,7 @@ def to_amount(raw: object) -> Parsed:
             value = float(d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
         return Parsed(value, f"{raw.strip()} → {_fmt(value, cents=True)}")
     x, _ = _number(raw, "bad_number")
-    value = round(x, 2)
+    value = cents(x)
     note = None if abs(value - x) <= 1e-9 * max(1.0, abs(x)) else f"{_shown(raw)} → {_fmt(value, cents=True)}"
     return Parsed(value, note)
 

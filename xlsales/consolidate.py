@@ -29,9 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import rules, safety, schema
-from .formula import cents
 from .intake import RepRead, context, read_rep
 from .issues import Issue, count, define, make
+from .money import cents
 from .reader import BookError, empty_frame, from_workbook
 from .safety import Sandbox
 from .schema import norm
@@ -140,14 +140,14 @@ def totals(deals: pd.DataFrame) -> dict[str, float]:
     if deals.empty:
         return {k: 0.0 for k in ("closed", "commit", "upside", "pipeline", "weighted")}
     amount = deals["amount"].astype(float)
-    out = {k: round(float(amount[deals["category"] == k].sum()), 2) for k in ("closed", "commit", "upside",
+    out = {k: cents(float(amount[deals["category"] == k].sum())) for k in ("closed", "commit", "upside",
                                                                               "pipeline")}
     open_ = deals["category"].isin(["commit", "upside", "pipeline"])
     if "weighted" in deals.columns:  # each deal's weighted amount is cent-rounded, as the report's ROUND does
         w = deals.loc[open_, "weighted"]
     else:
         w = [cents(float(a) * float(p)) for a, p in zip(amount[open_], deals.loc[open_, "probability"], strict=True)]
-    out["weighted"] = round(float(sum(float(x) for x in w if _num(x))), 2)
+    out["weighted"] = cents(float(sum(float(x) for x in w if _num(x))))
     return out
 
 

@@ -24,10 +24,11 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .money import round_half_up
 
 Values = np.ndarray  # float64, NaN = blank
 
@@ -568,24 +569,6 @@ class If(Expr):
     def formula(self, ctx: Ctx, i: int) -> str:
         return (f"IF({self.a.formula(ctx, i)}{self.op}{self.b.formula(ctx, i)},{self.then.formula(ctx, i)},"
                 f"{self.other.formula(ctx, i)})")
-
-
-def round_half_up(x: np.ndarray | float, digits: int = 2) -> Any:
-    """Excel's ROUND, vectorised: the double read at 15 significant digits, then rounded half away from zero.
-
-    A value within half a unit of the 15th significant digit of the half-way point *is* the half-way
-    point (31.15 × 0.7 = 21.804999999999996 reads 21.805 and rounds to 21.81).
-    """
-    arr = np.asarray(x, dtype=float)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        y = np.abs(arr) * 10.0 ** digits
-        k = np.floor(y)
-        frac = y - k
-        unit = 10.0 ** (np.floor(np.log10(np.where(y == 0, 1.0, y))) - 14)
-        up = (np.abs(frac - 0.5) < unit / 2) | (frac > 0.5)
-        out = np.sign(arr) * (k + up) / 10.0 ** digits
-    out = np.where(np.isfinite(arr), out, arr)
-    return float(out) if np.ndim(x) == 0 else out
 
 
 # --- a grid of figures ------------------------------------------------------------------------------

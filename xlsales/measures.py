@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from . import defaults
-from .formula import cents
+from .money import cents
 from .targets import seasonal as _seasonal
 from .targets import split as _split
 
@@ -232,7 +232,7 @@ def commit_total(amounts: Sequence[object], categories: Sequence[object], close_
             if d is None or (lo and d < lo) or (hi and d > hi):
                 continue
         total += number(a, "金额 amount", blank=0.0)
-    return round(total, 2)
+    return cents(total)
 
 
 # --- ratios -------------------------------------------------------------------

@@ -13,8 +13,8 @@ import datetime as dt
 
 import pandas as pd
 
-from .formula import cents
 from .issues import Issue, define, make
+from .money import cents
 from .schema import CHECKLIST, FORECAST, OPPORTUNITIES, VISITS, Table
 from .setup import Setup
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from xlsxwriter.workbook import Workbook
 
 from . import __version__, schema
+from .money import cents
 from .schema import Lang
 from .setup import Setup
 from .writer import Formats, atomic, new_workbook, print_setup, protect, write_table
@@ -166,7 +167,7 @@ def _with_formulas(row: dict, setup: Setup) -> dict:
     amount = row.get("amount")
     out = dict(row)
     out["probability"] = p if p is not None else ""
-    out["weighted"] = round(amount * p, 2) if p is not None and isinstance(amount, int | float) else ""
+    out["weighted"] = cents(amount * p) if p is not None and isinstance(amount, int | float) else ""
     return out
 
 
