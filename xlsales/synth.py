@@ -4,7 +4,9 @@
 customers, a deal list across all stages, visits, the 12-month forecast and the
 weekly commit — as canonical values (list codes, dates, yuan).  With
 ``mistakes=True`` some reps make the errors real reps make, each recorded in
-:attr:`RepFill.mistakes` so a test can check it is caught.
+:attr:`RepFill.mistakes` so a test can check it is caught.  ``volume=REALISTIC``
+makes each rep's workbook the size of a real one (150 deals, 250 visits) for the
+benchmarks; the default :data:`DEMO` volume is a week's worth.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ WORDS = ["华拓", "恒通", "鼎信", "瑞丰", "天成", "中联", "汇达", "
          "润泽", "立方", "海纳", "凯盛", "云帆", "嘉禾", "正奇", "德润", "精诚", "领航", "永信"]
 SUFFIX = [("科技有限公司", "IT"), ("制造有限公司", "制造"), ("贸易有限公司", "贸易"), ("医药集团", "医药"),
           ("物流股份公司", "物流"), ("电子有限公司", "电子"), ("建设集团", "建筑"), ("食品有限公司", "食品")]
+# Beyond the small pool above (which the sample data draws from): brand = head + tail character.
+HEADS = "华恒鼎瑞天中汇金博宏新安星润立海凯云嘉正德精领永盛东远信隆泰宇丰达通诚益和兴昌晟"
+TAILS = "拓通信丰成联达桥远图元泰辰泽方纳盛帆禾奇润诚航科创源合邦力川峰腾威讯智锐康美光辉"
+MORE_SUFFIX = SUFFIX + [("软件有限公司", "IT"), ("网络科技有限公司", "IT"), ("能源股份公司", "能源"),
+                        ("化工有限公司", "化工"), ("商贸有限公司", "贸易"), ("生物科技有限公司", "医药"),
+                        ("汽车零部件有限公司", "制造"), ("实业有限公司", "制造")]
 PRODUCTS = ["网络交换机", "无线方案", "数据中心", "安全防火墙", "视频会议", "云服务", "运维服务", "存储阵列"]
 SIZES = ["50人以下", "50-200人", "200-1000人", "1000人以上"]
 RESULTS = ["确认需求,约下周演示", "客户预算已批", "递交方案", "收到意向书", "客户要求报价", "催收货款已到账",
@@ -54,17 +62,54 @@ class RepFill:
     mistakes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Volume:
+    """How much one rep has typed; ranges are inclusive ``(low, high)``."""
+
+    customers: tuple[int, int] = (6, 12)
+    deals: tuple[int, int] = (7, 14)
+    visits_done: tuple[int, int] = (8, 14)
+    visits_planned: tuple[int, int] = (2, 5)
+    weeks: int = 1  # weeks of history that done visits and won deals spread over (1: this week only)
+
+
+#: A week's worth per rep: the demo and the tests.
+DEMO = Volume()
+#: A real rep's workbook after a quarter: 150 deals, 250 visits (235 done over 12 weeks, 15 planned).
+REALISTIC = Volume(customers=(50, 90), deals=(150, 150), visits_done=(235, 235), visits_planned=(15, 15), weeks=12)
+
+
 def _name(rnd: random.Random) -> str:
     return rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
 
 
-def _customers(rnd: random.Random, area: str, n: int, used: set[str]) -> list[dict]:
-    out = []
-    while len(out) < n:
+def _customer_name(rnd: random.Random, area: str, used: set[str]) -> tuple[str, str]:
+    """A customer name not in ``used`` and its industry; always returns.
+
+    First the small pool the sample data has always drawn from (so the sample's
+    names stay the same), then brand × suffix (about 25,000 names per area), and
+    when even that is crowded a numbered branch, which is always new.
+    """
+    for _ in range(8):
         suffix, industry = rnd.choice(SUFFIX)
         name = f"{area}{rnd.choice(WORDS)}{suffix}"
-        if name in used:
-            continue
+        if name not in used:
+            return name, industry
+    for _ in range(32):
+        suffix, industry = rnd.choice(MORE_SUFFIX)
+        name = f"{area}{rnd.choice(HEADS)}{rnd.choice(TAILS)}{suffix}"
+        if name not in used:
+            return name, industry
+    k = 1
+    while f"{name}第{k}分公司" in used:
+        k += 1
+    return f"{name}第{k}分公司", industry
+
+
+def _customers(rnd: random.Random, area: str, n: int, used: set[str]) -> list[dict]:
+    out = []
+    for _ in range(n):
+        name, industry = _customer_name(rnd, area, used)
         used.add(name)
         out.append({"customer": name, "customer_class": rnd.choices("ABC", (2, 3, 5))[0], "industry": industry,
                     "size": rnd.choice(SIZES), "location": area, "contact": _name(rnd),
@@ -73,18 +118,20 @@ def _customers(rnd: random.Random, area: str, n: int, used: set[str]) -> list[di
     return out
 
 
-def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup, period: dt.date) -> list[dict]:
+def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup, period: dt.date,
+           volume: Volume = DEMO) -> list[dict]:
     stages = list(setup.stages.itertuples())
     deals = []
-    n = rnd.randint(7, 14)
+    n = rnd.randint(*volume.deals)
+    won_back = max(5, 7 * (volume.weeks - 1))
     for i in range(n):
         st = stages[i % len(stages)] if i < len(stages) else rnd.choice(stages)
         amount = float(rnd.randrange(50, 3000) * 1000)
         cat = st.category if isinstance(st.category, str) else "pipeline"
         if st.en == "Won":
-            close = period - dt.timedelta(days=rnd.randrange(0, 5))
+            close = period - dt.timedelta(days=rnd.randrange(0, won_back))
         elif st.en == "Lost":
-            close = period - dt.timedelta(days=rnd.randrange(1, 60))
+            close = period - dt.timedelta(days=rnd.randrange(1, max(60, 7 * volume.weeks)))
         elif cat == "commit":
             close = period + dt.timedelta(days=rnd.randrange(0, 10))
         elif cat == "upside":
@@ -102,12 +149,15 @@ def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup,
     return deals
 
 
-def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.date) -> list[dict]:
+def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.date,
+            volume: Volume = DEMO) -> list[dict]:
     out = []
-    for _ in range(rnd.randint(8, 14)):
+    first = period - dt.timedelta(days=7 * (volume.weeks - 1))  # done visits run from here to Saturday
+    span = 7 * (volume.weeks - 1) + 6
+    for _ in range(rnd.randint(*volume.visits_done)):
         purpose = rnd.choice(["new_customer", "research", "collection", "service", "complaint", "order", "other"])
         out.append({
-            "date": period + dt.timedelta(days=rnd.randrange(0, 6)), "customer": rnd.choice(customers)["customer"],
+            "date": first + dt.timedelta(days=rnd.randrange(0, span)), "customer": rnd.choice(customers)["customer"],
             "area": area, "status": "done" if rnd.random() < 0.9 else "cancelled", "purpose": purpose,
             "result": rnd.choice(RESULTS) if rnd.random() < 0.8 else "",
             "order_amount": float(rnd.randrange(10, 500) * 1000) if purpose == "order" else None,
@@ -116,7 +166,7 @@ def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.dat
             "feedback": rnd.choice(["", "价格偏高", "交期要求紧", "认可方案"]), "next_step": rnd.choice(ACTIONS),
             "supervisor_comment": "",
         })
-    for _ in range(rnd.randint(2, 5)):
+    for _ in range(rnd.randint(*volume.visits_planned)):
         out.append({"date": period + dt.timedelta(days=7 + rnd.randrange(0, 5)),
                     "customer": rnd.choice(customers)["customer"], "area": area, "status": "planned",
                     "purpose": rnd.choice(["new_customer", "service", "order"]), "result": "", "order_amount": None,
@@ -126,8 +176,14 @@ def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.dat
     return [{k: v for k, v in row.items() if v not in (None, "")} for row in out]
 
 
-def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: bool = True) -> list[RepFill]:
-    """Synthetic fills for the first ``reps`` active reps (all when None)."""
+def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: bool = True,
+             volume: Volume = DEMO) -> list[RepFill]:
+    """Synthetic fills for the first ``reps`` active reps (all when None).
+
+    ``volume``: how much each rep has typed — :data:`DEMO` (a week) or
+    :data:`REALISTIC` (150 deals and 250 visits per rep).  Customer names are
+    unique across all reps before the mistakes (one of which shares a customer).
+    """
     rnd = random.Random(seed)
     period = setup.period
     roster = setup.rows("roster")
@@ -138,8 +194,8 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
     fills = []
     for rep in active:
         area = rep.get("area") or rep.get("region") or "上海"
-        customers = _customers(rnd, str(area), rnd.randint(6, 12), used)
-        deals = _deals(rnd, rep["rep_id"], customers, setup, period)
+        customers = _customers(rnd, str(area), rnd.randint(*volume.customers), used)
+        deals = _deals(rnd, rep["rep_id"], customers, setup, period, volume)
         scale = rnd.uniform(0.6, 1.6)
         forecast = [{"month": m, "forecast": float(round(scale * rnd.uniform(400, 1200)) * 1000),
                      "upside": float(round(scale * rnd.uniform(50, 400)) * 1000)}
@@ -148,7 +204,8 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
         commit = sum(d["amount"] for d in deals if d["category"] == "commit" and period <= d["close_date"] < week_end)
         upside = sum(d["amount"] for d in deals if d["category"] == "upside"
                      and period <= d["close_date"] < period + dt.timedelta(days=21))
-        data = {"customers": customers, "opportunities": deals, "visits": _visits(rnd, customers, str(area), period),
+        data = {"customers": customers, "opportunities": deals,
+                "visits": _visits(rnd, customers, str(area), period, volume),
                 "forecast": forecast, "weekly": [{"commit": float(commit), "upside": float(upside)}]}
         fills.append(RepFill(rep, data))
     if mistakes:
@@ -217,3 +274,4 @@ def write_fills(setup: Setup, fills: list[RepFill], folder: Path, lang: Lang = "
             os.utime(p, (at.timestamp(), at.timestamp()))
         paths.append(p)
     return paths
+
