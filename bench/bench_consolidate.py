@@ -1,81 +1,481 @@
-"""Consolidation speed vs the naive way, in the same run.
+"""Monday consolidation speed: xlsales vs the naive merge vs the floor, in one run, on the same inboxes.
 
-The naive way is what a manager's script does today: ``pandas.read_excel`` with
-openpyxl for every sheet of every rep file, then ``concat`` — no validation, no
-issues, no report.  xlsales reads with python-calamine, validates every cell and
-applies the business rules.  We report both times and their ratio.
+For every size it builds (once, cached under ``--work``) a manager folder whose
+inbox holds one synthetic rep workbook per rep (:mod:`xlsales.synth`, with the
+usual deliberate mistakes), then times, each as a child process, wall time and
+peak RSS (the largest process of the child's tree, via ``os.wait4`` in a tiny launcher):
 
-    python bench/bench_consolidate.py [--reps 60] [--repeat 3]
+- **xlsales** — ``xlsales consolidate DIR --json``: safety checks, reading,
+  validation, rules and the whole report workbook;
+- **naive** — what a manager's own script does: ``pandas.read_excel`` (openpyxl)
+  of each file's four data sheets, ``concat``, the combined tables written with
+  openpyxl (``DataFrame.to_excel``); no checks, no report;
+- **floor** — the least any tool must do: python-calamine reads the same sheets,
+  XlsxWriter writes the same rows (constant-memory mode).
+
+Optionally it times a headless LibreOffice recalculation of the 200-rep report.
+Prints a Markdown table, writes it with the raw numbers (``results.md``,
+``results.json``) and, when matplotlib is installed, a chart (``bench.png``)
+into the work folder.
+
+    python bench/bench_consolidate.py                       # 12,50,200,500,1000 + 200 realistic + LibreOffice
+    python bench/bench_consolidate.py --reps 12,50,200 --repeat 3 --skip-lo
+    python bench/bench_consolidate.py --reps "" --realistic 200
+
+Realistic reps have typed a quarter's worth (150 deals, 250 visits each);
+demo-size reps a week's (about 10 deals and 15 visits).  Timings never appear in
+the unit tests; only this script measures them.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
-from xlsales import defaults, schema, synth
-from xlsales.commit import full_report
-from xlsales.consolidate import consolidate
-from xlsales.model import render_xlsx
-from xlsales.setup import Setup
-from xlsales.targets import decompose
-
-
-def roster(n: int) -> list[dict]:
-    base = defaults.ROSTER
-    return [{**base[i % len(base)], "rep_id": f"B{i + 1:04d}"} for i in range(n)]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work"
+SHEETS = ("拜访", "商机", "预测", "客户")  # the rep workbook's data sheets (zh), as a manager would hard-code them
+HEADER = 1  # 0-based row of the column headers (row 1 is the sheet's title)
+SEED = 1
+DEMO_SIZES = (12, 50, 200, 500, 1000)
+REALISTIC_SIZES = (200,)
+TOOLS = ("xlsales", "naive", "floor")
 
 
-def naive(inbox: Path) -> int:
-    rows = 0
-    frames = []
+# --- the naive merge and the floor (each runs in its own child process) ---------
+
+def naive(inbox: Path, out: Path) -> int:
+    """pandas + openpyxl, the way a manager's script merges the inbox; returns data rows written."""
+    import pandas as pd
+
+    frames: dict[str, list] = {s: [] for s in SHEETS}
     for p in sorted(inbox.glob("*.xlsx")):
-        for sheet in ("拜访", "商机", "预测", "客户"):
-            df = pd.read_excel(p, sheet_name=sheet, header=1, engine="openpyxl").dropna(how="all")
-            frames.append(df)
-            rows += len(df)
-    pd.concat(frames, ignore_index=True)
+        for sheet, df in pd.read_excel(p, sheet_name=list(SHEETS), header=HEADER).items():
+            df = df.dropna(how="all")
+            df.insert(0, "文件", p.name)
+            frames[sheet].append(df)
+    rows = 0
+    with pd.ExcelWriter(out, engine="openpyxl") as w:
+        for sheet in SHEETS:
+            combined = pd.concat(frames[sheet], ignore_index=True)
+            combined.to_excel(w, sheet_name=sheet, index=False)
+            rows += len(combined)
     return rows
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
+def floor(inbox: Path, out: Path) -> int:
+    """python-calamine read + XlsxWriter write of the same sheets and rows; returns data rows written."""
+    import xlsxwriter
+    from python_calamine import CalamineWorkbook
+
+    header: dict[str, list] = {}
+    tables: dict[str, list[list]] = {s: [] for s in SHEETS}
+    for p in sorted(inbox.glob("*.xlsx")):
+        wb = CalamineWorkbook.from_path(str(p))
+        for sheet in SHEETS:
+            rows = wb.get_sheet_by_name(sheet).to_python()
+            if len(rows) > HEADER:
+                header.setdefault(sheet, rows[HEADER])
+            tables[sheet].extend([p.name, *r] for r in rows[HEADER + 1:] if any(v != "" for v in r))
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    for sheet in SHEETS:
+        ws = book.add_worksheet(sheet)
+        ws.write_row(0, 0, ["文件", *header.get(sheet, [])])
+        for i, r in enumerate(tables[sheet], start=1):
+            ws.write_row(i, 0, r)
+    book.close()
+    return sum(len(t) for t in tables.values())
+
+
+def lo_recalc(report: Path, outdir: Path, timeout: float) -> dict:
+    """Seconds for LibreOffice to start on a fresh profile (a tiny file) and to recalculate ``report``."""
+    import xlsxwriter
+
+    from xlsales.libreoffice import recalculate, soffice
+
+    if soffice() is None:
+        return {"error": "LibreOffice (soffice) not found"}
+    outdir.mkdir(parents=True, exist_ok=True)
+    tiny = outdir / "warmup.xlsx"
+    book = xlsxwriter.Workbook(str(tiny))
+    book.add_worksheet().write_formula("A1", "=1+1", None, 2)
+    book.close()
+    t = time.perf_counter()
+    recalculate(tiny, outdir / "warm", timeout=timeout)
+    warm = time.perf_counter() - t
+    t = time.perf_counter()
+    recalculate(report, outdir, timeout=timeout)
+    return {"warmup": warm, "recalc": time.perf_counter() - t}
+
+
+def _task(argv: list[str]) -> int:
+    """Child-process entry: ``_task naive|floor INBOX OUT`` or ``_task lo REPORT OUTDIR TIMEOUT``; prints JSON."""
+    kind, a, b, *rest = argv
+    if kind == "lo":
+        print(json.dumps(lo_recalc(Path(a), Path(b), float(rest[0]))))
+    else:
+        print(json.dumps({"rows": {"naive": naive, "floor": floor}[kind](Path(a), Path(b))}))
+    return 0
+
+
+# --- building the inboxes --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    reps: int
+    realistic: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{'real' if self.realistic else 'demo'}-{self.reps}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.reps} realistic" if self.realistic else str(self.reps)
+
+
+def fingerprint(case: Case) -> str:
+    """What the inbox depends on: the case, the seed, the generator and the schema (not the consolidation code)."""
+    h = hashlib.sha256(f"{case.key} seed={SEED}".encode())
+    for name in ("synth.py", "schema.py", "defaults.py", "templates.py"):
+        h.update((ROOT / "xlsales" / name).read_bytes())
+    return h.hexdigest()
+
+
+def build(case: Case, work: Path, rebuild: bool = False) -> Path:
+    """``work/<case>/`` with manager.xlsm and a full inbox, rebuilt only when its fingerprint changed."""
+    from xlsales import synth
+    from xlsales.excel.workbook import build_manager_xlsm
+
+    folder = work / case.key
+    stamp = folder / ".fingerprint"
+    fp = fingerprint(case)
+    if not rebuild and stamp.is_file() and stamp.read_text() == fp:
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "inbox").mkdir(parents=True)
+    t = time.perf_counter()
+    setup = synth.demo_setup(case.reps, seed=SEED)
+    build_manager_xlsm(folder / "manager.xlsm", setup, "zh")
+    volume = synth.REALISTIC if case.realistic else synth.DEMO
+    fills = synth.generate(setup, seed=SEED, mistakes=True, volume=volume)
+    synth.write_fills(setup, fills, folder / "inbox", "zh", submitted=True)
+    stamp.write_text(fp)
+    print(f"  built {case.key}: {len(fills)} rep workbooks in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return folder
+
+
+# --- measuring -------------------------------------------------------------------
+
+@dataclass
+class Run:
+    seconds: float  # wall
+    cpu: float  # user + system of the whole process tree
+    peak_mib: float
+    out: dict
+
+
+class ChildError(RuntimeError):
+    pass
+
+
+def _mib(maxrss: int) -> float:
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024  # bytes on macOS, KiB on Linux
+
+
+# A child's peak RSS starts at the high-water mark of the process it was forked from, so a command is
+# not started from this (large) process but from this tiny launcher, which times it and reports its
+# rusage (os.wait4: the largest process of the command's tree) in a file.
+LAUNCHER = """
+import json, os, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+t = time.perf_counter()
+pid = os.posix_spawn(cmd[0], cmd, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - t
+with open(report, "w") as f:
+    json.dump({"seconds": seconds, "code": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss,
+               "cpu": usage.ru_utime + usage.ru_stime}, f)
+"""
+
+
+def run_child(cmd: list[str], timeout: float) -> Run:
+    """Run ``cmd``: wall seconds, peak RSS of its largest process, and its last stdout line as JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report, out, err = Path(tmp) / "usage.json", Path(tmp) / "out", Path(tmp) / "err"
+        with out.open("wb") as o, err.open("wb") as e:
+            p = subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCHER, str(report), *cmd],
+                                 stdin=subprocess.DEVNULL, stdout=o, stderr=e, start_new_session=True)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                raise ChildError(f"timed out after {timeout:g} s: {' '.join(cmd)}") from None
+        text, errors = out.read_text(errors="replace"), err.read_text(errors="replace")
+        usage = json.loads(report.read_text()) if report.is_file() else {"code": p.returncode}
+    if p.returncode != 0 or usage["code"] != 0:
+        raise ChildError(f"exit {usage['code']}: {' '.join(cmd)}\n{errors[-2000:]}")
+    lines = [x for x in text.splitlines() if x.strip()]
+    return Run(usage["seconds"], usage["cpu"], _mib(usage["maxrss"]), json.loads(lines[-1]) if lines else {})
+
+
+def xlsales_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("xlsales")
+    if exe.is_file():
+        return [str(exe)]
+    return [sys.executable, "-c", "import sys; from xlsales.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def commands(case: Case, folder: Path, out: Path) -> dict[str, list[str]]:
+    me = [sys.executable, str(Path(__file__).resolve()), "_task"]
+    return {
+        "xlsales": [*xlsales_cmd(), "consolidate", str(folder), "--json", "--out", str(out / f"{case.key}-xlsales.xlsx")],
+        "naive": [*me, "naive", str(folder / "inbox"), str(out / f"{case.key}-naive.xlsx")],
+        "floor": [*me, "floor", str(folder / "inbox"), str(out / f"{case.key}-floor.xlsx")],
+    }
+
+
+def measure(case: Case, folder: Path, out: Path, repeat: int, timeout: float) -> dict:
+    runs: dict[str, list[Run]] = {t: [] for t in TOOLS}
+    cmds = commands(case, folder, out)
     for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+        for tool in TOOLS:  # interleaved, so a slow moment of the machine hits all three alike
+            runs[tool].append(run_child(cmds[tool], timeout))
+    x = runs["xlsales"][-1].out
+    res = {
+        "case": case.key, "label": case.label, "reps": case.reps, "realistic": case.realistic,
+        "files": len(list((folder / "inbox").glob("*.xlsx"))),
+        "rows_xlsales": x.get("rows", {}).get("read"), "rows_naive": runs["naive"][-1].out.get("rows"),
+        "rows_floor": runs["floor"][-1].out.get("rows"),
+        "errors": x.get("issues", {}).get("error"), "warnings": x.get("issues", {}).get("warning"),
+        "report": str(out / f"{case.key}-xlsales.xlsx"),
+    }
+    for tool in TOOLS:
+        res[f"{tool}_s"] = statistics.median(r.seconds for r in runs[tool])
+        res[f"{tool}_all_s"] = [round(r.seconds, 3) for r in runs[tool]]
+        res[f"{tool}_cpu_s"] = statistics.median(r.cpu for r in runs[tool])
+        res[f"{tool}_mib"] = max(r.peak_mib for r in runs[tool])
+    res["xlsales_vs_naive"] = res["xlsales_s"] / res["naive_s"]
+    res["xlsales_vs_floor"] = res["xlsales_s"] / res["floor_s"]
+    return res
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=60)
-    ap.add_argument("--repeat", type=int, default=3)
-    a = ap.parse_args()
-    setup = Setup.default(roster(a.reps))
-    with tempfile.TemporaryDirectory() as d:
-        inbox = Path(d) / "inbox"
-        fills = synth.generate(setup, seed=1, mistakes=True)
-        synth.write_fills(setup, fills, inbox)
-        t_naive, n_rows = timed(lambda: naive(inbox), a.repeat)
-        t_core, c = timed(lambda: consolidate(inbox, setup), a.repeat)
-        targets, _ = decompose(setup, "revenue", raised="both")
-        t_full, _ = timed(lambda: render_xlsx(full_report(consolidate(inbox, setup), setup, "zh", targets),
-                                              Path(d) / "r.xlsx"), a.repeat)
-    rows = c.rows["read"]
-    print(f"files: {a.reps}, rows read by xlsales: {rows}, rows read by naive: {n_rows}")
-    print(f"naive pandas+openpyxl read (no checks):     {t_naive:7.3f} s")
-    print(f"xlsales consolidate (read+validate+rules):  {t_core:7.3f} s   ratio naive/xlsales = "
-          f"{t_naive / t_core:5.2f}x")
-    print(f"xlsales consolidate + full report (every sheet, formulas): {t_full:7.3f} s   ratio naive/xlsales = "
-          f"{t_naive / t_full:5.2f}x")
-    print(f"tables: {', '.join(t.key for t in schema.REP_TABLES)}")
+# --- reporting ---------------------------------------------------------------------
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "-"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def environment(repeat: int) -> dict:
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    if _git("status", "--porcelain", "--", "xlsales"):
+        commit += " + uncommitted changes in xlsales/"
+    return {
+        "date": dt.date.today().isoformat(), "commit": commit, "cores": os.cpu_count(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(), "repeat": repeat, "load_start": _load(),
+        "versions": {d: _version(d) for d in ("pandas", "openpyxl", "python-calamine", "XlsxWriter")},
+    }
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def _s(x: float | None) -> str:
+    return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}")
+
+
+def _pair(r: dict, tool: str) -> str:
+    return f"{_s(r[tool + '_s'])} ({_s(r.get(tool + '_cpu_s'))})"
+
+
+def markdown(env: dict, results: list[dict], lo: dict | None) -> str:
+    v = env["versions"]
+    lines = [
+        f"Measured {env['date']} at commit `{env['commit']}` on {env['machine']} (Python {env['python']}, "
+        f"pandas {v['pandas']}, openpyxl {v['openpyxl']}, python-calamine {v['python-calamine']}, "
+        f"XlsxWriter {v['XlsxWriter']}); median of {env['repeat']} run(s). Time = wall seconds of the whole "
+        "process (CPU seconds, user + system, in brackets); peak = largest resident set of the process tree. "
+        f"1-minute load average {env['load_start']} at the start, {env.get('load_end', '—')} at the end "
+        "(other work on the machine slows the wall times, less the CPU times).",
+        "",
+        "| reps | files | rows read | xlsales s (CPU) | xlsales peak MiB | naive s (CPU) | naive peak MiB | floor s (CPU) "
+        "| floor peak MiB | xlsales / naive | xlsales / floor | issues (errors / warnings) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['label']} | {r['files']:,} | {r['rows_xlsales'] or 0:,} | {_pair(r, 'xlsales')} | "
+            f"{r['xlsales_mib']:.0f} | {_pair(r, 'naive')} | {r['naive_mib']:.0f} | {_pair(r, 'floor')} | "
+            f"{r['floor_mib']:.0f} | {r['xlsales_vs_naive']:.2f}× | {r['xlsales_vs_floor']:.1f}× | "
+            f"{r['errors'] or 0:,} / {r['warnings'] or 0:,} |")
+    if lo:
+        lines.append("")
+        if "error" in lo:
+            lines.append(f"LibreOffice recalculation of the {lo['label']}-rep report: not measured ({lo['error']}).")
+        else:
+            lines.append(f"LibreOffice headless recalculation (load, recompute every formula, save) of the "
+                         f"{lo['label']}-rep report: **{_s(lo['recalc'])} s**, peak {lo['mib']:.0f} MiB "
+                         f"(starting LibreOffice on a fresh profile first: {_s(lo['warmup'])} s, not included).")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: list[dict], path: Path) -> str:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        return "matplotlib is not installed: no chart (pip install -e '.[bench]' to get one)"
+    demo = sorted((r for r in results if not r["realistic"]), key=lambda r: r["reps"])
+    real = [r for r in results if r["realistic"]]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for tool, style in (("xlsales", "o-"), ("naive", "s--"), ("floor", "^:")):
+        line = ax.plot([r["reps"] for r in demo], [r[f"{tool}_s"] for r in demo], style, label=tool)[0] \
+            if demo else None
+        if real:
+            ax.plot([r["reps"] for r in real], [r[f"{tool}_s"] for r in real], style[0], markersize=10,
+                    markerfacecolor="none", color=line.get_color() if line else None,
+                    label=f"{tool}, realistic reps")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    ax.set_xticks(sorted({r["reps"] for r in results}))
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("reps (one workbook each)")
+    ax.set_ylabel("seconds (wall, median)")
+    ax.set_title("Consolidating the Monday inbox")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return f"chart: {path}"
+
+
+# --- main ----------------------------------------------------------------------------
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(x) for x in text.replace(" ", "").split(",") if x)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"a comma-separated list of rep counts, e.g. 12,50,200: {text!r}") from e
+    if any(not 1 <= n <= 5000 for n in out):
+        raise argparse.ArgumentTypeError(f"rep counts run from 1 to 5000: {text!r}")
+    return out
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reps", type=_sizes, help="demo-size organisations to time, comma-separated "
+                    f"(default {','.join(map(str, DEMO_SIZES))}; '' for none)")
+    ap.add_argument("--realistic", type=_sizes, help="realistic-size organisations (150 deals, 250 visits per rep) "
+                    f"(default {','.join(map(str, REALISTIC_SIZES))} when --reps is not given, else none)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported (default 1)")
+    ap.add_argument("--skip-lo", action="store_true", help="do not time the LibreOffice recalculation")
+    ap.add_argument("--lo-reps", type=int, default=200,
+                    help="the demo size whose report LibreOffice recalculates (default 200; must be among --reps)")
+    ap.add_argument("--work", type=Path, default=WORK, help=f"cache of inboxes and outputs (default {WORK})")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the inboxes even if cached")
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed per child process (default 3600)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_task"]:
+        return _task(argv[1:])
+    a = parser().parse_args(argv)
+    demo = DEMO_SIZES if a.reps is None else a.reps
+    real = (REALISTIC_SIZES if a.reps is None else ()) if a.realistic is None else a.realistic
+    cases = [Case(n) for n in demo] + [Case(n, True) for n in real]
+    if not cases:
+        print("nothing to measure: give --reps and/or --realistic", file=sys.stderr)
+        return 2
+    work = a.work.resolve()
+    out = work / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (work / ".gitignore").write_text("*\n")
+    env = environment(a.repeat)
+    results: list[dict] = []
+    lo: dict | None = None
+    for case in cases:
+        print(f"[{case.label}] building/reusing the inbox …", file=sys.stderr)
+        folder = build(case, work, a.rebuild)
+        print(f"[{case.label}] timing xlsales, naive, floor × {a.repeat} …", file=sys.stderr)
+        try:
+            r = measure(case, folder, out, a.repeat, a.timeout)
+        except ChildError as e:
+            print(f"[{case.label}] FAILED: {e}", file=sys.stderr)
+            continue
+        results.append(r)
+        print(f"[{case.label}] xlsales {_s(r['xlsales_s'])} s, naive {_s(r['naive_s'])} s, "
+              f"floor {_s(r['floor_s'])} s", file=sys.stderr)
+        _save(work, env, results, lo)
+    lo_case = next((r for r in results if r["reps"] == a.lo_reps and not r["realistic"]), None)
+    if not a.skip_lo:
+        if lo_case is None:
+            print(f"LibreOffice: no {a.lo_reps}-rep demo report in this run; skipped", file=sys.stderr)
+        else:
+            print(f"[LibreOffice] recalculating the {a.lo_reps}-rep report …", file=sys.stderr)
+            me = [sys.executable, str(Path(__file__).resolve()), "_task"]
+            try:
+                run = run_child([*me, "lo", lo_case["report"], str(out / "lo"), str(a.timeout)], a.timeout + 120)
+                lo = {"label": str(a.lo_reps), "mib": run.peak_mib, **run.out}
+            except ChildError as e:
+                lo = {"label": str(a.lo_reps), "error": str(e).splitlines()[0]}
+    env["load_end"] = _load()
+    text = markdown(env, results, lo)
+    _save(work, env, results, lo)
+    print(text)
+    print(f"written: {work / 'results.md'}, {work / 'results.json'}", file=sys.stderr)
+    print(chart(results, work / "bench.png"), file=sys.stderr)
+    return 0
+
+
+def _save(work: Path, env: dict, results: list[dict], lo: dict | None) -> None:
+    (work / "results.json").write_text(json.dumps({"env": env, "results": results, "libreoffice": lo},
+                                                  ensure_ascii=False, indent=1), encoding="utf-8")
+    (work / "results.md").write_text(markdown(env, results, lo), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -51,8 +51,8 @@ def read_roster_csv(path: Path) -> list[dict]:
     return [{k: r[k] for k in schema.ROSTER.keys} for r in tr.accepted.to_dict("records")]
 
 
-def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: dt.date | None) -> dict:
-    """Create the manager's folder; return what was written."""
+def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: dt.date | None, setup=None) -> dict:
+    """Create the manager's folder (with ``setup`` when given, else the default one); return what was written."""
     from .excel.workbook import build_manager_xlsm
     from .setup import Setup, monday
     from .templates import build_rep_workbook
@@ -61,8 +61,9 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
     if folder.exists() and any(folder.iterdir()) and not force:
         raise UsageError(f"文件夹 {folder} 已存在且非空;如需覆盖请加 --force。\n"
                          f"  {folder} exists and is not empty; add --force to overwrite.")
-    rows = read_roster_csv(roster) if roster else None
-    setup = Setup.default(rows, period or monday(dt.date.today()))
+    if setup is None:
+        rows = read_roster_csv(roster) if roster else None
+        setup = Setup.default(rows, period or monday(dt.date.today()))
     setup.tables["settings"].loc[setup.tables["settings"]["key"] == "language", "value"] = lang
     (folder / "templates").mkdir(parents=True, exist_ok=True)
     (folder / "inbox").mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,12 @@ def cmd_init(a: argparse.Namespace) -> int:
 
 def cmd_demo(a: argparse.Namespace) -> int:
     from . import synth
+    from .setup import monday
 
+    try:
+        org = None if a.reps is None else synth.demo_setup(a.reps, a.period or monday(dt.date.today()), a.seed)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
     folder = Path(a.dir).resolve()
     if folder.exists() and any(folder.iterdir()):
         if not a.force:
@@ -97,7 +103,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
             raise UsageError(f"{folder} 不像 xlsales 文件夹(没有 manager.xlsm),不会删除它。\n"
                              f"  {folder} does not look like an xlsales folder (no manager.xlsm); not removing it.")
         shutil.rmtree(folder)
-    out = do_init(folder, a.lang, None, False, a.period)
+    out = do_init(folder, a.lang, None, False, a.period, org)
     setup = out["setup"]
     fills = synth.generate(setup, seed=a.seed, reps=a.reps, mistakes=True)
     submitted = fills[:-1] if len(fills) > 2 else fills  # one rep forgets to submit: a missing submission
@@ -280,7 +286,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="示例数据全流程 / the whole flow on built-in sample data")
     s.add_argument("dir")
-    s.add_argument("--reps", type=int)
+    s.add_argument("--reps", type=int, help="业务员人数 1-5000(默认:12 人示例组织)/ reps in the organisation, "
+                   "1-5000 (default: the 12-rep sample)")
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--lang", choices=schema.LANGS, default="zh")
     s.add_argument("--period", type=_date)
