@@ -15,7 +15,7 @@ from xlsales.cli import main
 from xlsales.intake import read_rep
 from xlsales.manager import load_setup
 from xlsales.setup import Setup, validate
-from xlsales.targets import decompose
+from xlsales.targets import UNASSIGNED, decompose
 
 PERIOD = dt.date(2026, 11, 23)
 
@@ -41,9 +41,11 @@ def _check_org(setup: Setup, n: int) -> None:
     assert {w["region"] for w in setup.rows("region_weights")} == regions
     assert {(w["region"], w["area"]) for w in setup.rows("area_weights")} == {(r["region"], r["area"]) for r in roster}
     targets, issues = decompose(setup, "revenue")
-    assert issues == []
+    # the sample's R012 is a new rep at 50% ramp alone in 东莞: half of 东莞 is rightly unassigned and said so
+    ramping = n <= len(defaults.ROSTER) and "R012" in ids
+    assert [(i.rule, i.value) for i in issues] == ([("target_ramp_unassigned", "东莞")] if ramping else [])
     reps = targets[targets.level == "rep"]
-    assert set(reps.rep) == set(ids)
+    assert set(reps.rep) - {UNASSIGNED} == set(ids)
     assert int(reps.target.sum()) == 120_000_000
 
 
@@ -137,9 +139,9 @@ def test_realistic_reps_have_150_deals_and_250_visits(tmp_path) -> None:
     for f in fills:
         done = [v["date"] for v in f.data["visits"] if v["status"] != "planned"]
         planned = [v["date"] for v in f.data["visits"] if v["status"] == "planned"]
-        assert PERIOD - dt.timedelta(weeks=11) <= min(done) and max(done) <= PERIOD + dt.timedelta(days=5)
-        assert min(done) < PERIOD, "a quarter of history, not one crowded week"
-        assert all(PERIOD + dt.timedelta(days=7) <= d <= PERIOD + dt.timedelta(days=11) for d in planned)
+        # the Monday report's calendar: done visits last week, planned ones this week and next
+        assert all(PERIOD - dt.timedelta(days=7) <= d < PERIOD for d in done)
+        assert all(PERIOD <= d <= PERIOD + dt.timedelta(days=13) for d in planned)
         won = [d["close_date"] for d in f.data["opportunities"] if d["stage"] == "Won"]
         assert won and max(won) <= PERIOD
     # The workbook holds all of it and reads back every row.

@@ -113,6 +113,11 @@ TARGETS: list[dict] = [
     {"kind": "gross_margin", "year": 2026, "plan": 36_000_000, "raised": 39_600_000, "unit": 1000},
     {"kind": "new_customers", "year": 2026, "plan": 240, "raised": 264, "unit": 1},
     {"kind": "collections", "year": 2026, "plan": 110_000_000, "raised": 121_000_000, "unit": 1000},
+    # next year's plan: the 12 forecast months reach into it
+    {"kind": "revenue", "year": 2027, "plan": 138_000_000, "raised": 151_800_000, "unit": 1000},
+    {"kind": "gross_margin", "year": 2027, "plan": 41_400_000, "raised": 45_540_000, "unit": 1000},
+    {"kind": "new_customers", "year": 2027, "plan": 264, "raised": 290, "unit": 1},
+    {"kind": "collections", "year": 2027, "plan": 126_500_000, "raised": 139_150_000, "unit": 1000},
 ]
 
 CLASS_WEIGHTS: list[dict] = [

@@ -133,7 +133,7 @@ def _summary(sh: Sheet, d: ReviewData) -> dict:
     """汇总: files, rows, issues by severity and by rule (in words), and the deals by period; returns the totals."""
     c, lang, cal = d.c, d.lang, d.cal
     zh = lang == "zh"
-    sh.widths = {0: 34, 1: 18, 2: 16, 3: 14, 4: 14, 5: 14, 6: 14, 7: 16, 8: 16, 9: 16}
+    sh.widths = {0: 46, 1: 18, 2: 16, 3: 14, 4: 14, 5: 14, 6: 14, 7: 16, 8: 16, 9: 16}
     sh.gridlines = False
     company = d.setup.setting("company", "") or ""
     sh.put(0, 0, f"{company} 周度汇总" if zh else f"{company} weekly consolidation", style="title")

@@ -159,8 +159,8 @@ def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup,
 def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.date,
             volume: Volume = DEMO) -> list[dict]:
     out = []
-    first = period - dt.timedelta(days=7 * (volume.weeks - 1))  # done visits run from here to Saturday
-    span = 7 * (volume.weeks - 1) + 6
+    # the calendar of the Monday report: done visits last week, planned ones this week and next
+    first, span = period - dt.timedelta(days=7), 6
     for _ in range(rnd.randint(*volume.visits_done)):
         purpose = rnd.choice(["new_customer", "research", "collection", "service", "complaint", "order", "other"])
         out.append({
@@ -174,7 +174,7 @@ def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.dat
             "supervisor_comment": "",
         })
     for _ in range(rnd.randint(*volume.visits_planned)):
-        out.append({"date": period + dt.timedelta(days=7 + rnd.randrange(0, 5)),
+        out.append({"date": period + dt.timedelta(days=rnd.randrange(0, 12)),
                     "customer": rnd.choice(customers)["customer"], "area": area, "status": "planned",
                     "purpose": rnd.choice(["new_customer", "service", "order"]), "result": "", "order_amount": None,
                     "collection_amount": None, "cost": None, "competitor": "", "feedback": "", "next_step": "",
@@ -207,6 +207,10 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
         forecast = [{"month": m, "forecast": float(round(scale * rnd.uniform(400, 1200)) * 1000),
                      "upside": float(round(scale * rnd.uniform(50, 400)) * 1000)}
                     for m in forecast_months(period, int(setup.threshold("forecast_months")))]
+        # a rep's forecast of this month is never below what they have already booked in it
+        booked = sum(d["amount"] for d in deals if d["category"] == "closed"
+                     and (d["close_date"].year, d["close_date"].month) == (period.year, period.month))
+        forecast[0]["forecast"] = max(forecast[0]["forecast"], float(-(-booked // 1000) * 1000))
         week_end = period + dt.timedelta(days=7)
         commit = sum(d["amount"] for d in deals if d["category"] == "commit" and period <= d["close_date"] < week_end)
         upside = sum(d["amount"] for d in deals if d["category"] == "upside"

@@ -310,10 +310,14 @@ def load_targets(setup: Setup, setup_dir: Path) -> tuple[pd.DataFrame, str]:
 
     ``DIR/reports/targets.xlsx`` when it exists (so a manager's edits to its long
     table count), else a fresh :func:`~xlsales.targets.decompose` of the setup —
-    the same numbers ``xlsales targets`` would write.
+    the same numbers ``xlsales targets`` would write.  The next fiscal year's plan,
+    when the Targets table has one, is decomposed and added: the 12 forecast
+    months reach into it.
     """
     from .reader import BookError, Context, open_book, read_table
 
+    fy = setup.fiscal_year_start.year
+    nxt = next_year(setup, fy)
     path = default_out(setup, setup_dir)
     if path.exists():
         try:
@@ -324,8 +328,22 @@ def load_targets(setup: Setup, setup_dir: Path) -> tuple[pd.DataFrame, str]:
             df = tr.frame[list(COLUMNS)].copy()
             for col in COLUMNS[:-1]:
                 df[col] = df[col].map(lambda v: "" if v is None or v != v else str(v))
-            return df, str(path)
+            return pd.concat([df, nxt], ignore_index=True) if not nxt.empty else df, str(path)
     df, _ = decompose(setup, None, "both")
-    return df, "setup"
+    return pd.concat([df, nxt], ignore_index=True) if not nxt.empty else df, "setup"
+
+
+def next_year(setup: Setup, fy: int) -> pd.DataFrame:
+    """The decomposition of fiscal year ``fy + 1`` when the Targets table plans it, else an empty frame."""
+    years = set()
+    for y in setup.tables["targets"]["year"]:
+        try:
+            years.add(int(y))
+        except (TypeError, ValueError):
+            continue
+    if fy + 1 not in years:
+        return pd.DataFrame(columns=list(COLUMNS))
+    df, _ = decompose(setup, None, "both", year=fy + 1)
+    return df
 
 
