@@ -12,8 +12,6 @@ from .expr import Grid, col_letter
 from .model import Block, CondFormat, Report, Sheet
 from .schema import Table
 
-STYLE_OF_KIND = {"percent": "percent", "int": "int"}
-
 
 def put_table(sh: Sheet, table: Table, text: list[dict], values: dict[str, list], formulas: dict[str, list]) -> None:
     """Write ``table`` with ``text`` rows; each figure column's cells get their formula and cached value.
@@ -28,16 +26,9 @@ def put_table(sh: Sheet, table: Table, text: list[dict], values: dict[str, list]
                 r[key] = col[i]
         rows.append(r)
     plain = dataclasses.replace(table, columns=tuple(dataclasses.replace(c, formula=None) for c in table.columns))
-    sh.blocks.append(Block(plain, rows))
-    first = table.first_row + 1
-    for key, fx in formulas.items():
-        if key not in table.keys:
-            continue
-        col = table.first_col + table.keys.index(key)
-        style = STYLE_OF_KIND.get(table.column(key).kind, "money")
-        for i, formula in enumerate(fx):
-            if formula is not None and key not in text[i]:
-                sh.put(first + i, col, rows[i][key], formula, style)
+    cells = {key: [None if key in text[i] else f for i, f in enumerate(fx)] for key, fx in formulas.items()
+             if key in table.keys}
+    sh.blocks.append(Block(plain, rows, formulas=cells))
 
 
 def put_grid(sh: Sheet, table: Table, grid: Grid, text: list[dict]) -> None:

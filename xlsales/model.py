@@ -49,6 +49,7 @@ class Block:
     table: Table
     rows: list[dict]
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    formulas: dict[str, list[str | None]] = field(default_factory=dict)  # a figure column's formula per row
 
 
 @dataclass
@@ -122,7 +123,8 @@ def render_xlsx(report: Report, out: Path) -> Path:
             for col, w in sh.widths.items():
                 ws.set_column(col, col, w)
             for b in sh.blocks:
-                write_table(wb, ws, fm, b.table, report.lang, b.rows, labels=b.labels, capacity=len(b.rows))
+                write_table(wb, ws, fm, b.table, report.lang, b.rows, labels=b.labels, capacity=len(b.rows),
+                            formulas=b.formulas)
             for c in sh.cells:
                 f = _style(fm, c.style)
                 if c.formula is not None:

@@ -215,9 +215,9 @@ def visit_lists(d: ReviewData) -> tuple[list[dict], list[dict], list[dict]]:
     a, b = cal.last_week
     n0, n1 = cal.week
     signals, abnormal, plan = [], [], []
-    cust = d.c.accepted("customers")
-    klass = {(str(r["rep_id"]), norm(r.get("customer") or "")): r.get("customer_class")
-             for r in cust.to_dict("records")}
+    cust = d.c.accepted("customers").to_dict("records")
+    klass = {(str(r["rep_id"]), norm(r.get("customer") or "")): r.get("customer_class") for r in cust}
+    names = {(str(r["rep_id"]), norm(r.get("customer") or "")): r["customer"] for r in cust}
     rows = sorted(v.to_dict("records"), key=lambda r: (str(r["rep_id"]), r.get("date") or dt.date.min,
                                                       str(r["customer"])))
     for r in rows:
@@ -242,9 +242,7 @@ def visit_lists(d: ReviewData) -> tuple[list[dict], list[dict], list[dict]]:
             if isinstance(r.get("date"), dt.date) and a <= r["date"] <= n1 and r.get("status") != "cancelled"}
     for (rep, key), cls in sorted(klass.items()):
         if cls == "A" and (rep, key) not in seen:
-            name = next(r["customer"] for r in cust.to_dict("records")
-                        if str(r["rep_id"]) == rep and norm(r.get("customer") or "") == key)
-            abnormal.append({**_who(d, rep), "customer": name, "customer_class": "A",
+            abnormal.append({**_who(d, rep), "customer": names[(rep, key)], "customer_class": "A",
                              "reason": NOT_VISITED[lang], "date": None, "detail": ""})
     return signals, abnormal, plan
 

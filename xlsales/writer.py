@@ -56,9 +56,28 @@ def atomic(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+class PortableWorksheet(Worksheet):
+    """A worksheet for formulas that use only functions every engine has (Excel 2016+, LibreOffice, WPS).
+
+    XlsxWriter rewrites each formula through some 150 regular expressions to add the ``_xlfn.``
+    prefix of functions newer than Excel 2007; xlsales never writes those (``tests`` check every
+    generated formula against the portable list), so the formula is only stripped of its ``=``.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        if formula.startswith("{"):
+            formula = formula[1:]
+        if formula.startswith("="):
+            formula = formula[1:]
+        if formula.endswith("}"):
+            formula = formula[:-1]
+        return formula
+
+
 def new_workbook(path: Path, title: str) -> Workbook:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
                                          "strings_to_urls": False})
+    wb.worksheet_class = PortableWorksheet
     wb.set_properties({"title": title, "author": "xlsales", "created": FIXED_DATE})
     wb.set_calc_mode("auto")
     return wb
@@ -141,15 +160,20 @@ def validation(col: Column, lang: Lang, list_name: str | None) -> dict:
 def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: Lang,
                 rows: list[dict] | None = None, *, labels: dict[str, dict[str, str]] | None = None,
                 list_names: dict[str, str] | None = None, capacity: int | None = None,
-                style: str = "Table Style Light 9") -> int:
+                style: str = "Table Style Light 9", formulas: dict[str, list[str | None]] | None = None) -> int:
     """Write ``table`` with ``rows`` (dicts by column key) and return the last data row (0-based).
 
     ``labels`` maps a setup list to {code: label} so codes are shown in ``lang``;
     ``list_names`` maps a setup list to the defined name its dropdown uses (no
     dropdowns when absent).  Formula columns take ``Column.formula`` with
     ``{key}`` placeholders replaced by the same row's cells; a row's value for a
-    formula column is written as the formula's cached result.
+    formula column is written as the formula's cached result.  ``formulas`` gives a
+    figure column its own formula per row (the row's value is its cached result);
+    a report (``capacity`` set) leaves empty cells unwritten, a template writes them
+    with the column's format so a rep types into formatted, validated cells.
     """
+    if capacity is not None and list_names is None:
+        return _write_report_table(ws, fm, table, lang, rows or [], labels or {}, formulas or {}, style)
     rows = rows or []
     labels = labels or {}
     r0, c0 = table.first_row, table.first_col
@@ -174,6 +198,38 @@ def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: La
         row = rows[i] if i < len(rows) else {}
         for c in cols:
             write_cell(ws, r, at[c.key], c, row.get(c.key), fm, labels, at)
+    if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
+        ws.set_row(r0, 40)
+    print_setup(ws)
+    ws.repeat_rows(r0)
+    return r0 + n
+
+
+def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, rows: list[dict],
+                        labels: dict[str, dict[str, str]], formulas: dict[str, list[str | None]], style: str) -> int:
+    """:func:`write_table` for a report: column by column, blank cells left out, figures as formulas."""
+    r0, c0 = table.first_row, table.first_col
+    n = max(len(rows), 1)
+    cols = table.columns
+    at = {c.key: c0 + i for i, c in enumerate(cols)}
+    if table.title(lang):
+        ws.write_string(r0 - 1 if r0 else r0, c0, table.title(lang), fm.title())
+    ws.add_table(r0, c0, r0 + n, c0 + len(cols) - 1, {
+        "name": table.name, "style": style, "autofilter": True,
+        "columns": [{"header": header_text(c, lang), "header_format": fm.header(c.kind == "formula")} for c in cols],
+    })
+    for c in cols:
+        ci = at[c.key]
+        fmt = cell_format(fm, c)
+        ws.set_column(ci, ci, c.width, fmt)
+        fx = formulas.get(c.key)
+        for i, row in enumerate(rows):
+            r = r0 + 1 + i
+            value = row.get(c.key)
+            if fx is not None and fx[i] is not None:
+                ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
+            elif c.kind == "formula" or (value is not None and value != ""):
+                write_cell(ws, r, ci, c, value, fm, labels, at)
     if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
         ws.set_row(r0, 40)
     print_setup(ws)
