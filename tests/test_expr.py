@@ -120,3 +120,21 @@ def test_half_cents_round_as_excel() -> None:
 def test_vector_rounding_is_the_scalar_rounding(cents_amount: int, p: float) -> None:
     x = cents_amount / 100 * p
     assert round_half_up(np.array([x]))[0] == cents(x)
+
+
+def test_a_rep_reads_only_its_own_rows_when_the_table_keeps_them_together():
+    t = Table("deals", "商机", 3, {"rep_id": "A", "amount": "B"},
+              pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2", "R2"], "amount": [1.0, 2.0, 3.0, 4.0, 5.0]}))
+    g = Grid([Row(5, (eq("rep_id", "R1"),)), Row(6, (eq("rep_id", "R2"),)), Row(7, (eq("rep_id", "R3"),))],
+             ["rep"] * 3, {"x": "C"}).compute([Figure("x", {"rep": Sum(t, "amount", ())})])
+    assert list(g.values["x"]) == [3.0, 12.0, 0.0]
+    # sheet rows 3–4 are R1's, 5–7 R2's; R3 has none
+    assert g.formulas["x"][0] == "=SUMIFS('商机'!$B$3:$B$4,'商机'!$A$3:$A$4,\"=R1\")"
+    assert g.formulas["x"][1] == "=SUMIFS('商机'!$B$5:$B$7,'商机'!$A$5:$A$7,\"=R2\")"
+    assert g.formulas["x"][2] == "=0"
+    # rows out of order: every formula reads the whole column
+    shuffled = Table("deals", "商机", 3, {"rep_id": "A", "amount": "B"},
+                     pd.DataFrame({"rep_id": ["R1", "R2", "R1"], "amount": [1.0, 3.0, 2.0]}))
+    g = Grid([Row(5, (eq("rep_id", "R1"),))], ["rep"], {"x": "C"}).compute(
+        [Figure("x", {"rep": Sum(shuffled, "amount", ())})])
+    assert g.formulas["x"][0] == "=SUMIFS('商机'!$B$3:$B$5,'商机'!$A$3:$A$5,\"=R1\")" and g.values["x"][0] == 3.0

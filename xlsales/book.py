@@ -89,12 +89,12 @@ class ReviewData:
         for k in ("opportunities", "visits", "forecast", "weekly", "customers"):
             self.tables[k] = where(DATA[k], lang, self._labelled(k))
         self.frames: dict[str, pd.DataFrame] = {
-            "targets": self._targets(targets),
-            "actuals": self._actuals(),
+            "targets": _by_rep(self._targets(targets)),
+            "actuals": _by_rep(self._actuals()),
             "previous": self._previous(),
             "adjust": self._adjust(),
             "thresholds": pd.DataFrame(setup.rows("thresholds"), columns=THRESHOLDS.keys),
-            "daily": self._daily(targets),
+            "daily": _by_rep(self._daily(targets)),
             "holidays": pd.DataFrame([{"date": d, "name": _holiday_name(setup, d)} for d in sorted(setup.holidays)],
                                      columns=HOLIDAYS.keys),
         }
@@ -128,7 +128,7 @@ class ReviewData:
 
     # --- the rep data as the report shows it ---------------------------------------------------
     def _labelled(self, key: str) -> pd.DataFrame:
-        df = self.c.frames[key].copy()
+        df = _by_rep(self.c.frames[key].copy())
         df["_status"] = df["_ok"].map(lambda ok: STATUS[self.lang][bool(ok)])
         lists = {"category": "category", "stage": "stage", "status": "visit_status", "purpose": "purpose"}
         for col, lst in lists.items():
@@ -231,6 +231,13 @@ class ReviewData:
 WHICH = {"zh": {"week": "上周", "month": "上月"}, "en": {"week": "last week", "month": "last month"}}
 
 
+def _by_rep(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows grouped by rep (their order kept within a rep): each rep's figures read only the rep's rows."""
+    if df.empty or "rep_id" not in df.columns:
+        return df
+    return df.sort_values("rep_id", kind="stable", key=lambda s: s.astype(str)).reset_index(drop=True)
+
+
 def _rep_targets(targets: pd.DataFrame | None) -> pd.DataFrame:
     if targets is None or targets.empty:
         return pd.DataFrame(columns=["rep", "region", "period", "target"])
@@ -328,6 +335,7 @@ def source_sheets(report: Report, data: ReviewData) -> None:
         sh.put(0, 0, title, style="subtitle")
         sh.blocks.append(Block(t, _clean(data.frames[t.key].to_dict("records"))))
         sh.freeze = (2, 0)
+        sh.protect = True  # the figures read these rows where they stand: filter them, but do not sort
     first = THRESHOLDS.first_row + 2
     for i, r in enumerate(data.frames["thresholds"].to_dict("records")):
         report.names[f"xs_t_{r['key']}"] = f"='{THRESHOLDS.sheet(lang)}'!$C${first + i}"

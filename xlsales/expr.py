@@ -76,14 +76,36 @@ class Table:
         self.name, self.sheet, self.first_row, self.cols = name, sheet, first_row, cols
         self.frame = frame.reset_index(drop=True)
         self._norm: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._blocks: dict[str, dict[str, tuple[int, int]] | None] = {}
 
     def __len__(self) -> int:
         return len(self.frame)
 
-    def rng(self, col: str) -> str:
+    def rng(self, col: str, rows: tuple[int, int] | None = None) -> str:
+        """The column's cells: every data row, or only the rows ``(first, last)`` (0-based, inclusive)."""
         c = self.cols[col]
-        last = self.first_row + max(len(self.frame), 1) - 1
-        return f"'{self.sheet.replace(chr(39), chr(39) * 2)}'!${c}${self.first_row}:${c}${last}"
+        a, b = rows if rows is not None else (0, max(len(self.frame), 1) - 1)
+        return f"'{self.sheet.replace(chr(39), chr(39) * 2)}'!${c}${self.first_row + a}:${c}${self.first_row + b}"
+
+    def blocks(self, col: str) -> dict[str, tuple[int, int]] | None:
+        """Where each value of ``col`` sits when every value's rows are contiguous (a table sorted by rep):
+        {case-folded value: (first, last)}; None when they are not.  A formula for one rep then reads only
+        that rep's rows, so a report's recalculation grows with its rows, not with reps × rows."""
+        if col not in self._blocks:
+            text = self.column(col)[1]
+            found: dict[str, tuple[int, int]] = {}
+            contiguous = True
+            for i, v in enumerate(text):
+                if v in found:
+                    a, b = found[v]
+                    if b != i - 1:
+                        contiguous = False
+                        break
+                    found[v] = (a, i)
+                else:
+                    found[v] = (i, i)
+            self._blocks[col] = found if contiguous else None
+        return self._blocks[col]
 
     def column(self, col: str) -> tuple[np.ndarray, np.ndarray]:
         """(numbers, text) of a column: floats (dates as ordinals; NaN where not a number or date) and
@@ -325,11 +347,21 @@ class Sum(Expr):
 
     def formula(self, ctx: Ctx, i: int) -> str:
         t = self.table
-        crits = (*self.crits, *self._row_crits(ctx.rows[i]))
+        own = self._row_crits(ctx.rows[i])
+        crits = (*self.crits, *own)
         if not crits:
             return f"COUNTA({t.rng(next(iter(t.cols)))})" if self.col is None else f"SUM({t.rng(self.col)})"
-        pairs = ",".join(f"{t.rng(c.col)},{c.criterion()}" for c in crits)
-        return f"COUNTIFS({pairs})" if self.col is None else f"SUMIFS({t.rng(self.col)},{pairs})"
+        rows = None
+        for c in own:  # the rows of the row's own entity (a rep's block), when the table keeps them together
+            if c.op == "=" and isinstance(c.value, str):
+                blocks = t.blocks(c.col)
+                if blocks is not None:
+                    rows = blocks.get(c.value.casefold())
+                    if rows is None:
+                        return "0"  # the entity has no row in this table
+                    break
+        pairs = ",".join(f"{t.rng(c.col, rows)},{c.criterion()}" for c in crits)
+        return f"COUNTIFS({pairs})" if self.col is None else f"SUMIFS({t.rng(self.col, rows)},{pairs})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -579,7 +611,7 @@ class Figure:
 
     key: str
     by_level: dict[str, Expr]
-    money: bool = True  # values rounded to the cent
+    money: bool = True  # an amount summed from amounts: its cached value is rounded to the cent (a quotient is not)
 
 
 @dataclass

@@ -82,6 +82,7 @@ class Sheet:
     widths: dict[int, float] = field(default_factory=dict)
     freeze: tuple[int, int] | None = None
     gridlines: bool = True
+    protect: bool = False  # locked against sorting and editing (no password); filtering still works
 
     def put(self, row: int, col: int, value: object = None, formula: str | None = None, style: str = "text") -> str:
         """Add a cell; return its absolute A1 reference on this sheet (for formulas elsewhere)."""
@@ -152,6 +153,9 @@ def render_xlsx(report: Report, out: Path) -> Path:
                 ws.freeze_panes(*sh.freeze)
             if not sh.gridlines:
                 ws.hide_gridlines(2)
+            if sh.protect:
+                ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True,
+                                "select_locked_cells": True, "select_unlocked_cells": True})
             print_setup(ws)
         for name, ref in report.names.items():
             wb.define_name(name, ref)

@@ -73,10 +73,13 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     for k, t in DATA.items():
         frame = d.tables[k].frame
         sh = rep.sheet(t.sheet(lang))
-        sh.put(0, 0, f"{t.sheet_zh} {t.sheet_en}:{len(frame)} 行 rows", style="subtitle")
+        sh.put(0, 0, (f"{t.sheet_zh} {t.sheet_en}:{len(frame)} 行 rows · 按业务员排列,各业务员的数字读取自己的行:可筛选,"
+                      "不要排序 · grouped by rep; each rep's figures read their own rows: filter, do not sort"),
+               style="subtitle")
         rows = _clean(frame.to_dict("records"))
         sh.blocks.append(Block(t, rows, d.labels))
         sh.freeze = (2, 4)
+        sh.protect = True
     grids = add_reviews(rep, d)
     add_variance_sheets(rep, d)
     add_rollups(rep, d)

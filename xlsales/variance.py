@@ -159,9 +159,9 @@ def variance(d: ReviewData, ents: list[Entity]) -> tuple[list[dict], dict[str, l
                                      + f.deals("amount", d.cat("commit"), *in_window), "commit")),
             Figure("attainment", _every(Ratio(Ref("actual"), Ref("target"))), money=False),
             Figure("gap", _every(Ref("target") - Ref("actual"))),
-            Figure("projection", _every(Ratio(Ref("actual") * Ref("days"), Ref("days_gone")))),
+            Figure("projection", _every(Ratio(Ref("actual") * Ref("days"), Ref("days_gone"))), money=False),
             Figure("proj_attainment", _every(Ratio(Ref("projection"), Ref("target"))), money=False),
-            Figure("needed_daily", _every(Ratio(Max((Ref("gap"), Num(0))), Ref("left")))),
+            Figure("needed_daily", _every(Ratio(Max((Ref("gap"), Num(0))), Ref("left"))), money=False),
             Figure("accuracy", _every(accuracy(Ref("actual"), Ref("forecast"))), money=False),
         ])
         for e in ents:
@@ -269,7 +269,7 @@ def weekly_report(d: ReviewData, ents: list[Entity], lists: dict[str, tuple]) ->
         Figure("attainment", _every(Ratio(Ref("month_actual"), Ref("month_target"))), money=False),
         Figure("week_sales", _summed(f.deals("amount", d.cat("closed"), ge("close_date", a), le("close_date", b)),
                                      "week_sales")),
-        Figure("sales_per_rep", _every(Ratio(Ref("week_sales"), Ref("reps")))),
+        Figure("sales_per_rep", _every(Ratio(Ref("week_sales"), Ref("reps"))), money=False),
         Figure("new_customers", _summed(v(None, done, d.purpose("new_customer"), gt("order_amount", 0)),
                                         "new_customers"), money=False),
         Figure("collections", _summed(v("collection_amount", done), "collections")),
@@ -282,8 +282,8 @@ def weekly_report(d: ReviewData, ents: list[Entity], lists: dict[str, tuple]) ->
         Figure("deal_rate", _every(Ratio(Ref("deals"), Ref("visits"))), money=False),
         Figure("orders", _summed(v("order_amount", done), "orders")),
         Figure("cost", _summed(v("cost", done), "cost")),
-        Figure("cost_per_order", _every(Ratio(Ref("cost"), Ref("deals")))),
-        Figure("cost_per_10k", _every(Ratio(Ref("cost") * Num(10000), Ref("orders")))),
+        Figure("cost_per_order", _every(Ratio(Ref("cost"), Ref("deals"))), money=False),
+        Figure("cost_per_10k", _every(Ratio(Ref("cost") * Num(10000), Ref("orders"))), money=False),
     ]
     for key, (table, _rows) in lists.items():
         figures.append(Figure(key, _summed(Sum(table, None, ()), key), money=False))
