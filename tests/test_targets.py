@@ -710,7 +710,7 @@ def test_reports_read_targets_from_the_targets_workbook(tmp_path):
     hit = got[(got["kind"] == "revenue") & (got["basis"] == "raised") & (got["level"] == "rep")
               & (got["rep"] == "R001") & (got["period"] == "2026-11")]
     assert hit["target"].tolist() == [1_234_000]
-    assert len(got) == len(df)
+    assert len(got) == len(df) and set(got["level"]) == {"rep"}  # the reports read rep-months only
 
 
 def test_a_tie_goes_to_the_larger_weight():

@@ -626,7 +626,8 @@ def _target_rows(setup: Setup, kinds: list[str] | None, year: int, chk: _Checker
 
 
 def decompose(setup: Setup, kind: str | Iterable[str] | None = None, raised: bool | str = False, *,
-              year: int | None = None, actuals: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[Issue]]:
+              year: int | None = None, actuals: pd.DataFrame | None = None,
+              days: bool = True) -> tuple[pd.DataFrame, list[Issue]]:
     """The long target table and the setup issues found on the way.
 
     ``kind``: one kind code, several, or None for every kind in the Targets
@@ -635,7 +636,8 @@ def decompose(setup: Setup, kind: str | Iterable[str] | None = None, raised: boo
     the year of the ``fiscal_year_start`` setting; months run from its month).
     ``actuals``: last year's actuals (``region``, ``date``, ``amount``,
     optionally ``kind``), used only where the setup gives no region weights or
-    no seasonality.
+    no seasonality.  ``days=False`` leaves out the day and week levels (the
+    consolidated report needs only rep-months: much faster for a large team).
 
     Columns: kind, basis, level, region, area, rep, period, target.  Periods:
     company/region/area ``"2026"``, month and rep ``"2026-03"``, week
@@ -655,7 +657,7 @@ def decompose(setup: Setup, kind: str | Iterable[str] | None = None, raised: boo
     plan = _read_plan(setup, chk)
     targets = _target_rows(setup, kinds, fy, chk)
     default_unit = to_fraction(setup.rounding_unit) if setup.rounding_unit > 0 else Fraction(1)
-    days = {ym: _days(ym, plan.holidays, chk) for ym in months}
+    day_lists = {ym: _days(ym, plan.holidays, chk) for ym in months} if days else None
     class_splits = {rg: _class_split(rg, plan.areas[rg], plan.class_weights, chk, setup) for rg in plan.regions}
     if not plan.regions and targets:
         chk.issues.append(make("target_no_regions"))
@@ -681,7 +683,7 @@ def decompose(setup: Setup, kind: str | Iterable[str] | None = None, raised: boo
             if total is None:
                 continue
             rows: dict[str, list[tuple]] = {lv: [] for lv in LEVELS}
-            _one(rows, k, basis, total, unit, fy, plan, rweights, class_splits, sweights, months, days)
+            _one(rows, k, basis, total, unit, fy, plan, rweights, class_splits, sweights, months, day_lists)
             data.extend(row for lv in LEVELS for row in rows[lv])
     df = pd.DataFrame(data, columns=list(COLUMNS))
     df["target"] = _column(df["target"].tolist())
@@ -753,7 +755,7 @@ def _days(ym: tuple[int, int], holidays: set[dt.date], chk: _Checker) -> list[dt
 
 def _one(rows: dict[str, list[tuple]], kind: str, basis: str, total: Fraction, unit: Fraction, fy: int,
          plan: _Plan, rweights: list[Fraction], class_splits: dict, sweights: list[Fraction],
-         months: list[tuple[int, int]], days: dict[tuple[int, int], list[dt.date]]) -> None:
+         months: list[tuple[int, int]], days: dict[tuple[int, int], list[dt.date]] | None) -> None:
     year = str(fy)
     rows["company"].append((kind, basis, "company", "", "", "", year, total))
     if not plan.regions:
@@ -779,8 +781,8 @@ def _one(rows: dict[str, list[tuple]], kind: str, basis: str, total: Fraction, u
             for (y, m), mt in zip(months, _allocate(at, sweights, unit), strict=True):
                 ym = f"{y}-{m:02d}"
                 rows["month"].append((kind, basis, "month", region, a.name, "", ym, mt))
-                wd = days[(y, m)]
-                for d, t in zip(wd, _allocate(mt, [Fraction(1)] * len(wd), unit), strict=True):
+                wd = days[(y, m)] if days is not None else []
+                for d, t in zip(wd, _allocate(mt, [Fraction(1)] * len(wd), unit) if wd else [], strict=True):
                     rows["day"].append((kind, basis, "day", region, a.name, "", d.isoformat(), t))
                     wk = iso_week(d)
                     weeks[wk] = weeks.get(wk, Fraction(0)) + t

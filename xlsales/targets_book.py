@@ -305,32 +305,63 @@ LONG = Table("targets_long", LONG_TABLE, LONG_SHEET["zh"], LONG_SHEET["en"], tup
     for k in COLUMNS), rows=0, first_row=0)
 
 
-def load_targets(setup: Setup, setup_dir: Path) -> tuple[pd.DataFrame, str]:
+def load_targets(setup: Setup, setup_dir: Path, levels: tuple[str, ...] | None = ("rep",)
+                 ) -> tuple[pd.DataFrame, str]:
     """The targets the reports compare against, and where they came from.
 
     ``DIR/reports/targets.xlsx`` when it exists (so a manager's edits to its long
     table count), else a fresh :func:`~xlsales.targets.decompose` of the setup —
     the same numbers ``xlsales targets`` would write.  The next fiscal year's plan,
     when the Targets table has one, is decomposed and added: the 12 forecast
-    months reach into it.
+    months reach into it.  ``levels``: the levels wanted (the reports need rep-months only).
     """
-    from .reader import BookError, Context, open_book, read_table
+    from .reader import BookError, open_book
 
     fy = setup.fiscal_year_start.year
     nxt = next_year(setup, fy)
+    if levels is not None:
+        nxt = nxt[nxt["level"].isin(levels)]
     path = default_out(setup, setup_dir)
     if path.exists():
         try:
-            tr = read_table(open_book(path, path.name), LONG, Context(setup.choices))
+            df = read_long(open_book(path, path.name), levels=levels)
         except BookError:
-            tr = None
-        if tr is not None and tr.sheet is not None and tr.rows_read and not tr.rows_rejected:
-            df = tr.frame[list(COLUMNS)].copy()
-            for col in COLUMNS[:-1]:
-                df[col] = df[col].map(lambda v: "" if v is None or v != v else str(v))
+            df = None
+        if df is not None:
             return pd.concat([df, nxt], ignore_index=True) if not nxt.empty else df, str(path)
-    df, _ = decompose(setup, None, "both")
+    df, _ = decompose(setup, None, "both", days=False)
+    if levels is not None:
+        df = df[df["level"].isin(levels)].reset_index(drop=True)
     return pd.concat([df, nxt], ignore_index=True) if not nxt.empty else df, "setup"
+
+
+def read_long(book, levels: tuple[str, ...] | None = None) -> pd.DataFrame | None:  # type: ignore[no-untyped-def]
+    """The long target table of a targets workbook xlsales wrote (None if it has none, or a row is not a
+    target): columns found by their headers; only ``levels`` (all when None).  Read directly — the table
+    is xlsales' own output and can hold a hundred thousand rows."""
+    from .reader import find_table
+
+    where = find_table(book, LONG)
+    if where is None:
+        return None
+    name, header, cols, _ = where
+    if set(cols) != set(COLUMNS):
+        return None
+    rows = book.sheet(name).rows
+    at = {k: cols[k] for k in COLUMNS}
+    out = []
+    for raw in rows[header + 1:]:
+        rec = {k: (raw[i] if i < len(raw) else None) for k, i in at.items()}
+        if all(v in (None, "") for v in rec.values()):
+            continue
+        level = "" if rec["level"] is None else str(rec["level"])
+        if levels is not None and level not in levels:
+            continue
+        t = rec["target"]
+        if not isinstance(t, int | float) or isinstance(t, bool) or t != t:
+            return None
+        out.append({**{k: "" if rec[k] is None else str(rec[k]) for k in COLUMNS[:-1]}, "target": float(t)})
+    return pd.DataFrame(out, columns=list(COLUMNS))
 
 
 def next_year(setup: Setup, fy: int) -> pd.DataFrame:
@@ -343,7 +374,7 @@ def next_year(setup: Setup, fy: int) -> pd.DataFrame:
             continue
     if fy + 1 not in years:
         return pd.DataFrame(columns=list(COLUMNS))
-    df, _ = decompose(setup, None, "both", year=fy + 1)
+    df, _ = decompose(setup, None, "both", year=fy + 1, days=False)
     return df
 
 
