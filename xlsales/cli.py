@@ -28,40 +28,91 @@ def say(zh: str, en: str, *, err: bool = False) -> None:
 
 # --- init ------------------------------------------------------------------------
 
-def read_roster_csv(path: Path) -> list[dict]:
-    """Roster rows from a CSV whose headers are the Roster table's (zh, en or aliases)."""
-    import csv
+ROSTER_BOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 
+
+def read_roster(path: Path) -> list[dict]:
+    """Roster rows from a workbook (read by the sandboxed safe reader) or a CSV (UTF-8 or GB18030).
+
+    The headers are the Roster table's (zh, en or aliases); any problem is a :class:`UsageError` naming the file.
+    """
     from .intake import context
-    from .reader import Book, Sheet, read_table
+    from .reader import Book, BookError, Sheet, open_book, read_table
     from .setup import Setup
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="gb18030")
-    except OSError as e:
-        raise UsageError(f"无法读取名单 {path}: {e}") from e
-    rows = [list(r) for r in csv.reader(text.splitlines())]
-    book = Book(path, path.name, ["roster"], lambda _n: Sheet("roster", rows))
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"找不到名单文件 {path}。\n  No such roster file: {path}")
+    if path.suffix.lower() in ROSTER_BOOKS:
+        try:
+            book = open_book(path, path.name)
+        except BookError as e:
+            raise UsageError(f"无法读取名单 {path}:{e.issue.zh}\n  Cannot read the roster {path}: {e.issue.en}") from e
+    else:
+        rows = _csv_rows(path)
+        book = Book(path, path.name, ["roster"], lambda _n: Sheet("roster", rows))
     tr = read_table(book, schema.ROSTER, context(Setup.default()))
     errors = [i for i in tr.issues if i.severity == "error"]
     if errors:
         raise UsageError("名单有错误 The roster has errors:\n" + "\n".join(f"  {i}" for i in errors[:20]))
-    return [{k: r[k] for k in schema.ROSTER.keys} for r in tr.accepted.to_dict("records")]
+    out = [{k: r[k] for k in schema.ROSTER.keys} for r in tr.accepted.to_dict("records")]
+    if not out:
+        raise UsageError(f"名单 {path} 中没有任何业务员。请每位业务员填一行(业务员编号、姓名、团队、大区)。\n"
+                         f"  The roster {path} lists no rep. Give one row per rep (rep id, name, team, region).")
+    return out
+
+
+read_roster_csv = read_roster  # the former name
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    """The cells of a CSV file in UTF-8 (with or without BOM) or GB18030; anything else is a UsageError."""
+    import csv
+    import io
+
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"无法读取名单 {path}:{e.strerror or e}\n  Cannot read the roster {path}: {e.strerror or e}"
+                         ) from e
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UsageError(f"名单 {path} 既不是 Excel 工作簿,也不是 UTF-8 或 GB18030 编码的 CSV。请在 Excel 中另存为"
+                         f" .xlsx 或「CSV UTF-8」后重试。\n  The roster {path} is neither a workbook nor a CSV in UTF-8 "
+                         "or GB18030. Save it from Excel as .xlsx or 'CSV UTF-8' and retry.")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return [list(r) for r in reader]
+    except csv.Error as e:
+        raise UsageError(f"名单 {path} 第 {reader.line_num} 行不是有效的 CSV({e})。请在 Excel 中另存为 .xlsx 后重试。\n"
+                         f"  Line {reader.line_num} of the roster {path} is not valid CSV ({e}). Save it from Excel "
+                         "as .xlsx and retry.") from e
 
 
 def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: dt.date | None) -> dict:
     """Create the manager's folder; return what was written."""
     from .excel.workbook import build_manager_xlsm
-    from .setup import Setup, monday
+    from .setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
     from .templates import build_rep_workbook
 
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"「{folder}」是一个文件,不是文件夹;xlsales init 要的是主管文件夹(其中会有 manager.xlsm),"
+                         f"如 xlsales init {folder.parent}。\n  '{folder}' is a file, not a folder: xlsales init "
+                         f"takes the manager's folder (which holds manager.xlsm), e.g. xlsales init {folder.parent}.")
+    if period is not None and not in_calendar(period):
+        raise UsageError(f"本期(--period){period} 超出 xlsales 能处理的日期范围 {DATE_MIN} 至 {DATE_MAX}。"
+                         f"请给出本期的周一,如 2026-11-23。\n  The period (--period) {period} is outside the dates "
+                         f"xlsales handles, {DATE_MIN} to {DATE_MAX}. Give the period's Monday, e.g. 2026-11-23.")
     if folder.exists() and any(folder.iterdir()) and not force:
         raise UsageError(f"文件夹 {folder} 已存在且非空;如需覆盖请加 --force。\n"
                          f"  {folder} exists and is not empty; add --force to overwrite.")
-    rows = read_roster_csv(roster) if roster else None
+    rows = read_roster(roster) if roster else None
     setup = Setup.default(rows, period or monday(dt.date.today()))
     setup.tables["settings"].loc[setup.tables["settings"]["key"] == "language", "value"] = lang
     (folder / "templates").mkdir(parents=True, exist_ok=True)
@@ -268,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("init", help="创建主管文件夹 / create the manager's folder")
     s.add_argument("dir")
     s.add_argument("--lang", choices=schema.LANGS, default="zh")
-    s.add_argument("--roster", help="名单 CSV / roster CSV")
+    s.add_argument("--roster", help="名单 xlsx/xls/ods 或 CSV / roster workbook or CSV (UTF-8 or GB18030)")
     s.add_argument("--period", type=_date, help="本期周一 / the Monday of the period (default: this week)")
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=cmd_init)

@@ -169,6 +169,17 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
                             before_write)
 
 
+def check_as_of(as_of: dt.date | None) -> None:
+    """Refuse an as-of date outside the range the period arithmetic handles (a typo such as 9999-12-31)."""
+    from .setup import DATE_MAX, DATE_MIN, in_calendar
+
+    if as_of is not None and not in_calendar(as_of):
+        raise RunError(f"截至日期(--as-of){as_of} 超出 xlsales 能处理的日期范围 {DATE_MIN} 至 {DATE_MAX}。"
+                       "请给出要汇总那一周中的某一天,如 2026-11-23。",
+                       f"The as-of date (--as-of) {as_of} is outside the dates xlsales handles, {DATE_MIN} to "
+                       f"{DATE_MAX}. Give a day of the week to consolidate, e.g. 2026-11-23.")
+
+
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
@@ -178,6 +189,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from .model import render_xlsx
     from .targets_book import load_targets
 
+    check_as_of(as_of)
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     box = Path(inbox) if inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
     if not box.is_dir():
@@ -213,16 +225,68 @@ def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
 
 
 def _read_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
+    """Finance's actuals from ``path``; a file that is not an actuals table is an error, never a silent fallback."""
+    import csv
+
     from .actuals import read_actuals
     from .reader import BookError
 
     if not path.is_file():
         raise RunError(f"找不到实际数文件 {path}。", f"No such actuals file: {path}")
     try:
-        return read_actuals(path, setup)
+        frame, issues = read_actuals(path, setup)
     except BookError as e:
         raise RunError(f"无法读取实际数文件 {path}:{e.issue.zh}", f"Cannot read the actuals file {path}: {e.issue.en}",
                        [e.issue]) from e
+    except csv.Error as e:
+        line = _csv_error_line(path)
+        at_zh, at_en = (f"第 {line} 行", f"line {line}") if line else ("", "")
+        if "field larger" in str(e):
+            zh, en = f"{at_zh}有一个字段超过 {csv.field_size_limit():,} 个字符", \
+                f"a field on {at_en or 'a line'} is longer than {csv.field_size_limit():,} characters"
+        else:
+            zh, en = f"{at_zh} CSV 格式错误({e})", f"{at_en} is not valid CSV ({e})"
+        raise RunError(f"无法读取实际数文件 {path}:{zh}。请从 ERP 重新导出(CSV 或 xlsx),检查该行后重试。",
+                       f"Cannot read the actuals file {path}: {en}. Export it again from the ERP (CSV or xlsx), "
+                       "check that line and retry.") from e
+    shape = [i for i in issues if i.rule in ("sheet_missing", "column_missing")]
+    if shape:
+        raise RunError(f"{path} 不是实际数表:找不到「业务员编号、月份、类型、金额」这些表头(或缺少其中的列)。"
+                       "请导出含这些列的表(中文或英文表头均可),然后重试。实际数不会改用已成交商机代替。",
+                       f"{path} is not an actuals table: the headers rep id, month, kind and amount (zh or en) are "
+                       "missing, or some of them. Export a table with these columns and retry; won deals are not "
+                       "used instead.", shape)
+    if frame.empty:
+        raise RunError(f"实际数文件 {path} 中没有可用的数据行。请导出含数据的文件(有错误的行见下),或不带 --actuals 运行。",
+                       f"The actuals file {path} holds no usable rows. Export one with data (rows with errors are "
+                       "listed below), or run without --actuals.", [i for i in issues if i.severity == "error"])
+    return frame, issues
+
+
+def _csv_error_line(path: Path) -> int | None:
+    """The line where Python's csv reader stops on ``path`` (None when it reads through)."""
+    import csv
+    import io
+
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for _ in reader:
+            pass
+    except csv.Error:
+        return reader.line_num
+    return None
 
 
 def _read_previous(path: Path | None, lang: schema.Lang, *, explicit: bool) -> tuple[pd.DataFrame | None, list[Issue]]:

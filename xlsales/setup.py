@@ -165,6 +165,14 @@ def _plain(v: object) -> object:
 
 
 REQUIRED_SETTINGS = ("language", "rounding_unit", "fiscal_year_start", "period")
+# The dates xlsales' calendar code handles: periods, the rolling forecast (up to 36 months ahead), fiscal years
+# and last year's comparisons all stay inside Excel's and Python's calendars (the templates' date validation too).
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
+def in_calendar(d: dt.date) -> bool:
+    """Whether ``d`` lies in the range the period arithmetic handles (:data:`DATE_MIN`–:data:`DATE_MAX`)."""
+    return DATE_MIN <= d <= DATE_MAX
 CATEGORY_CODES = ("commit", "upside", "pipeline", "closed", "lost")
 
 
@@ -196,8 +204,13 @@ def validate(setup: Setup) -> list[Issue]:
 
 
 def _bad_setting(key: str, value: object) -> str:
-    if key in ("fiscal_year_start", "period") and _date(value) is None:
-        return "应为日期 must be a date (2026-01-01)"
+    if key in ("fiscal_year_start", "period"):
+        d = _date(value)
+        if d is None:
+            return "应为日期 must be a date (2026-01-01)"
+        if not in_calendar(d):
+            return (f"应在 {DATE_MIN} 至 {DATE_MAX} 之间 / must lie between {DATE_MIN} and {DATE_MAX} (e.g. "
+                    f"{'2026-11-23' if key == 'period' else '2026-01-01'})")
     if key == "language" and str(value) not in schema.LANGS:
         return "应为 zh 或 en / must be zh or en"
     if key == "rounding_unit":
