@@ -157,3 +157,77 @@ def test_actuals_that_are_not_actuals_are_exit_2_never_a_silent_fallback_to_won_
     assert code == 2, err
     assert "erp.csv" in err and zh_and_en(err)
     assert snapshot(demo / "reports") == before
+@pytest.mark.parametrize("value", [1e6, 0, -3, 37, 2.5])
+def test_forecast_months_out_of_range_is_a_setup_error_naming_its_cell(demo, capsys, value):
+    cell = set_value(demo / "manager.xlsm", "阈值", "forecast_months", value)
+    code, _, err = run(capsys, "consolidate", demo)
+    assert code == 2, err
+    assert f"阈值!{cell}" in err and "forecast_months" in err and zh_and_en(err)
+
+
+
+# --- §4 the setup is checked, never silently replaced --------------------------------------------------
+
+
+REQUIRED = {"设置": "setup_table_missing", "名单": "setup_table_missing", "阶段": "setup_table_missing",
+            "列表": "setup_table_missing", "阈值": "setup_table_missing", "目标": "setup_table_missing"}
+
+
+def edit_manager(path: Path, edit) -> None:
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    edit(wb)
+    wb.save(path)
+
+
+@pytest.mark.parametrize("sheet", list(REQUIRED))
+def test_a_deleted_required_setup_sheet_stops_consolidate_and_targets_naming_it(demo, capsys, sheet):
+    edit_manager(demo / "manager.xlsm", lambda wb: wb.remove(wb[sheet]))
+    before = snapshot(demo / "reports")
+    for command in ("consolidate", "targets"):
+        code, _, err = run(capsys, command, demo)
+        assert code == 2, (command, err)
+        assert "setup_table_missing" in err and f"manager.xlsm!{sheet}" in err and zh_and_en(err), err
+    assert snapshot(demo / "reports") == before  # no report on the sample organisation or the sample target
+
+
+@pytest.mark.parametrize("sheet", ["名单", "阶段", "目标", "阈值"])
+def test_an_emptied_required_setup_table_stops_the_run_naming_it(demo, capsys, sheet):
+    def empty(wb):
+        ws = wb[sheet]
+        ws.delete_rows(3, ws.max_row)
+
+    edit_manager(demo / "manager.xlsm", empty)
+    code, _, err = run(capsys, "consolidate", demo)
+    assert code == 2, err
+    assert "setup_table_empty" in err and f"manager.xlsm!{sheet}!A3" in err
+
+
+@pytest.mark.parametrize(("key", "value", "rule"), [
+    ("actual_vs_commit_low", 1.2, "threshold_inverted"),  # above actual_vs_commit_high (110%)
+    ("commit_vs_booked_low", 1.01, "threshold_inverted"),  # above commit_vs_booked_high (100%)
+    ("mom_growth_min", 0.2, "threshold_inverted"),  # above mom_growth_good (10%)
+    ("commit_min_probability", 1.5, "threshold_value"),
+    ("commit_min_probability", -0.1, "threshold_value"),
+    ("max_amount", 0, "threshold_value"),
+    ("max_amount", -5, "threshold_value"),
+])
+def test_thresholds_out_of_range_or_upside_down_are_named_by_cell(demo, capsys, key, value, rule):
+    cell = set_value(demo / "manager.xlsm", "阈值", key, value)
+    code, _, err = run(capsys, "consolidate", demo)
+    assert code == 2, err
+    assert f"{rule} manager.xlsm!阈值!{cell}" in err and key in err and zh_and_en(err)
+    code, _, err = run(capsys, "targets", demo)
+    assert code == 2 and rule in err
+
+
+def test_one_team_spelt_two_ways_within_a_region_is_an_error(demo, capsys):
+    def respell(wb):
+        ws = wb["名单"]
+        ws["C3"] = "HD一组"  # R001 and R002, region 华东
+        ws["C4"] = "HD一组"
+        ws["C5"] = "ＨＤ一组"  # R003, same region, full-width letters: the same team to a reader, another to SUMIFS
+    edit_manager(demo / "manager.xlsm", respell)
+    code, _, err = run(capsys, "consolidate", demo)
+    assert code == 2, err
+    assert "duplicate_team manager.xlsm!名单!C5" in err and "HD一组" in err and "C3" in err
+    assert err.count("duplicate_team") == 1
