@@ -1,7 +1,10 @@
 """The ``xlsales`` command: a thin layer over the library.
 
 Exit codes: 0 done; 1 ``--strict`` and error-level issues exist; 2 usage or
-setup error (with a message in zh and en, never a traceback).
+setup error, or an output refused because it would replace an input or a file
+xlsales did not write; 3 an output could not be written (disk full, read-only
+folder, a file held open, a size limit) — the previous file is untouched;
+130 interrupted.  Each with a message in zh and en, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from . import __version__, schema
 from .issues import Issue
 
-EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ISSUES, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -98,7 +101,8 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
     """Create the manager's folder; return what was written."""
     from .excel.workbook import build_manager_xlsm
     from .setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
-    from .templates import build_rep_workbook
+    from .templates import build_rep_workbook, staging_folder, swap_templates
+    from .writer import WriteError
 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -109,20 +113,34 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
         raise UsageError(f"本期(--period){period} 超出 xlsales 能处理的日期范围 {DATE_MIN} 至 {DATE_MAX}。"
                          f"请给出本期的周一,如 2026-11-23。\n  The period (--period) {period} is outside the dates "
                          f"xlsales handles, {DATE_MIN} to {DATE_MAX}. Give the period's Monday, e.g. 2026-11-23.")
-    if folder.exists() and any(folder.iterdir()) and not force:
+    try:
+        busy = folder.exists() and any(folder.iterdir())
+    except OSError as e:
+        raise UsageError(f"无法读取文件夹 {folder}({e.strerror or e})。\n  Cannot read the folder {folder} "
+                         f"({e.strerror or e}).") from e
+    if busy and not force:
         raise UsageError(f"文件夹 {folder} 已存在且非空;如需覆盖请加 --force。\n"
                          f"  {folder} exists and is not empty; add --force to overwrite.")
     rows = read_roster(roster) if roster else None
     setup = Setup.default(rows, period or monday(dt.date.today()))
     setup.tables["settings"].loc[setup.tables["settings"]["key"] == "language", "value"] = lang
-    (folder / "templates").mkdir(parents=True, exist_ok=True)
-    (folder / "inbox").mkdir(parents=True, exist_ok=True)
-    stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
-    if stale.exists():
-        stale.unlink()
-    manager = build_manager_xlsm(folder / "manager.xlsm", setup, lang)  # type: ignore[arg-type]
-    templates = [build_rep_workbook(folder / "templates" / f"{r['rep_id']}.xlsx", setup, r, lang)  # type: ignore
+    try:
+        (folder / "inbox").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WriteError(folder / "inbox", e) from e
+    staging = staging_folder(folder)  # the new templates are built beside templates/, then swapped in whole
+    try:
+        built = [build_rep_workbook(staging / f"{r['rep_id']}.xlsx", setup, r, lang)  # type: ignore[arg-type]
                  for r in setup.active_reps().to_dict("records")]
+        stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
+        if stale.exists():
+            stale.unlink()
+        manager = build_manager_xlsm(folder / "manager.xlsm", setup, lang)  # type: ignore[arg-type]
+        target = swap_templates(folder, staging)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    templates = [target / p.name for p in built]
     return {"setup": setup, "manager": manager, "templates": templates, "inbox": folder / "inbox"}
 
 
@@ -234,6 +252,9 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
                              actuals=Path(a.actuals) if getattr(a, "actuals", None) else None,
                              progress=_progress(sys.stderr.isatty() and not a.json))
     errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
+    if res.output_issues:
+        print("写入报告时 / while writing the report:", file=sys.stderr)
+        print_issues(res.output_issues)
     s = res.summary()
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
@@ -367,13 +388,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(a, "func", None):
         p.print_help()
         return EXIT_USAGE
-    from .run import RunError
+    from .run import RunError, write_failed
+    from .writer import WriteError
 
     try:
         return a.func(a)
     except UsageError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
+    except WriteError as e:
+        print(str(write_failed(e)), file=sys.stderr)
+        return EXIT_WRITE
     except RunError as e:
         print(str(e), file=sys.stderr)
         if e.issues:

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import schema
-from .issues import Issue, count
+from .issues import Issue, count, make
+from .writer import WriteError, collect_cuts, output_kind
 
 if TYPE_CHECKING:
     from .consolidate import Consolidation
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 BeforeWrite = Callable[[Path], None]  # called with a path just before it is (re)written
 REPORT_NAME = re.compile(r"^consolidated-(\d{4}-\d{2}-\d{2})\.xlsx$")
+EXIT_USAGE, EXIT_WRITE = 2, 3  # RunError codes: a problem with the inputs; an output that could not be written
+REPORT_KIND, TARGETS_KIND = "report", "targets"  # what xlsales writes (the workbook's custom property "xlsales")
+# Outputs written before that property existed are known by their title (XlsxWriter's document properties).
+LEGACY_TITLES = {REPORT_KIND: "xlsales consolidated report", TARGETS_KIND: "目标分解 Targets"}
+KIND_LABEL = {REPORT_KIND: ("汇总报告", "consolidated report"), TARGETS_KIND: ("目标分解表", "targets workbook")}
 
 
 class RunError(Exception):
@@ -55,6 +61,71 @@ class RunError(Exception):
 
     def message(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+
+def write_failed(e: WriteError) -> RunError:
+    """The :class:`RunError` (exit 3) for an output that could not be written; what was there is untouched."""
+    zh, en = e.describe()
+    return RunError(zh + "原有文件未被改动。", en + " The file that was there is untouched.", code=EXIT_WRITE)
+
+
+# --- where outputs may go ------------------------------------------------------------------
+
+def output_kind_of(path: Path) -> str | None:
+    """What xlsales wrote at ``path`` (``"report"``, ``"targets"``), from its document properties; None otherwise."""
+    from .safety import properties
+    from .writer import KIND_PROPERTY
+
+    props = properties(Path(path))
+    if props is None:
+        return None
+    kind = (props.get("custom") or {}).get(KIND_PROPERTY)
+    if kind:
+        return str(kind)
+    if props.get("creator") == "xlsales":
+        return next((k for k, title in LEGACY_TITLES.items() if props.get("title") == title), None)
+    return None
+
+
+def check_output(out: Path, kind: str, *, folder: Path, setup: Setup, inputs: dict[Path, tuple[str, str]],
+                 explicit: bool) -> None:
+    """Refuse an output path that is an input or a file xlsales did not write (exit 2; nothing is written).
+
+    Never written over: the manager workbook, the signing key, anything in the inbox or templates folder,
+    the files named in ``inputs`` ({path: (zh, en) what it is}), and an existing file that is not an
+    xlsales output of ``kind`` (its document properties say what wrote it).  ``explicit``: the caller named
+    ``out`` (``--out``), so a folder there is a usage error; at the default path it is a write failure.
+    """
+    from .manager import MANAGER_NAMES
+    from .templates import KEY_NAME
+
+    out = Path(out)
+    zh_kind, en_kind = KIND_LABEL[kind]
+    if explicit and out.is_dir():
+        raise RunError(f"--out {out} 是一个文件夹;请给出{zh_kind}的文件路径,如 {out / 'report.xlsx'}。",
+                       f"--out {out} is a folder; give the path of the {en_kind} file, e.g. {out / 'report.xlsx'}.")
+    real = out.resolve()
+    named: dict[Path, tuple[str, str]] = {folder / n: ("主管工作簿", "the manager workbook") for n in MANAGER_NAMES}
+    named[folder / KEY_NAME] = ("签名密钥", "the signing key")
+    named.update(inputs)
+    trees = {_inbox_of(folder, setup): ("收件箱", "the inbox"), folder / "templates": ("模板文件夹", "the templates folder")}
+    what = next((w for p, w in named.items() if p.resolve() == real), None)
+    if what is None:
+        what = next((w for t, w in trees.items() if real.is_relative_to(t.resolve())), None)
+    if what is not None:
+        raise RunError(f"不会写入 {out}:它是 xlsales 的输入({what[0]})。xlsales 从不覆盖它读取的文件;"
+                       "请用 --out 另选一个文件名。",
+                       f"Not writing {out}: it is one of xlsales' inputs ({what[1]}). xlsales never writes over what "
+                       "it reads; choose another name with --out.")
+    if (out.is_file() or (out.is_symlink() and not out.exists())) and output_kind_of(out) != kind:
+        raise RunError(f"不会覆盖 {out}:这个文件不是 xlsales 写的{zh_kind}(文档属性中没有 xlsales 的标记)。"
+                       "请把它移走,或用 --out 另选一个文件名。",
+                       f"Not replacing {out}: it is not a {en_kind} that xlsales wrote (its document properties "
+                       "carry no xlsales mark). Move it away, or choose another name with --out.")
+
+
+def _inbox_of(folder: Path, setup: Setup) -> Path:
+    return folder / (setup.setting("inbox", "inbox") or "inbox")
 
 
 # --- finding the inputs -------------------------------------------------------------
@@ -135,6 +206,7 @@ class ConsolidateResult:
     actuals_source: str
     actuals_issues: list[Issue] = field(default_factory=list)
     seconds: float = 0.0
+    output_issues: list[Issue] = field(default_factory=list)  # what writing the report found (a text cut)
 
     @property
     def lang(self) -> schema.Lang:
@@ -146,6 +218,7 @@ class ConsolidateResult:
         s["previous"] = str(self.previous) if self.previous else None
         s["targets"] = self.targets_source
         s["actuals"] = self.actuals_source
+        s["output_issues"] = [i.as_dict() for i in self.output_issues]
         return s
 
 
@@ -190,15 +263,22 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from .targets_book import load_targets
 
     check_as_of(as_of)
+    from .setup import monday
+
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
-    box = Path(inbox) if inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
+    box = Path(inbox) if inbox else _inbox_of(folder, setup)
     if not box.is_dir():
         raise RunError(f"找不到收件箱文件夹 {box}。请在「设置」表中检查 inbox,或用 --inbox 指定。",
                        f"No inbox folder {box}. Check 'inbox' on the Settings sheet, or name one with --inbox.")
     actuals_path = Path(actuals) if actuals else _setting_path(folder, setup, "actuals_file")
+    reports = reports_dir(folder, setup)
+    week = monday(as_of or setup.period)
+    default_out = reports / f"consolidated-{week.isoformat()}.xlsx"
+    inputs = _inputs(folder, setup, actuals_path, previous)
+    check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup, inputs=inputs,
+                 explicit=out is not None)
     loaded, actuals_issues = (_read_actuals(actuals_path, setup) if actuals_path else (None, []))
     c = consolidate(box, setup, as_of, progress=progress)
-    reports = reports_dir(folder, setup)
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
     prev_path = Path(previous) if previous else find_previous(reports, c.period)
     prev_frame, prev_issues = _read_previous(prev_path, lang, explicit=previous is not None)
@@ -208,12 +288,30 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     report = full_report(c, setup, lang, targets, prev_frame, loaded)
     if before_write:
         before_write(out)
-    render_xlsx(report, out)
+    try:
+        with collect_cuts() as cuts, output_kind(REPORT_KIND):
+            render_xlsx(report, out)
+    except WriteError as e:
+        raise write_failed(e) from e
+    cut = [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")
+           for k in cuts]
     source = resolve(setup, c, loaded).source
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, prev_path, prev_issues, targets_source,
                              SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
                                                           actuals_path else ""),
-                             actuals_issues, time.monotonic() - started)
+                             actuals_issues, time.monotonic() - started, cut)
+
+
+def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:
+    """The files a consolidation reads besides the manager workbook and the inbox: never its output."""
+    from .targets_book import default_out
+
+    out: dict[Path, tuple[str, str]] = {default_out(setup, folder): ("目标分解表", "the targets workbook")}
+    if actuals:
+        out[Path(actuals)] = ("实际数文件", "the actuals file")
+    if previous:
+        out[Path(previous)] = ("上周报告", "last week's report")
+    return out
 
 
 def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
@@ -290,13 +388,20 @@ def _csv_error_line(path: Path) -> int | None:
 
 
 def _read_previous(path: Path | None, lang: schema.Lang, *, explicit: bool) -> tuple[pd.DataFrame | None, list[Issue]]:
-    """Last week's figures; a file the caller named must be readable, a found one is skipped if not."""
+    """Last week's figures; a file the caller named must be an xlsales consolidated report, a found one is
+    skipped if it cannot be read."""
     from .commit import read_previous
 
     if path is None:
         return None, []
     if explicit and not path.is_file():
         raise RunError(f"找不到上周报告 {path}。", f"No such previous report: {path}")
+    if explicit and output_kind_of(path) != REPORT_KIND:
+        raise RunError(f"--previous {path} 不是 xlsales 的汇总报告(文档属性中没有 xlsales 报告的标记),不会当作上周数据。"
+                       "请给出上周 xlsales consolidate 写出的 consolidated-YYYY-MM-DD.xlsx。",
+                       f"--previous {path} is not an xlsales consolidated report (its document properties carry no "
+                       "xlsales report mark), so it is not used as last week. Give the consolidated-YYYY-MM-DD.xlsx "
+                       "that xlsales consolidate wrote last week.")
     frame, issues = read_previous(path, lang)
     if frame is None and explicit:
         raise RunError(f"无法读取上周报告 {path}。", f"Cannot read the previous report {path}.", issues)
@@ -325,9 +430,14 @@ def targets_folder(folder: Path, *, out: Path | None = None, before_write: Befor
     setup, setup_issues, _ = load_folder_setup(folder)
     path = Path(out) if out else default_out(setup, folder)
     with _InLanguage(setup):
+        check_output(path, TARGETS_KIND, folder=folder, setup=setup, inputs={}, explicit=out is not None)
         if before_write:
             before_write(path)
-        res = build_targets_workbook(setup, path, setup.lang)
+        try:
+            with output_kind(TARGETS_KIND):
+                res = build_targets_workbook(setup, path, setup.lang)
+        except WriteError as e:
+            raise write_failed(e) from e
     issues = [*setup_issues, *(Issue(**d) for d in res["issues"])]
     return TargetsResult(path, res["kinds"], issues, setup)
 
@@ -353,10 +463,15 @@ def refresh_folder(folder: Path) -> RefreshResult:
     setup, setup_issues, _ = load_folder_setup(folder)
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     templates = folder / "templates"
-    templates.mkdir(parents=True, exist_ok=True)
     written = []
-    for rep in setup.active_reps().to_dict("records"):
-        path = templates / f"{rep['rep_id']}.xlsx"
-        if not path.exists():
-            written.append(build_rep_workbook(path, setup, rep, lang))
+    try:
+        templates.mkdir(parents=True, exist_ok=True)
+        for rep in setup.active_reps().to_dict("records"):
+            path = templates / f"{rep['rep_id']}.xlsx"
+            if not path.exists():
+                written.append(build_rep_workbook(path, setup, rep, lang))
+    except OSError as e:
+        raise write_failed(WriteError(templates, e)) from e
+    except WriteError as e:
+        raise write_failed(e) from e
     return RefreshResult(setup_issues, written, setup)

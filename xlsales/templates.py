@@ -9,6 +9,9 @@ and the probability formula use.  The manager workbook holds the setup tables.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,8 +20,9 @@ from xlsxwriter.workbook import Workbook
 from . import __version__, schema
 from .schema import Lang
 from .setup import Setup
-from .writer import Formats, atomic, new_workbook, print_setup, protect, write_table
+from .writer import Formats, WriteError, atomic, new_workbook, print_setup, protect, write_table
 
+KEY_NAME = ".xlsales-key"  # the manager's signing key, beside the manager workbook (never in a rep file)
 REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
 LIST_SHEET = {"zh": "列表", "en": "Lists"}
 INSTR_SHEET = {"zh": "说明", "en": "Instructions"}
@@ -153,6 +157,60 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
         instr.activate()
         wb.close()
     return path
+
+
+# --- the templates folder, replaced whole ----------------------------------------------
+
+TEMPLATES = "templates"
+_NEW, _OLD = ".templates-new-", ".templates-old-"
+
+
+def staging_folder(folder: Path) -> Path:
+    """A new hidden folder beside ``templates/`` to build a whole set of templates in (then :func:`swap_templates`)."""
+    recover_templates(folder)
+    try:
+        return Path(tempfile.mkdtemp(prefix=_NEW, dir=folder))
+    except OSError as e:
+        raise WriteError(Path(folder) / TEMPLATES, e) from e
+
+
+def swap_templates(folder: Path, staging: Path) -> Path:
+    """Put the finished set in ``staging`` in place of ``templates/`` by two renames; the old set is then removed.
+
+    ``templates/`` holds one whole set at every moment (old or new, never a mix); a run killed between
+    the two renames is put right by :func:`recover_templates` on the next run.
+    """
+    folder = Path(folder)
+    target, old = folder / TEMPLATES, folder / f"{_OLD}{os.getpid()}"
+    try:
+        if old.exists():
+            shutil.rmtree(old)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+    except OSError as e:
+        raise WriteError(target, e) from e
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def recover_templates(folder: Path) -> None:
+    """Finish or undo a template swap a killed run left, and remove its half-built sets.
+
+    Killed between the two renames of :func:`swap_templates` (no ``templates/``), the finished new set
+    (or else the old one) goes back in place; every other leftover folder is removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    target = folder / TEMPLATES
+    new, old = sorted(folder.glob(f"{_NEW}*")), sorted(folder.glob(f"{_OLD}*"))
+    if not target.exists() and old:
+        # the old set is moved aside only once the new one is complete: put the new one in place, else the old
+        os.replace(new[-1] if new else old[-1], target)
+    for p in [*new, *old]:
+        if p.exists():
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _sheet_of(key: str) -> schema.Table:
