@@ -27,6 +27,7 @@ from xlsales.consolidate import Consolidation, consolidate
 from xlsales.manager import load_setup, manager_path
 from xlsales.report import write_report
 from xlsales.setup import Setup
+from xlsales.templates import load_key
 
 SHEETS = ["汇总", "问题", "提交", "商机", "拜访", "预测", "周承诺", "客户"]
 INJECTIONS = ['=HYPERLINK("http://x.example/","点我")', "+1", "-x", "@SUM(A1)", "=1+1"]
@@ -245,7 +246,7 @@ def test_cli_json_prints_the_documented_shape(tmp_path, capsys):
     assert set(s["rows"]) == {"read", "accepted", "rejected", "superseded"}
     assert set(s["issues"]) == {"error", "warning", "by_rule"}
     assert set(s["totals"]) == {"closed", "commit", "upside", "pipeline", "weighted"}
-    c = consolidate(d / "inbox", setup)
+    c = consolidate(d / "inbox", setup, key=load_key(d))  # as the command does: signatures checked
     assert {k: s[k] for k in ("files", "rows", "issues", "totals")} == {
         k: v for k, v in json.loads(json.dumps(c.summary())).items() if k in ("files", "rows", "issues", "totals")}
     assert s["files"]["read"] == 2 and s["files"]["missing"] == 1

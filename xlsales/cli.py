@@ -101,7 +101,7 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
     """Create the manager's folder; return what was written."""
     from .excel.workbook import build_manager_xlsm
     from .setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
-    from .templates import build_rep_workbook, staging_folder, swap_templates
+    from .templates import build_rep_workbook, create_key, staging_folder, swap_templates
     from .writer import WriteError
 
     folder = Path(folder)
@@ -128,9 +128,10 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
         (folder / "inbox").mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise WriteError(folder / "inbox", e) from e
+    key = create_key(folder)  # kept across init --force: templates already sent out still verify
     staging = staging_folder(folder)  # the new templates are built beside templates/, then swapped in whole
     try:
-        built = [build_rep_workbook(staging / f"{r['rep_id']}.xlsx", setup, r, lang)  # type: ignore[arg-type]
+        built = [build_rep_workbook(staging / f"{r['rep_id']}.xlsx", setup, r, lang, key=key)  # type: ignore
                  for r in setup.active_reps().to_dict("records")]
         stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
         if stale.exists():
@@ -141,7 +142,7 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     templates = [target / p.name for p in built]
-    return {"setup": setup, "manager": manager, "templates": templates, "inbox": folder / "inbox"}
+    return {"setup": setup, "manager": manager, "templates": templates, "inbox": folder / "inbox", "key": key}
 
 
 def cmd_init(a: argparse.Namespace) -> int:
@@ -156,6 +157,7 @@ def cmd_init(a: argparse.Namespace) -> int:
 
 def cmd_demo(a: argparse.Namespace) -> int:
     from . import synth
+    from .templates import signing_key
 
     folder = Path(a.dir).resolve()
     if folder.exists() and any(folder.iterdir()):
@@ -170,7 +172,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     setup = out["setup"]
     fills = synth.generate(setup, seed=a.seed, reps=a.reps, mistakes=True)
     submitted = fills[:-1] if len(fills) > 2 else fills  # one rep forgets to submit: a missing submission
-    paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
+    with signing_key(out["key"]):  # the demo's reps send the signed templates they were given
+        paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
     say(f"演示数据:{len(paths)} 份业务员工作簿已放入收件箱 {out['inbox']}"
         f"(其中 {sum(1 for f in submitted if f.mistakes)} 份含故意错误,{len(fills) - len(submitted)} 人未提交)",
         f"Demo data: {len(paths)} rep workbooks in the inbox, "

@@ -261,6 +261,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from .consolidate import consolidate
     from .model import render_xlsx
     from .targets_book import load_targets
+    from .templates import KEY_NAME, load_key
 
     check_as_of(as_of)
     from .setup import monday
@@ -278,7 +279,10 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup, inputs=inputs,
                  explicit=out is not None)
     loaded, actuals_issues = (_read_actuals(actuals_path, setup) if actuals_path else (None, []))
-    c = consolidate(box, setup, as_of, progress=progress)
+    key = load_key(folder)
+    c = consolidate(box, setup, as_of, progress=progress, key=key)
+    if key is None:  # said once: without the key no signature can be checked
+        c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
     prev_path = Path(previous) if previous else find_previous(reports, c.period)
     prev_frame, prev_issues = _read_previous(prev_path, lang, explicit=previous is not None)
@@ -456,8 +460,11 @@ class RefreshResult:
 
 
 def refresh_folder(folder: Path) -> RefreshResult:
-    """Re-read and check the setup; write a template for every active rep who has none in ``templates/``."""
-    from .templates import build_rep_workbook
+    """Re-read and check the setup; write a template for every active rep who has none in ``templates/``.
+
+    New templates are signed with the folder's key (made now when the folder has none).
+    """
+    from .templates import build_rep_workbook, create_key, recover_templates
 
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
@@ -465,11 +472,13 @@ def refresh_folder(folder: Path) -> RefreshResult:
     templates = folder / "templates"
     written = []
     try:
+        recover_templates(folder)
         templates.mkdir(parents=True, exist_ok=True)
+        key = create_key(folder)
         for rep in setup.active_reps().to_dict("records"):
             path = templates / f"{rep['rep_id']}.xlsx"
             if not path.exists():
-                written.append(build_rep_workbook(path, setup, rep, lang))
+                written.append(build_rep_workbook(path, setup, rep, lang, key=key))
     except OSError as e:
         raise write_failed(WriteError(templates, e)) from e
     except WriteError as e:

@@ -186,6 +186,8 @@ define("duplicate_team", "error",
        "characters, so they would count as two teams. Spell them the same way.")
 
 REQUIRED_SETTINGS = ("language", "rounding_unit", "fiscal_year_start", "period")
+# The optional setting unsigned_workbooks (what consolidation does with a workbook without identity signature).
+UNSIGNED_VALUES = ("", "warn", "警告", "accept", "接受", "是", "yes", "reject", "拒收", "拒绝")
 # Setup tables that must hold at least one row: (what a row is, zh / en).
 NON_EMPTY = {"settings": ("设置项", "a setting"), "roster": ("业务员", "a rep"), "stages": ("销售阶段", "a sales stage"),
              "lists": ("列表项", "a list entry"), "thresholds": ("阈值", "a threshold"),
@@ -321,6 +323,8 @@ def _bad_setting(key: str, value: object) -> str:
             return "应为数字 must be a number"
     if key == "week_start" and str(value) not in {str(i) for i in range(1, 8)}:
         return "应为 1-7 must be 1-7"
+    if key == "unsigned_workbooks" and str(value or "").strip().casefold() not in UNSIGNED_VALUES:
+        return "应为 警告 warn、接受 accept 或 拒收 reject / must be warn, accept or reject"
     return ""
 
 
