@@ -256,7 +256,7 @@ def _number(v: object) -> float | None:
 
 def _at(setup: Setup, table: str, i: int, col: str, rule: str, value: object, **p: object) -> Issue:
     f, s, c = setup.where(table, i, col)
-    return make(rule, f, s, c, value, **p)
+    return make(rule, f, s, c, value, None, **p)
 
 
 def _check_thresholds(setup: Setup) -> list[Issue]:
@@ -272,8 +272,9 @@ def _check_thresholds(setup: Setup) -> list[Issue]:
         seen.setdefault(key, (i, v))
         shown = f"{v:g}"
         if key in THRESHOLD_RANGES:
-            low, high, whole, zh, en = THRESHOLD_RANGES[key]
-            if (low is not None and v < low) or (high is not None and v > high) or (whole and not v.is_integer()):
+            lowest, highest, whole, zh, en = THRESHOLD_RANGES[key]
+            if (lowest is not None and v < lowest) or (highest is not None and v > highest) or \
+                    (whole and not v.is_integer()):
                 out.append(_at(setup, "thresholds", i, "value", "threshold_value", shown, key=key, why=zh, why_en=en))
         elif key in THRESHOLD_POSITIVE and v <= 0:
             zh, en = THRESHOLD_POSITIVE[key]

@@ -229,17 +229,17 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
         fm = Formats(wb)
         labels = list_labels(setup, lang)
         instr = wb.add_worksheet(INSTR_SHEET[lang])
-        sheets = {key: wb.add_worksheet(_sheet_of(key).sheet(lang)) for key in REP_SHEETS}
+        sheets = {k: wb.add_worksheet(_sheet_of(k).sheet(lang)) for k in REP_SHEETS}
         list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
         list_names[schema.LIST_YESNO] = "xs_yesno"
         _write_instructions(wb, instr, fm, setup, rep, lang, period)
-        for key in ("visits", "opportunities", "customers"):
-            table = _sheet_of(key)
-            ws = sheets[key]
-            zh, en = BANNERS[key]
+        for k in ("visits", "opportunities", "customers"):
+            table = _sheet_of(k)
+            ws = sheets[k]
+            zh, en = BANNERS[k]
             ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
-            rows = [_with_formulas(r, setup) for r in data.get(key, [])] if key == "opportunities" else \
-                data.get(key, [])
+            rows = [_with_formulas(r, setup) for r in data.get(k, [])] if k == "opportunities" else \
+                data.get(k, [])
             write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names)
             ws.freeze_panes(table.first_row + 1, 0)
             protect(ws)
