@@ -323,7 +323,7 @@ def test_row_counts_with_a_superseded_file_and_rejections_of_every_kind(tmp_path
     """
     setup = make_setup()
     inbox = tmp_path / "inbox"
-    old = write_rep(inbox / "old", setup, "R001", fill(setup, [deal("R001-O1", 10_000.0), deal("R001-O2", 20_000.0)]))
+    old = write_rep(inbox / "earlier", setup, "R001", fill(setup, [deal("R001-O1", 10_000.0), deal("R001-O2", 20_000.0)]))
     new = write_rep(inbox, setup, "R001", fill(setup, [
         deal("R001-O1", 10_000.0),
         deal("R001-O2", -5.0),  # cell error in the reader: negative
@@ -338,7 +338,7 @@ def test_row_counts_with_a_superseded_file_and_rejections_of_every_kind(tmp_path
     c = consolidate(inbox, setup)
     got = {f.display: (f.status, f.rows_read, f.rows_accepted, f.rows_rejected, f.rows_superseded) for f in c.files}
     assert got == {
-        str(Path("old/R001.xlsx")): ("superseded", 17, 0, 0, 17),  # 2 deals + 1 + 1 + 12 + 1
+        str(Path("earlier/R001.xlsx")): ("superseded", 17, 0, 0, 17),  # 2 deals + 1 + 1 + 12 + 1
         "R001.xlsx": ("accepted", 19, 17, 2, 0),  # 4 deals + 1 + 1 + 12 + 1; O2 and O3 rejected
         "R002.xlsx": ("accepted", 16, 16, 0, 0),
         "R999.xlsx": ("rejected", 16, 0, 16, 0),  # the file is refused, each of its rows with it

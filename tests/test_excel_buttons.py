@@ -154,7 +154,7 @@ def test_a_failure_to_write_is_explained_not_a_traceback(excel: Excel) -> None:
     (excel.folder / "reports").write_text("not a folder")  # the report cannot be written
     buttons.consolidate()
     (text, _, _, mode), = excel.alerts
-    assert "文件操作失败" in text and "A file operation failed" in text and mode == "critical"
+    assert "无法写入" in text and "Cannot write" in text and "reports" in text and mode == "critical"
     assert "Traceback" not in text
     excel.assert_only_status_written()
     excel.assert_restored()

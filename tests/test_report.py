@@ -28,6 +28,7 @@ from xlsales.manager import load_setup, manager_path
 from xlsales.report import full_report, write_report
 from xlsales.setup import Setup
 from xlsales.targets_book import load_targets
+from xlsales.templates import load_key
 
 SHEETS = ["汇总", "周度承诺", "月度预测", "差异", "周报", "记分卡", "按期汇总", "阶段分布", "问题", "提交", "商机", "拜访",
           "预测", "周承诺", "客户", "目标", "实际数", "上期", "调整", "阈值", "日目标", "假日"]
@@ -261,7 +262,7 @@ def test_cli_json_prints_the_documented_shape(tmp_path, capsys):
     assert set(s["totals"]["month"]) == {"closed", "commit", "upside", "pipeline", "weighted"}
     assert set(s["totals"]["all_open"]) == {"commit", "upside", "pipeline", "weighted"}  # no date: no closed
     assert s["totals"]["windows"]["month"] == ["2026-11-01", "2026-11-30"]
-    c = consolidate(d / "inbox", setup)
+    c = consolidate(d / "inbox", setup, key=load_key(d))  # as the command does: signatures checked
     full_report(c, setup, "zh", load_targets(setup, d)[0])  # the review adds its own checks to the issues
     assert {k: s[k] for k in ("files", "rows", "issues")} == {
         k: v for k, v in json.loads(json.dumps(c.summary())).items() if k in ("files", "rows", "issues")}

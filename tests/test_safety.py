@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import signal
@@ -350,11 +351,15 @@ def test_parse_workbook_is_plain_data_without_a_process(tmp_path: Path) -> None:
     ws.merge_range("A2:A4", "甲客户", None)
     ws.write_column(1, 1, [1, 2, 3])
     ws.write_formula("B5", "=NA()", None, "#N/A")
+    wb.set_properties({"title": "周报", "author": "张伟", "created": dt.datetime(2026, 11, 22, 19, 0)})
     wb.close()
     got = parse.parse_workbook(path.read_bytes(), suffix=".xlsx")
+    saved = dt.datetime(2026, 11, 22, 19, 0)
     assert got == {"names": ["S"], "rows": {"S": [["客户", "金额"], ["甲客户", 1], ["甲客户", 2], ["甲客户", 3],
                                                    ["", ""]]},
-                   "errors": {"S": {(4, 1): "#N/A"}}, "epoch1904": True}
+                   "errors": {"S": {(4, 1): "#N/A"}}, "epoch1904": True,
+                   "props": {"title": "周报", "creator": "张伟", "last_modified_by": "张伟", "created": saved,
+                             "modified": saved}}
 
 
 def test_xlsx_renamed_xls_is_read_by_content(tmp_path: Path) -> None:

@@ -1,7 +1,10 @@
 """The ``xlsales`` command: a thin layer over the library.
 
 Exit codes: 0 done; 1 ``--strict`` and error-level issues exist; 2 usage or
-setup error (with a message in zh and en, never a traceback).
+setup error, or an output refused because it would replace an input or a file
+xlsales did not write; 3 an output could not be written (disk full, read-only
+folder, a file held open, a size limit) — the previous file is untouched;
+130 interrupted.  Each with a message in zh and en, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from . import __version__, schema
 from .issues import Issue
 
-EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ISSUES, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -28,52 +31,119 @@ def say(zh: str, en: str, *, err: bool = False) -> None:
 
 # --- init ------------------------------------------------------------------------
 
-def read_roster_csv(path: Path) -> list[dict]:
-    """Roster rows from a CSV whose headers are the Roster table's (zh, en or aliases)."""
-    import csv
+ROSTER_BOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 
+
+def read_roster(path: Path) -> list[dict]:
+    """Roster rows from a workbook (read by the sandboxed safe reader) or a CSV (UTF-8 or GB18030).
+
+    The headers are the Roster table's (zh, en or aliases); any problem is a :class:`UsageError` naming the file.
+    """
     from .intake import context
-    from .reader import Book, Sheet, read_table
+    from .reader import Book, BookError, Sheet, open_book, read_table
     from .setup import Setup
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="gb18030")
-    except OSError as e:
-        raise UsageError(f"无法读取名单 {path}: {e}") from e
-    rows = [list(r) for r in csv.reader(text.splitlines())]
-    book = Book(path, path.name, ["roster"], lambda _n: Sheet("roster", rows))
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"找不到名单文件 {path}。\n  No such roster file: {path}")
+    if path.suffix.lower() in ROSTER_BOOKS:
+        try:
+            book = open_book(path, path.name)
+        except BookError as e:
+            raise UsageError(f"无法读取名单 {path}:{e.issue.zh}\n  Cannot read the roster {path}: {e.issue.en}") from e
+    else:
+        rows = _csv_rows(path)
+        book = Book(path, path.name, ["roster"], lambda _n: Sheet("roster", rows))
     tr = read_table(book, schema.ROSTER, context(Setup.default()))
     errors = [i for i in tr.issues if i.severity == "error"]
     if errors:
         raise UsageError("名单有错误 The roster has errors:\n" + "\n".join(f"  {i}" for i in errors[:20]))
-    return [{k: r[k] for k in schema.ROSTER.keys} for r in tr.accepted.to_dict("records")]
+    out = [{k: r[k] for k in schema.ROSTER.keys} for r in tr.accepted.to_dict("records")]
+    if not out:
+        raise UsageError(f"名单 {path} 中没有任何业务员。请每位业务员填一行(业务员编号、姓名、团队、大区)。\n"
+                         f"  The roster {path} lists no rep. Give one row per rep (rep id, name, team, region).")
+    return out
+
+
+read_roster_csv = read_roster  # the former name
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    """The cells of a CSV file in UTF-8 (with or without BOM) or GB18030; anything else is a UsageError."""
+    import csv
+    import io
+
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"无法读取名单 {path}:{e.strerror or e}\n  Cannot read the roster {path}: {e.strerror or e}"
+                         ) from e
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UsageError(f"名单 {path} 既不是 Excel 工作簿,也不是 UTF-8 或 GB18030 编码的 CSV。请在 Excel 中另存为"
+                         f" .xlsx 或「CSV UTF-8」后重试。\n  The roster {path} is neither a workbook nor a CSV in UTF-8 "
+                         "or GB18030. Save it from Excel as .xlsx or 'CSV UTF-8' and retry.")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return [list(r) for r in reader]
+    except csv.Error as e:
+        raise UsageError(f"名单 {path} 第 {reader.line_num} 行不是有效的 CSV({e})。请在 Excel 中另存为 .xlsx 后重试。\n"
+                         f"  Line {reader.line_num} of the roster {path} is not valid CSV ({e}). Save it from Excel "
+                         "as .xlsx and retry.") from e
 
 
 def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: dt.date | None, setup=None) -> dict:
     """Create the manager's folder (with ``setup`` when given, else the default one); return what was written."""
     from .excel.workbook import build_manager_xlsm
-    from .setup import Setup, monday
-    from .templates import build_rep_workbook
+    from .setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
+    from .templates import build_rep_workbook, create_key, staging_folder, swap_templates
+    from .writer import WriteError
 
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()) and not force:
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"「{folder}」是一个文件,不是文件夹;xlsales init 要的是主管文件夹(其中会有 manager.xlsm),"
+                         f"如 xlsales init {folder.parent}。\n  '{folder}' is a file, not a folder: xlsales init "
+                         f"takes the manager's folder (which holds manager.xlsm), e.g. xlsales init {folder.parent}.")
+    if period is not None and not in_calendar(period):
+        raise UsageError(f"本期(--period){period} 超出 xlsales 能处理的日期范围 {DATE_MIN} 至 {DATE_MAX}。"
+                         f"请给出本期的周一,如 2026-11-23。\n  The period (--period) {period} is outside the dates "
+                         f"xlsales handles, {DATE_MIN} to {DATE_MAX}. Give the period's Monday, e.g. 2026-11-23.")
+    try:
+        busy = folder.exists() and any(folder.iterdir())
+    except OSError as e:
+        raise UsageError(f"无法读取文件夹 {folder}({e.strerror or e})。\n  Cannot read the folder {folder} "
+                         f"({e.strerror or e}).") from e
+    if busy and not force:
         raise UsageError(f"文件夹 {folder} 已存在且非空;如需覆盖请加 --force。\n"
                          f"  {folder} exists and is not empty; add --force to overwrite.")
     if setup is None:
-        rows = read_roster_csv(roster) if roster else None
+        rows = read_roster(roster) if roster else None
         setup = Setup.default(rows, period or monday(dt.date.today()))
     setup.tables["settings"].loc[setup.tables["settings"]["key"] == "language", "value"] = lang
-    (folder / "templates").mkdir(parents=True, exist_ok=True)
-    (folder / "inbox").mkdir(parents=True, exist_ok=True)
-    stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
-    if stale.exists():
-        stale.unlink()
-    manager = build_manager_xlsm(folder / "manager.xlsm", setup, lang)  # type: ignore[arg-type]
-    templates = [build_rep_workbook(folder / "templates" / f"{r['rep_id']}.xlsx", setup, r, lang)  # type: ignore
+    try:
+        (folder / "inbox").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WriteError(folder / "inbox", e) from e
+    key = create_key(folder)  # kept across init --force: templates already sent out still verify
+    staging = staging_folder(folder)  # the new templates are built beside templates/, then swapped in whole
+    try:
+        built = [build_rep_workbook(staging / f"{r['rep_id']}.xlsx", setup, r, lang, key=key)  # type: ignore
                  for r in setup.active_reps().to_dict("records")]
-    return {"setup": setup, "manager": manager, "templates": templates, "inbox": folder / "inbox"}
+        stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
+        if stale.exists():
+            stale.unlink()
+        manager = build_manager_xlsm(folder / "manager.xlsm", setup, lang)  # type: ignore[arg-type]
+        target = swap_templates(folder, staging)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    templates = [target / p.name for p in built]
+    return {"setup": setup, "manager": manager, "templates": templates, "inbox": folder / "inbox", "key": key}
 
 
 def cmd_init(a: argparse.Namespace) -> int:
@@ -89,6 +159,7 @@ def cmd_init(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     from . import synth
     from .setup import monday
+    from .templates import signing_key
 
     try:
         org = None if a.reps is None else synth.demo_setup(a.reps, a.period or monday(dt.date.today()), a.seed)
@@ -107,7 +178,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     setup = out["setup"]
     fills = synth.generate(setup, seed=a.seed, reps=a.reps, mistakes=True)
     submitted = fills[:-1] if len(fills) > 2 else fills  # one rep forgets to submit: a missing submission
-    paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
+    with signing_key(out["key"]):  # the demo's reps send the signed templates they were given
+        paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
     say(f"演示数据:{len(paths)} 份业务员工作簿已放入收件箱 {out['inbox']}"
         f"(其中 {sum(1 for f in submitted if f.mistakes)} 份含故意错误,{len(fills) - len(submitted)} 人未提交)",
         f"Demo data: {len(paths)} rep workbooks in the inbox, "
@@ -194,6 +266,9 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
                              actuals=Path(a.actuals) if getattr(a, "actuals", None) else None,
                              progress=_progress(sys.stderr.isatty() and not a.json))
     errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
+    if res.output_issues:
+        print("写入报告时 / while writing the report:", file=sys.stderr)
+        print_issues(res.output_issues)
     s = res.summary()
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
@@ -279,7 +354,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("init", help="创建主管文件夹 / create the manager's folder")
     s.add_argument("dir")
     s.add_argument("--lang", choices=schema.LANGS, default="zh")
-    s.add_argument("--roster", help="名单 CSV / roster CSV")
+    s.add_argument("--roster", help="名单 xlsx/xls/ods 或 CSV / roster workbook or CSV (UTF-8 or GB18030)")
     s.add_argument("--period", type=_date, help="本期周一 / the Monday of the period (default: this week)")
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=cmd_init)
@@ -328,13 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(a, "func", None):
         p.print_help()
         return EXIT_USAGE
-    from .run import RunError
+    from .run import RunError, write_failed
+    from .writer import WriteError
 
     try:
         return a.func(a)
     except UsageError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
+    except WriteError as e:
+        print(str(write_failed(e)), file=sys.stderr)
+        return EXIT_WRITE
     except RunError as e:
         print(str(e), file=sys.stderr)
         if e.issues:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .schema import Lang, Table
-from .writer import Formats, atomic, new_workbook, print_setup, write_table
+from .writer import Formats, atomic, fit_text, new_workbook, print_setup, write_table
 
 STYLES: dict[str, dict] = {
     "text": {"kind": "text"},
@@ -137,7 +137,7 @@ def render_xlsx(report: Report, out: Path) -> Path:
                 elif isinstance(c.value, int | float):
                     ws.write_number(c.row, c.col, c.value, f)
                 else:
-                    ws.write_string(c.row, c.col, str(c.value), f)
+                    ws.write_string(c.row, c.col, fit_text(ws, c.row, c.col, str(c.value)), f)
             for cf in sh.conds:
                 ws.conditional_format(cf.first_row, cf.first_col, cf.last_row, cf.last_col, {
                     "type": "formula", "criteria": cf.formula, "format": wb.add_format(

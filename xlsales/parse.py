@@ -16,6 +16,7 @@ stdin, one pickled answer per request on stdout.  A pool of readers can call
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -36,7 +37,7 @@ from .safety import RefusedError
 
 
 def parse_workbook(data: bytes, limits: Mapping[str, int | float] | None = None, suffix: str = "") -> dict[str, Any]:
-    """Check and parse a workbook's bytes: ``{"names", "rows", "errors", "epoch1904"}``.
+    """Check and parse a workbook's bytes: ``{"names", "rows", "errors", "epoch1904", "props"}``.
 
     ``suffix`` (the file's extension) picks calamine's reader when it agrees with the content
     (an ``.xls`` renamed ``.xlsx`` is read by its content).  Raises
@@ -101,7 +102,95 @@ def _parse(data: bytes, book: Any, lim: Mapping[str, int | float]) -> dict[str, 
         fill_merged(name, grid, list(sheet.merged_cell_ranges or []), merge_budget, int(lim["max_merged_cells"]))
         rows[name] = grid
     return {"names": names, "rows": rows, "errors": {n: errors[n] for n in names if n in errors},
-            "epoch1904": errorcells.date1904(data)}
+            "epoch1904": errorcells.date1904(data), "props": doc_properties(data)}
+
+
+# --- document properties -----------------------------------------------------------
+
+_CORE_TAGS = {"creator": "creator", "title": "title", "lastModifiedBy": "last_modified_by", "modified": "modified",
+              "created": "created"}
+_ODF_TAGS = {"initial-creator": "creator", "title": "title", "creator": "last_modified_by", "date": "modified",
+             "creation-date": "created"}
+_PROPS_MAX = 1024 * 1024  # a properties part larger than this is not read (Excel's are a few hundred bytes)
+
+
+def doc_properties(data: bytes) -> dict[str, Any]:
+    """The workbook's own document properties: ``creator``, ``title``, ``last_modified_by`` (text),
+    ``modified``, ``created`` (naive UTC datetimes) and ``custom`` ({name: text}) where the file has them.
+
+    Read from ``docProps/core.xml`` (xlsx/xlsm), ``meta.xml`` (ods) or the OLE SummaryInformation
+    stream (xls).  ``modified`` is the time the application last saved the workbook — unlike the
+    file's mtime it does not change when the file is copied or synced.  Never raises: a property
+    that cannot be read is left out.
+    """
+    try:
+        if data.startswith(olefile.MAGIC):
+            return _ole_properties(data)
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = {i.filename: i for i in z.infolist()}
+            out: dict[str, Any] = {}
+            for part, tags in (("docProps/core.xml", _CORE_TAGS), ("meta.xml", _ODF_TAGS)):
+                info = names.get(part)
+                if info is not None and info.file_size <= _PROPS_MAX:
+                    out = _xml_properties(z.read(info), tags)
+                    break
+            custom = names.get("docProps/custom.xml")
+            if custom is not None and custom.file_size <= _PROPS_MAX:
+                out["custom"] = _custom_properties(z.read(custom))
+            return out
+    except Exception:  # noqa: BLE001 - properties are a nicety: a damaged part means "unknown", never a failure
+        return {}
+
+
+def _custom_properties(xml: bytes) -> dict[str, str]:
+    """``docProps/custom.xml``: {name: value as text} (Excel's File → Properties → Custom)."""
+    from defusedxml import ElementTree
+
+    out: dict[str, str] = {}
+    for el in ElementTree.fromstring(xml):
+        name = el.get("name")
+        if name and len(el) and len(out) < 100:
+            out[name[:200]] = (el[0].text or "")[:1000]
+    return out
+
+
+def _xml_properties(xml: bytes, tags: Mapping[str, str]) -> dict[str, Any]:
+    from defusedxml import ElementTree
+
+    out: dict[str, Any] = {}
+    for el in ElementTree.fromstring(xml).iter():
+        key = tags.get(str(el.tag).rpartition("}")[2])
+        if key is None or key in out or el.text is None:
+            continue
+        text = el.text.strip()
+        out[key] = _when(text) if key in ("modified", "created") else text[:1000]
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _when(text: str) -> dt.datetime | None:
+    """A W3CDTF/ISO time as a naive UTC datetime (to the second), or None."""
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
+    return t.replace(microsecond=0)
+
+
+def _ole_properties(data: bytes) -> dict[str, Any]:
+    with olefile.OleFileIO(io.BytesIO(data)) as ole:
+        meta = ole.get_metadata()
+    out: dict[str, Any] = {}
+    for key, value in (("creator", meta.author), ("title", meta.title), ("last_modified_by", meta.last_saved_by),
+                       ("modified", meta.last_saved_time), ("created", meta.create_time)):
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace") if value else None
+        if isinstance(value, dt.datetime):
+            value = value.replace(microsecond=0, tzinfo=None)
+        if value:
+            out[key] = value[:1000] if isinstance(value, str) else value
+    return out
 
 
 @contextlib.contextmanager

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import schema
-from .issues import Issue, count
+from .issues import Issue, count, make
+from .writer import WriteError, collect_cuts, output_kind
 
 if TYPE_CHECKING:
     from .book import Previous
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 BeforeWrite = Callable[[Path], None]  # called with a path just before it is (re)written
 REPORT_NAME = re.compile(r"^consolidated-(\d{4}-\d{2}-\d{2})\.xlsx$")
+EXIT_USAGE, EXIT_WRITE = 2, 3  # RunError codes: a problem with the inputs; an output that could not be written
+REPORT_KIND, TARGETS_KIND = "report", "targets"  # what xlsales writes (the workbook's custom property "xlsales")
+# Outputs written before that property existed are known by their title (XlsxWriter's document properties).
+LEGACY_TITLES = {REPORT_KIND: "xlsales consolidated report", TARGETS_KIND: "目标分解 Targets"}
+KIND_LABEL = {REPORT_KIND: ("汇总报告", "consolidated report"), TARGETS_KIND: ("目标分解表", "targets workbook")}
 
 
 class RunError(Exception):
@@ -56,6 +62,71 @@ class RunError(Exception):
 
     def message(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+
+def write_failed(e: WriteError) -> RunError:
+    """The :class:`RunError` (exit 3) for an output that could not be written; what was there is untouched."""
+    zh, en = e.describe()
+    return RunError(zh + "原有文件未被改动。", en + " The file that was there is untouched.", code=EXIT_WRITE)
+
+
+# --- where outputs may go ------------------------------------------------------------------
+
+def output_kind_of(path: Path) -> str | None:
+    """What xlsales wrote at ``path`` (``"report"``, ``"targets"``), from its document properties; None otherwise."""
+    from .safety import properties
+    from .writer import KIND_PROPERTY
+
+    props = properties(Path(path))
+    if props is None:
+        return None
+    kind = (props.get("custom") or {}).get(KIND_PROPERTY)
+    if kind:
+        return str(kind)
+    if props.get("creator") == "xlsales":
+        return next((k for k, title in LEGACY_TITLES.items() if props.get("title") == title), None)
+    return None
+
+
+def check_output(out: Path, kind: str, *, folder: Path, setup: Setup, inputs: dict[Path, tuple[str, str]],
+                 explicit: bool) -> None:
+    """Refuse an output path that is an input or a file xlsales did not write (exit 2; nothing is written).
+
+    Never written over: the manager workbook, the signing key, anything in the inbox or templates folder,
+    the files named in ``inputs`` ({path: (zh, en) what it is}), and an existing file that is not an
+    xlsales output of ``kind`` (its document properties say what wrote it).  ``explicit``: the caller named
+    ``out`` (``--out``), so a folder there is a usage error; at the default path it is a write failure.
+    """
+    from .manager import MANAGER_NAMES
+    from .templates import KEY_NAME
+
+    out = Path(out)
+    zh_kind, en_kind = KIND_LABEL[kind]
+    if explicit and out.is_dir():
+        raise RunError(f"--out {out} 是一个文件夹;请给出{zh_kind}的文件路径,如 {out / 'report.xlsx'}。",
+                       f"--out {out} is a folder; give the path of the {en_kind} file, e.g. {out / 'report.xlsx'}.")
+    real = out.resolve()
+    named: dict[Path, tuple[str, str]] = {folder / n: ("主管工作簿", "the manager workbook") for n in MANAGER_NAMES}
+    named[folder / KEY_NAME] = ("签名密钥", "the signing key")
+    named.update(inputs)
+    trees = {_inbox_of(folder, setup): ("收件箱", "the inbox"), folder / "templates": ("模板文件夹", "the templates folder")}
+    what = next((w for p, w in named.items() if p.resolve() == real), None)
+    if what is None:
+        what = next((w for t, w in trees.items() if real.is_relative_to(t.resolve())), None)
+    if what is not None:
+        raise RunError(f"不会写入 {out}:它是 xlsales 的输入({what[0]})。xlsales 从不覆盖它读取的文件;"
+                       "请用 --out 另选一个文件名。",
+                       f"Not writing {out}: it is one of xlsales' inputs ({what[1]}). xlsales never writes over what "
+                       "it reads; choose another name with --out.")
+    if (out.is_file() or (out.is_symlink() and not out.exists())) and output_kind_of(out) != kind:
+        raise RunError(f"不会覆盖 {out}:这个文件不是 xlsales 写的{zh_kind}(文档属性中没有 xlsales 的标记)。"
+                       "请把它移走,或用 --out 另选一个文件名。",
+                       f"Not replacing {out}: it is not a {en_kind} that xlsales wrote (its document properties "
+                       "carry no xlsales mark). Move it away, or choose another name with --out.")
+
+
+def _inbox_of(folder: Path, setup: Setup) -> Path:
+    return folder / (setup.setting("inbox", "inbox") or "inbox")
 
 
 # --- finding the inputs -------------------------------------------------------------
@@ -148,6 +219,7 @@ class ConsolidateResult:
     actuals_source: str
     actuals_issues: list[Issue] = field(default_factory=list)
     seconds: float = 0.0
+    output_issues: list[Issue] = field(default_factory=list)  # what writing the report found (a text cut)
     last_month: Path | None = None  # the latest report of the previous month
     totals: dict = field(default_factory=dict)  # the report's deals by period (see report.full_report)
 
@@ -163,6 +235,7 @@ class ConsolidateResult:
         s["last_month"] = str(self.last_month) if self.last_month else None
         s["targets"] = self.targets_source
         s["actuals"] = self.actuals_source
+        s["output_issues"] = [i.as_dict() for i in self.output_issues]
         return s
 
 
@@ -186,6 +259,17 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
                             before_write)
 
 
+def check_as_of(as_of: dt.date | None) -> None:
+    """Refuse an as-of date outside the range the period arithmetic handles (a typo such as 9999-12-31)."""
+    from .setup import DATE_MAX, DATE_MIN, in_calendar
+
+    if as_of is not None and not in_calendar(as_of):
+        raise RunError(f"截至日期(--as-of){as_of} 超出 xlsales 能处理的日期范围 {DATE_MIN} 至 {DATE_MAX}。"
+                       "请给出要汇总那一周中的某一天,如 2026-11-23。",
+                       f"The as-of date (--as-of) {as_of} is outside the dates xlsales handles, {DATE_MIN} to "
+                       f"{DATE_MAX}. Give a day of the week to consolidate, e.g. 2026-11-23.")
+
+
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
@@ -194,16 +278,28 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from .model import render_xlsx
     from .report import full_report
     from .targets_book import load_targets
+    from .templates import KEY_NAME, load_key
+
+    check_as_of(as_of)
+    from .setup import monday
 
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
-    box = Path(inbox) if inbox else folder / (setup.setting("inbox", "inbox") or "inbox")
+    box = Path(inbox) if inbox else _inbox_of(folder, setup)
     if not box.is_dir():
         raise RunError(f"找不到收件箱文件夹 {box}。请在「设置」表中检查 inbox,或用 --inbox 指定。",
                        f"No inbox folder {box}. Check 'inbox' on the Settings sheet, or name one with --inbox.")
     actuals_path = Path(actuals) if actuals else _setting_path(folder, setup, "actuals_file")
-    loaded, actuals_issues = (_read_actuals(actuals_path, setup) if actuals_path else (None, []))
-    c = consolidate(box, setup, as_of, progress=progress)
     reports = reports_dir(folder, setup)
+    week = monday(as_of or setup.period)
+    default_out = reports / f"consolidated-{week.isoformat()}.xlsx"
+    inputs = _inputs(folder, setup, actuals_path, previous)
+    check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup, inputs=inputs,
+                 explicit=out is not None)
+    loaded, actuals_issues = (_read_actuals(actuals_path, setup) if actuals_path else (None, []))
+    key = load_key(folder)
+    c = consolidate(box, setup, as_of, progress=progress, key=key)
+    if key is None:  # said once: without the key no signature can be checked
+        c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
     week_path = Path(previous) if previous else find_previous(reports, c.period)
     last_week, prev_issues = _read_previous(week_path, c.period, explicit=previous is not None)
@@ -213,14 +309,32 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month)
     if before_write:
         before_write(out)
-    render_xlsx(report, out)
+    try:
+        with collect_cuts() as cuts, output_kind(REPORT_KIND):
+            render_xlsx(report, out)
+    except WriteError as e:
+        raise write_failed(e) from e
+    cut = [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")
+           for k in cuts]
     source = resolve(setup, c, loaded).source
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
                              prev_issues + month_issues, targets_source,
                              SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
                                                           actuals_path else ""),
-                             actuals_issues, time.monotonic() - started, month_path if last_month else None,
+                             actuals_issues, time.monotonic() - started, cut, month_path if last_month else None,
                              figures["totals"])
+
+
+def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:
+    """The files a consolidation reads besides the manager workbook and the inbox: never its output."""
+    from .targets_book import default_out
+
+    out: dict[Path, tuple[str, str]] = {default_out(setup, folder): ("目标分解表", "the targets workbook")}
+    if actuals:
+        out[Path(actuals)] = ("实际数文件", "the actuals file")
+    if previous:
+        out[Path(previous)] = ("上周报告", "last week's report")
+    return out
 
 
 def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
@@ -232,28 +346,85 @@ def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
 
 
 def _read_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
+    """Finance's actuals from ``path``; a file that is not an actuals table is an error, never a silent fallback."""
+    import csv
+
     from .actuals import read_actuals
     from .reader import BookError
 
     if not path.is_file():
         raise RunError(f"找不到实际数文件 {path}。", f"No such actuals file: {path}")
     try:
-        return read_actuals(path, setup)
+        frame, issues = read_actuals(path, setup)
     except BookError as e:
         raise RunError(f"无法读取实际数文件 {path}:{e.issue.zh}", f"Cannot read the actuals file {path}: {e.issue.en}",
                        [e.issue]) from e
+    except csv.Error as e:
+        line = _csv_error_line(path)
+        at_zh, at_en = (f"第 {line} 行", f"line {line}") if line else ("", "")
+        if "field larger" in str(e):
+            zh, en = f"{at_zh}有一个字段超过 {csv.field_size_limit():,} 个字符", \
+                f"a field on {at_en or 'a line'} is longer than {csv.field_size_limit():,} characters"
+        else:
+            zh, en = f"{at_zh} CSV 格式错误({e})", f"{at_en} is not valid CSV ({e})"
+        raise RunError(f"无法读取实际数文件 {path}:{zh}。请从 ERP 重新导出(CSV 或 xlsx),检查该行后重试。",
+                       f"Cannot read the actuals file {path}: {en}. Export it again from the ERP (CSV or xlsx), "
+                       "check that line and retry.") from e
+    shape = [i for i in issues if i.rule in ("sheet_missing", "column_missing")]
+    if shape:
+        raise RunError(f"{path} 不是实际数表:找不到「业务员编号、月份、类型、金额」这些表头(或缺少其中的列)。"
+                       "请导出含这些列的表(中文或英文表头均可),然后重试。实际数不会改用已成交商机代替。",
+                       f"{path} is not an actuals table: the headers rep id, month, kind and amount (zh or en) are "
+                       "missing, or some of them. Export a table with these columns and retry; won deals are not "
+                       "used instead.", shape)
+    if frame.empty:
+        raise RunError(f"实际数文件 {path} 中没有可用的数据行。请导出含数据的文件(有错误的行见下),或不带 --actuals 运行。",
+                       f"The actuals file {path} holds no usable rows. Export one with data (rows with errors are "
+                       "listed below), or run without --actuals.", [i for i in issues if i.severity == "error"])
+    return frame, issues
+
+
+def _csv_error_line(path: Path) -> int | None:
+    """The line where Python's csv reader stops on ``path`` (None when it reads through)."""
+    import csv
+    import io
+
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for _ in reader:
+            pass
+    except csv.Error:
+        return reader.line_num
+    return None
 
 
 def _read_previous(path: Path | None, period: dt.date, *, explicit: bool) -> tuple[Previous | None, list[Issue]]:
-    """An earlier report's figures; a file the caller named must be readable and earlier, a found one is
-    skipped (with its issue) if not."""
-    from .issues import make
+    """An earlier report's figures; a file the caller named must be an xlsales consolidated report, readable and
+    earlier; a found one is skipped (with its issue) if not."""
     from .previous import read_previous
 
     if path is None:
         return None, []
     if explicit and not path.is_file():
         raise RunError(f"找不到上周报告 {path}。", f"No such previous report: {path}")
+    if explicit and output_kind_of(path) != REPORT_KIND:
+        raise RunError(f"--previous {path} 不是 xlsales 的汇总报告(文档属性中没有 xlsales 报告的标记),不会当作上周数据。"
+                       "请给出上周 xlsales consolidate 写出的 consolidated-YYYY-MM-DD.xlsx。",
+                       f"--previous {path} is not an xlsales consolidated report (its document properties carry no "
+                       "xlsales report mark), so it is not used as last week. Give the consolidated-YYYY-MM-DD.xlsx "
+                       "that xlsales consolidate wrote last week.")
     prev, issues = read_previous(path)
     if prev is not None and prev.period is not None and prev.period >= period:
         issues = [make("previous_not_earlier", path.name, value=path.name, period=prev.period.isoformat(),
@@ -287,9 +458,14 @@ def targets_folder(folder: Path, *, out: Path | None = None, before_write: Befor
     setup, setup_issues, _ = load_folder_setup(folder)
     path = Path(out) if out else default_out(setup, folder)
     with _InLanguage(setup):
+        check_output(path, TARGETS_KIND, folder=folder, setup=setup, inputs={}, explicit=out is not None)
         if before_write:
             before_write(path)
-        res = build_targets_workbook(setup, path, setup.lang)
+        try:
+            with output_kind(TARGETS_KIND):
+                res = build_targets_workbook(setup, path, setup.lang)
+        except WriteError as e:
+            raise write_failed(e) from e
     issues = [*setup_issues, *(Issue(**d) for d in res["issues"])]
     return TargetsResult(path, res["kinds"], issues, setup)
 
@@ -308,17 +484,27 @@ class RefreshResult:
 
 
 def refresh_folder(folder: Path) -> RefreshResult:
-    """Re-read and check the setup; write a template for every active rep who has none in ``templates/``."""
-    from .templates import build_rep_workbook
+    """Re-read and check the setup; write a template for every active rep who has none in ``templates/``.
+
+    New templates are signed with the folder's key (made now when the folder has none).
+    """
+    from .templates import build_rep_workbook, create_key, recover_templates
 
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     templates = folder / "templates"
-    templates.mkdir(parents=True, exist_ok=True)
     written = []
-    for rep in setup.active_reps().to_dict("records"):
-        path = templates / f"{rep['rep_id']}.xlsx"
-        if not path.exists():
-            written.append(build_rep_workbook(path, setup, rep, lang))
+    try:
+        recover_templates(folder)
+        templates.mkdir(parents=True, exist_ok=True)
+        key = create_key(folder)
+        for rep in setup.active_reps().to_dict("records"):
+            path = templates / f"{rep['rep_id']}.xlsx"
+            if not path.exists():
+                written.append(build_rep_workbook(path, setup, rep, lang, key=key))
+    except OSError as e:
+        raise write_failed(WriteError(templates, e)) from e
+    except WriteError as e:
+        raise write_failed(e) from e
     return RefreshResult(setup_issues, written, setup)

@@ -173,12 +173,14 @@ def _size(n: int | float) -> str:
 @dataclass
 class Workbook:
     """A parsed workbook as plain data: each sheet's cells (rows from A1, merged ranges filled), its Excel
-    error cells ``{(row, col): "#N/A"}`` (0-based) and whether dates count from 1904."""
+    error cells ``{(row, col): "#N/A"}`` (0-based), whether dates count from 1904, and its document
+    properties (``creator``, ``title``, ``modified`` … see :func:`xlsales.parse.doc_properties`)."""
 
     sheet_names: list[str]
     rows: dict[str, list[list[Any]]]
     errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
     epoch1904: bool = False
+    props: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -261,6 +263,26 @@ def check_file(path: Path) -> Issue | None:
     except BaseException as e:  # noqa: BLE001 - a surprise in a pre-check still means "do not parse"
         return make("file_corrupt", str(path), value=f"{type(e).__name__}: {str(e)[:120]}")
     return None
+
+
+def properties(path: Path) -> dict[str, Any] | None:
+    """The document properties of the workbook at ``path`` (see :func:`xlsales.parse.doc_properties`), read here
+    without parsing any sheet; None when the file is not a workbook that passes :func:`check_bytes`.
+
+    For deciding what a file is (an xlsales report?) before writing over it: no sandbox, no temporary file.
+    """
+    from .parse import doc_properties
+
+    try:
+        data, _ = _read(Path(path))
+        check_bytes(data)
+    except RefusedError:
+        return None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception:  # noqa: BLE001 - anything odd means "not a workbook we know"
+        return None
+    return doc_properties(data)
 
 
 # --- reading the bytes, once --------------------------------------------------------
@@ -727,7 +749,9 @@ def _to_workbook(result: Any, name: str) -> Workbook | Issue:
         return make("file_unchecked", name, value="the sandbox answered something unexpected")
     if "ok" in result:
         ok = result["ok"]
-        return Workbook(list(ok["names"]), dict(ok["rows"]), dict(ok["errors"]), bool(ok["epoch1904"]))
+        props = ok.get("props")
+        return Workbook(list(ok["names"]), dict(ok["rows"]), dict(ok["errors"]), bool(ok["epoch1904"]),
+                        dict(props) if isinstance(props, dict) else {})
     if "refused" in result:
         r = result["refused"]
         return make(r["rule"], name, r.get("sheet", ""), r.get("cell", ""), r.get("value", ""), **r.get("params", {}))

@@ -8,8 +8,17 @@ and the probability formula use.  The manager workbook holds the setup tables.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
@@ -18,8 +27,14 @@ from . import __version__, schema
 from .money import cents
 from .schema import Lang
 from .setup import Setup
-from .writer import Formats, atomic, new_workbook, print_setup, protect, write_table
+from .writer import Formats, WriteError, atomic, new_workbook, print_setup, protect, write_table
 
+KEY_NAME = ".xlsales-key"  # the manager's signing key, beside the manager workbook (never in a rep file)
+IDENTITY_SHEET = "_xlsales"  # the rep workbook's very hidden, protected sheet holding its signed identity
+SIGNED_FIELDS = (("template", "xlsales.template"), ("rep", "xlsales.rep"), ("period", "xlsales.period"),
+                 ("signature", "xlsales.signature"))  # rows 2-5 of IDENTITY_SHEET: label in A, value in B
+SIGNATURE_CELL = "B5"
+SIGNATURE_VERSION = "v1"
 REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
 LIST_SHEET = {"zh": "列表", "en": "Lists"}
 INSTR_SHEET = {"zh": "说明", "en": "Instructions"}
@@ -110,33 +125,122 @@ def write_lists_sheet(wb, fm: Formats, setup: Setup, lang: Lang, sheet_name: str
     return names
 
 
+# --- the identity signature ---------------------------------------------------------------
+
+_SIGNING: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("xlsales_signing_key", default=None)
+
+
+def create_key(folder: Path) -> bytes:
+    """The folder's signing key (``folder/.xlsales-key``), created with mode 0600 when there is none yet."""
+    path = Path(folder) / KEY_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:
+        key = load_key(folder)
+        if key is None:
+            raise WriteError(path, ValueError(f"{KEY_NAME} exists but holds no key")) from None
+        return key
+    except OSError as e:
+        raise WriteError(path, e) from e
+    key = secrets.token_bytes(32)
+    try:
+        os.write(fd, key.hex().encode() + b"\n")
+        os.fsync(fd)
+    except OSError as e:
+        os.close(fd)
+        os.unlink(path)
+        raise WriteError(path, e) from e
+    os.close(fd)
+    return key
+
+
+def load_key(folder: Path) -> bytes | None:
+    """The signing key kept in ``folder``, or None (no key file, or not a key)."""
+    try:
+        text = (Path(folder) / KEY_NAME).read_text(encoding="ascii").strip()
+        key = bytes.fromhex(text)
+    except (OSError, ValueError):
+        return None
+    return key if len(key) >= 16 else None
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a key (which folder signed a workbook), never the key itself."""
+    return hashlib.sha256(b"xlsales key id\n" + key).hexdigest()[:12]
+
+
+def sign_identity(key: bytes, rep_id: str, period: str, template_id: str) -> str:
+    """``v1:<key id>:<HMAC-SHA256>`` over the rep id, the period (ISO date) and the template id."""
+    message = "\n".join(("xlsales identity", SIGNATURE_VERSION, str(rep_id), str(period), str(template_id)))
+    mac = hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}:{key_id(key)}:{mac}"
+
+
+def check_signature(key: bytes, signed: Mapping[str, str]) -> str:
+    """``"ok"``, ``"other_key"`` (signed in another manager's folder) or ``"bad"`` for a signature sheet's values."""
+    got = str(signed.get("signature", ""))
+    parts = got.split(":")
+    if len(parts) != 3 or parts[0] != SIGNATURE_VERSION:
+        return "bad"
+    if not hmac.compare_digest(parts[1], key_id(key)):
+        return "other_key"
+    want = sign_identity(key, signed.get("rep", ""), signed.get("period", ""), signed.get("template", ""))
+    return "ok" if hmac.compare_digest(got, want) else "bad"
+
+
+@contextlib.contextmanager
+def signing_key(key: bytes | None) -> Iterator[None]:
+    """Rep workbooks built within it are signed with ``key`` (for builders that do not pass one)."""
+    token = _SIGNING.set(key)
+    try:
+        yield
+    finally:
+        _SIGNING.reset(token)
+
+
+def _write_identity_sheet(wb: Workbook, key: bytes, rep_id: str, period: dt.date) -> None:
+    """The very hidden, protected sheet: template id, rep id, period and their signature (cells B2:B5)."""
+    template_id = uuid.uuid4().hex
+    values = {"template": template_id, "rep": rep_id, "period": period.isoformat()}
+    values["signature"] = sign_identity(key, rep_id, values["period"], template_id)
+    ws = wb.add_worksheet(IDENTITY_SHEET)
+    ws.write_string(0, 0, "xlsales 身份签名,请勿修改 / identity signature, do not edit")
+    for i, (k, label) in enumerate(SIGNED_FIELDS, start=1):
+        ws.write_string(i, 0, label)
+        ws.write_string(i, 1, values[k])
+    ws.protect(secrets.token_hex(8))
+    ws.very_hidden()
+
+
 def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
-                       data: dict[str, list[dict]] | None = None) -> Path:
+                       data: dict[str, list[dict]] | None = None, *, key: bytes | None = None) -> Path:
     """Write one rep's workbook to ``path`` (atomically) and return the path.
 
     ``rep`` is a roster row (rep_id, name, team, region); ``data`` optionally
     pre-fills tables by key (``visits``, ``opportunities``, ``forecast``,
     ``weekly``, ``customers``) with rows of canonical values — codes for list
-    columns, dates, numbers — or raw strings to write as typed.
+    columns, dates, numbers — or raw strings to write as typed.  ``key`` (or the
+    one of an enclosing :func:`signing_key`) signs the workbook's identity.
     """
     data = data or {}
     period = setup.period
+    signer = key if key is not None else _SIGNING.get()
     with atomic(path) as tmp:
         wb = new_workbook(tmp, f"xlsales {rep.get('rep_id', '')}")
         fm = Formats(wb)
         labels = list_labels(setup, lang)
         instr = wb.add_worksheet(INSTR_SHEET[lang])
-        sheets = {key: wb.add_worksheet(_sheet_of(key).sheet(lang)) for key in REP_SHEETS}
+        sheets = {k: wb.add_worksheet(_sheet_of(k).sheet(lang)) for k in REP_SHEETS}
         list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
         list_names[schema.LIST_YESNO] = "xs_yesno"
         _write_instructions(wb, instr, fm, setup, rep, lang, period)
-        for key in ("visits", "opportunities", "customers"):
-            table = _sheet_of(key)
-            ws = sheets[key]
-            zh, en = BANNERS[key]
+        for k in ("visits", "opportunities", "customers"):
+            table = _sheet_of(k)
+            ws = sheets[k]
+            zh, en = BANNERS[k]
             ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
-            rows = [_with_formulas(r, setup) for r in data.get(key, [])] if key == "opportunities" else \
-                data.get(key, [])
+            rows = [_with_formulas(r, setup) for r in data.get(k, [])] if k == "opportunities" else \
+                data.get(k, [])
             write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names)
             ws.freeze_panes(table.first_row + 1, 0)
             protect(ws)
@@ -151,9 +255,65 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
                     list_names=list_names, capacity=1)
         ws.freeze_panes(schema.FORECAST.first_row + 1, 0)
         protect(ws)
+        if signer:
+            _write_identity_sheet(wb, signer, str(rep.get("rep_id", "")), period)
         instr.activate()
         wb.close()
     return path
+
+
+# --- the templates folder, replaced whole ----------------------------------------------
+
+TEMPLATES = "templates"
+_NEW, _OLD = ".templates-new-", ".templates-old-"
+
+
+def staging_folder(folder: Path) -> Path:
+    """A new hidden folder beside ``templates/`` to build a whole set of templates in (then :func:`swap_templates`)."""
+    recover_templates(folder)
+    try:
+        return Path(tempfile.mkdtemp(prefix=_NEW, dir=folder))
+    except OSError as e:
+        raise WriteError(Path(folder) / TEMPLATES, e) from e
+
+
+def swap_templates(folder: Path, staging: Path) -> Path:
+    """Put the finished set in ``staging`` in place of ``templates/`` by two renames; the old set is then removed.
+
+    ``templates/`` holds one whole set at every moment (old or new, never a mix); a run killed between
+    the two renames is put right by :func:`recover_templates` on the next run.
+    """
+    folder = Path(folder)
+    target, old = folder / TEMPLATES, folder / f"{_OLD}{os.getpid()}"
+    try:
+        if old.exists():
+            shutil.rmtree(old)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+    except OSError as e:
+        raise WriteError(target, e) from e
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def recover_templates(folder: Path) -> None:
+    """Finish or undo a template swap a killed run left, and remove its half-built sets.
+
+    Killed between the two renames of :func:`swap_templates` (no ``templates/``), the finished new set
+    (or else the old one) goes back in place; every other leftover folder is removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    target = folder / TEMPLATES
+    new, old = sorted(folder.glob(f"{_NEW}*")), sorted(folder.glob(f"{_OLD}*"))
+    if not target.exists() and old:
+        # the old set is moved aside only once the new one is complete: put the new one in place, else the old
+        os.replace(new[-1] if new else old[-1], target)
+    for p in [*new, *old]:
+        if p.exists():
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _sheet_of(key: str) -> schema.Table:

@@ -1,0 +1,319 @@
+"""Outputs (issue #16 §5): a report that cannot be written is a message and exit 3, the last one untouched;
+xlsales never writes over its inputs or over a file it did not write; nothing half-written is ever left.
+
+Failures are real: a read-only folder (root's override dropped with setpriv), a full disk (a small tmpfs in a
+private mount namespace), ``ulimit -f``, a report path held by a folder, a writer killed mid-file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlsales import writer
+from xlsales.cli import main
+
+from .conftest import ROOT
+from .test_reliability import run, snapshot, zh_and_en
+
+PERIOD = "2026-11-23"
+REPORT = f"consolidated-{PERIOD}.xlsx"
+
+
+@pytest.fixture(scope="module")
+def demo_master(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("demo") / "d"
+    assert main(["demo", str(d), "--reps", "4", "--period", PERIOD]) == 0
+    assert (d / "reports" / REPORT).is_file()
+    return d
+
+
+@pytest.fixture
+def demo(demo_master, tmp_path) -> Path:
+    d = tmp_path / "d"
+    shutil.copytree(demo_master, d, symlinks=True)
+    return d
+
+
+def cli(*args: object, prefix: list[str] | None = None, preexec=None, timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*(prefix or []), sys.executable, "-m", "xlsales.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout, preexec_fn=preexec, check=False)
+
+
+def unprivileged() -> list[str]:
+    """Run as root without the override of file permissions (so a read-only folder is read-only)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to test file permissions as root"
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps", "-all"]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def assert_write_failure(done: subprocess.CompletedProcess[str], path: Path) -> None:
+    assert done.returncode == 3, (done.returncode, done.stderr[-3000:])
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert zh_and_en(done.stderr) and path.name in done.stderr, done.stderr
+
+
+# --- the report cannot be written: exit 3, the previous report untouched ---------------------------------
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_a_read_only_reports_folder_is_exit_3_and_the_last_report_is_untouched(demo):
+    reports = demo / "reports"
+    before = snapshot(reports)
+    reports.chmod(0o555)
+    try:
+        done = cli("consolidate", demo, prefix=unprivileged())
+    finally:
+        reports.chmod(0o755)
+    assert_write_failure(done, reports / REPORT)
+    assert "只读" in done.stderr or "权限" in done.stderr
+    assert snapshot(reports) == before and leftovers(reports) == []
+
+
+def test_a_report_held_open_is_exit_3(demo):
+    """Excel on Windows locks an open report; here the report's path is held by a folder, which cannot be replaced."""
+    reports = demo / "reports"
+    (reports / REPORT).unlink()
+    (reports / REPORT).mkdir()
+    (reports / REPORT / "held").write_text("open in Excel")
+    before = snapshot(reports)
+    done = cli("consolidate", demo)
+    assert_write_failure(done, reports / REPORT)
+    assert snapshot(reports) == before and leftovers(reports) == []
+
+
+def test_ulimit_f_is_exit_3_and_the_last_report_is_untouched(demo):
+    reports = demo / "reports"
+    before = snapshot(reports)
+    limit = 120_000  # the rep workbooks (~46 kB) are still read; the report (~250 kB) cannot be written
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = cli("consolidate", demo, preexec=small_files)
+    assert_write_failure(done, reports / REPORT)
+    assert "ulimit" in done.stderr
+    assert snapshot(reports) == before and leftovers(reports) == []
+
+
+DISK_FULL = r"""
+import hashlib, json, shutil, sys
+from pathlib import Path
+from xlsales.cli import main
+import io, contextlib
+folder, saved = Path(sys.argv[1]), Path(sys.argv[2])
+reports = folder / "reports"
+shutil.copy(saved, reports / saved.name)
+err = io.StringIO()
+with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+    code = main(["consolidate", str(folder)])
+print(json.dumps({"code": code, "err": err.getvalue(), "files": sorted(p.name for p in reports.iterdir()),
+                  "same": hashlib.sha256((reports / saved.name).read_bytes()).hexdigest()
+                  == hashlib.sha256(saved.read_bytes()).hexdigest()}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a tmpfs in a private mount namespace")
+def test_a_full_disk_is_exit_3_and_the_last_report_is_untouched(demo, tmp_path):
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        pytest.skip("needs unshare and root to mount a small tmpfs")
+    saved = tmp_path / REPORT
+    shutil.copy(demo / "reports" / REPORT, saved)
+    size = saved.stat().st_size + 64 * 1024  # room for last week's report, not for a second one
+    script = tmp_path / "disk_full.py"
+    script.write_text(DISK_FULL, encoding="utf-8")
+    done = subprocess.run([unshare, "-m", "--propagation", "private", "sh", "-c",
+                           f'mount -t tmpfs -o size={size} tmpfs "$1" && exec "$2" "$3" "$4" "$5"', "sh",
+                           str(demo / "reports"), sys.executable, str(script), str(demo), str(saved)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["code"] == 3, got["err"][-3000:]
+    assert "Traceback" not in got["err"] and zh_and_en(got["err"]) and "磁盘" in got["err"]
+    assert got["files"] == [REPORT] and got["same"]
+
+
+def test_out_at_a_folder_is_exit_2(demo, capsys):
+    before = snapshot(demo)
+    code, _, err = run(capsys, "consolidate", demo, "--out", demo / "reports")
+    assert code == 2 and zh_and_en(err) and "--out" in err
+    assert snapshot(demo) == before
+
+
+# --- never over an input, never over a file xlsales did not write ------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["manager.xlsm", "inbox/R001.xlsx", "inbox/new.xlsx", "reports/targets.xlsx",
+                                    "templates/R001.xlsx", "actuals.csv", ".xlsales-key"])
+def test_consolidate_never_writes_over_its_inputs(demo, capsys, target):
+    actuals = demo / "actuals.csv"
+    actuals.write_text("业务员编号,月份,类型,金额\nR001,2026-11,销售额,100\n", encoding="utf-8")
+    before = snapshot(demo)
+    code, _, err = run(capsys, "consolidate", demo, "--actuals", actuals, "--out", demo / target)
+    assert code == 2, err
+    assert zh_and_en(err) and Path(target).name in err
+    assert snapshot(demo) == before
+
+
+@pytest.mark.parametrize("target", ["manager.xlsm", "inbox/R001.xlsx", f"reports/{REPORT}"])
+def test_targets_never_writes_over_an_input_or_a_report(demo, capsys, target):
+    before = snapshot(demo)
+    code, _, err = run(capsys, "targets", demo, "--out", demo / target)
+    assert code == 2, err
+    assert snapshot(demo) == before
+
+
+def test_out_never_replaces_a_file_xlsales_did_not_write(demo, capsys, tmp_path):
+    mine = tmp_path / "我的分析.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "手工分析,请勿覆盖"
+    wb.save(mine)
+    notes = tmp_path / "notes.xlsx"
+    notes.write_text("not even a workbook", encoding="utf-8")
+    for path in (mine, notes):
+        before = path.read_bytes()
+        code, _, err = run(capsys, "consolidate", demo, "--out", path)
+        assert code == 2 and zh_and_en(err) and path.name in err, err
+        assert path.read_bytes() == before
+
+
+def test_out_replaces_an_earlier_xlsales_report(demo, capsys, tmp_path):
+    out = tmp_path / "weekly.xlsx"
+    shutil.copy(demo / "reports" / REPORT, out)
+    os.utime(out, (1_700_000_000, 1_700_000_000))
+    code, _, err = run(capsys, "consolidate", demo, "--out", out)
+    assert code == 0, err
+    assert out.stat().st_mtime > 1_700_000_000
+
+
+@pytest.mark.parametrize("previous", ["manager.xlsm", "reports/targets.xlsx", "inbox/R001.xlsx", "mine.xlsx"])
+def test_previous_must_be_an_xlsales_consolidated_report(demo, capsys, previous):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "层级"
+    wb.save(demo / "mine.xlsx")
+    before = snapshot(demo / "reports")
+    code, _, err = run(capsys, "consolidate", demo, "--previous", demo / previous)
+    assert code == 2, err
+    assert zh_and_en(err) and Path(previous).name in err and "--previous" in err
+    assert snapshot(demo / "reports") == before
+
+
+# --- atomic: fsync, leftovers of a killed run, init --force never half done ---------------------------------
+
+
+def test_atomic_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    out = tmp_path / "out.xlsx"
+    with writer.atomic(out) as tmp:
+        tmp.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    assert out.read_bytes().startswith(b"PK")
+    assert len(synced) == 2, synced
+    assert Path(synced[0]).parent == tmp_path and Path(synced[0]).name.startswith(".out")  # the temp file
+    assert synced[1] == str(tmp_path)  # then the folder holding the new name
+
+
+KILLED = r"""
+import os, sys
+from pathlib import Path
+from xlsales.writer import atomic
+with atomic(Path(sys.argv[1])) as tmp:
+    tmp.write_bytes(b"half a report")
+    os._exit(9)  # killed mid-write: no cleanup runs
+"""
+
+
+def test_a_killed_run_s_temp_file_is_removed_by_the_next_run(demo, capsys):
+    reports = demo / "reports"
+    done = subprocess.run([sys.executable, "-c", KILLED, str(reports / REPORT)], cwd=ROOT, check=False, timeout=60)
+    assert done.returncode == 9
+    left = leftovers(reports)
+    assert len(left) == 1, left
+    foreign = reports / ".~lock.consolidated.xlsx#"  # someone else's hidden file is never touched
+    foreign.write_text("LibreOffice lock")
+    code, _, err = run(capsys, "consolidate", demo)
+    assert code == 0, err
+    assert leftovers(reports) == [foreign.name]
+
+
+def test_an_interrupted_init_force_never_leaves_templates_of_two_periods(tmp_path):
+    """init --force is killed while it builds the new templates: templates/ holds the old period's set, whole."""
+    d = tmp_path / "t"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("业务员编号,姓名,团队,大区\n" + "".join(f"S{i:02d},人{i},一组,华东\n" for i in range(40)),
+                      encoding="utf-8")
+    assert main(["init", str(d), "--roster", str(roster), "--period", "2026-11-16"]) == 0
+    old = snapshot(d / "templates")
+    proc = subprocess.Popen([sys.executable, "-m", "xlsales.cli", "init", str(d), "--force", "--roster", str(roster),
+                             "--period", "2026-11-23"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    killed = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        written = [p for p in d.rglob("S*.xlsx") if p.parent.name != "templates"]
+        if len(written) >= 5:
+            proc.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=60)
+    assert killed, "the new templates are written beside templates/, never into it"
+    assert snapshot(d / "templates") == old
+    assert main(["init", str(d), "--force", "--roster", str(roster), "--period", "2026-11-23"]) == 0
+    assert sorted(p.name for p in d.iterdir()) == [".xlsales-key", "inbox", "manager.xlsm", "templates"]
+    new = snapshot(d / "templates")
+    assert sorted(new) == sorted(old) and all(new[k] != old[k] for k in new)
+
+
+# --- a text longer than a cell holds ------------------------------------------------------------------------
+
+
+def test_the_writer_never_cuts_a_text_silently(tmp_path):
+    from xlsales import schema
+    from xlsales.setup import Setup
+
+    setup = Setup.default()
+    long_note = "备" * 40_000
+    with writer.collect_cuts() as cuts:
+        from xlsales.templates import build_rep_workbook
+
+        build_rep_workbook(tmp_path / "R001.xlsx", setup, setup.rows("roster")[0], "zh",
+                           {"customers": [{"customer": "甲", "customer_class": "A", "needs": long_note}]})
+    assert [(c.sheet, c.cell, c.length) for c in cuts] == [("客户", f"H{schema.CUSTOMERS.first_row + 2}", 40_000)]
+    ws = openpyxl.load_workbook(tmp_path / "R001.xlsx")["客户"]
+    text = ws[cuts[0].cell].value
+    assert len(text) <= 32_767 and "40,000" in text  # the cell itself says it was cut
+
+
+def test_a_report_text_over_the_cell_limit_is_reported(demo, capsys):
+    """A 32,700-character stage is a bad_choice whose message no longer fits a cell of the report's Issues sheet."""
+    path = demo / "inbox" / "R001.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb["商机"]["E3"] = "阶" * 32_700
+    wb.save(path)
+    code, out, err = run(capsys, "consolidate", demo)
+    assert code == 0, err
+    assert "text_cut" in err and REPORT in err and "问题" in err
