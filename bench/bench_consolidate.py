@@ -105,7 +105,7 @@ def lo_recalc(report: Path, outdir: Path, timeout: float) -> dict:
     """Seconds for LibreOffice to start on a fresh profile (a tiny file) and to recalculate ``report``."""
     import xlsxwriter
 
-    from xlsales.libreoffice import recalculate, soffice
+    from xlsales.io.libreoffice import recalculate, soffice
 
     if soffice() is None:
         return {"error": "LibreOffice (soffice) not found"}

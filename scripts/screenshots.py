@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from xlsales import libreoffice
+from xlsales.io import libreoffice
 
 
 def shot(src: Path, sheet: str, area: str, out: Path) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xlsales.setup import Setup
+from xlsales.core.setup import Setup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ def lo_required() -> bool:
 
 def needs_soffice() -> None:
     """Skip when LibreOffice is absent — unless XLSALES_REQUIRE_LO is set, then fail."""
-    from xlsales.libreoffice import soffice
+    from xlsales.io.libreoffice import soffice
 
     if soffice() is not None:
         return

@@ -9,7 +9,7 @@ import pytest
 
 from xlsales import __version__
 from xlsales.cli import main
-from xlsales.manager import load_setup
+from xlsales.io.manager import load_setup
 
 
 def test_version_and_help(capsys):

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlsales import coerce as c
-from xlsales.coerce import CoerceError, Parsed
-from xlsales.defaults import LISTS, STAGES
-from xlsales.issues import make
-from xlsales.money import cents
+from xlsales.core.defaults import LISTS, STAGES
+from xlsales.core.issues import make
+from xlsales.core.money import cents
+from xlsales.io import coerce as c
+from xlsales.io.coerce import CoerceError, Parsed
 
 STAGE_OPTIONS = [(s["en"], s["zh"], s["en"]) for s in STAGES]
 STAGE_NUMBERS = [(s["probability"], s["en"]) for s in STAGES]

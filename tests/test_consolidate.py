@@ -25,11 +25,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import needs_soffice
-from xlsales import defaults, schema
-from xlsales.consolidate import Consolidation, consolidate
-from xlsales.issues import Issue
-from xlsales.setup import Setup
-from xlsales.templates import build_rep_workbook, forecast_months
+from xlsales.core import defaults, schema
+from xlsales.core.combine import Consolidation
+from xlsales.core.issues import Issue
+from xlsales.core.periods import forecast_months
+from xlsales.core.setup import Setup
+from xlsales.io.inbox import consolidate
+from xlsales.report.templates import build_rep_workbook
 
 PERIOD = dt.date(2026, 11, 23)  # a Monday; also the default as-of date
 FUTURE = PERIOD + dt.timedelta(days=30)
@@ -717,7 +719,7 @@ PERMISSION_RUN = """
 import json, sys
 from pathlib import Path
 from tests.test_consolidate import make_setup
-from xlsales.consolidate import consolidate
+from xlsales.io.inbox import consolidate
 c = consolidate(Path(sys.argv[1]), make_setup())
 print(json.dumps({"files": {f.display: f.status for f in c.files}, "totals": c.totals,
                   "issues": [[i.rule, i.file, i.severity, bool(i.zh and i.en)] for i in c.issues
@@ -945,7 +947,7 @@ def _comparable(c: Consolidation) -> dict:
 @pytest.mark.libreoffice
 def test_files_saved_by_libreoffice_consolidate_like_the_originals(tmp_path):
     needs_soffice()
-    from xlsales.libreoffice import convert
+    from xlsales.io.libreoffice import convert
 
     setup = make_setup()
     originals = baseline_inbox(tmp_path / "orig", setup, [deal("R001-O5", "120万"), deal("R001-O6", -1.0),

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlsales import safety
+from xlsales.io import safety
 
 from .conftest import corpus_files
 

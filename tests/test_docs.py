@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xlsales.issues import NAMES, RULES, load_all_rules, rule_name, rules_markdown
+from xlsales.core.issues import NAMES, RULES, load_all_rules, rule_name, rules_markdown
 
 from .conftest import ROOT
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from xlsales.consolidate import consolidate
-from xlsales.errorcells import error_cells
-from xlsales.setup import Setup
-from xlsales.templates import build_rep_workbook
+from xlsales.core.setup import Setup
+from xlsales.io.errorcells import error_cells
+from xlsales.io.inbox import consolidate
+from xlsales.report.templates import build_rep_workbook
 
 from .conftest import needs_soffice
 
@@ -120,7 +120,7 @@ def test_not_a_workbook_has_no_error_cells(tmp_path):
 @pytest.mark.parametrize("fmt", ["ods", "xls"])
 def test_error_cells_survive_libreoffice_formats(tmp_path, fmt):
     needs_soffice()
-    from xlsales.libreoffice import convert
+    from xlsales.io.libreoffice import convert
 
     out = convert(_errors_book(tmp_path / "e.xlsx"), fmt, tmp_path / "out")
     assert error_cells(out) == {"S": {(0, 1): "#N/A", (2, 2): "#DIV/0!"}}
@@ -133,7 +133,7 @@ def test_an_error_in_a_rep_file_is_named_in_every_format(tmp_path, fmt):
     needs_soffice()
     import openpyxl
 
-    from xlsales.libreoffice import convert
+    from xlsales.io.libreoffice import convert
 
     setup = Setup.default()
     rep = setup.rows("roster")[0]

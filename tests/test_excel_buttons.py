@@ -17,10 +17,10 @@ import openpyxl
 import pytest
 import xlwings as xw
 
-from xlsales import normalize
 from xlsales.cli import main
 from xlsales.excel import buttons
 from xlsales.excel.workbook import CONTROL_SHEET, LAST_RUN, STATUS_AT, STATUS_SHAPE, status_cells
+from xlsales.io import normalize
 
 from . import xlstandin
 

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlsales.expr import (
+from xlsales.core.expr import (
     Children,
     Figure,
     Grid,
@@ -29,7 +29,7 @@ from xlsales.expr import (
     nonblank,
     round_half_up,
 )
-from xlsales.money import cents
+from xlsales.core.money import cents
 
 D = dt.date
 DEALS = pd.DataFrame([

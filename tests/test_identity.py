@@ -18,10 +18,12 @@ import pytest
 
 from tests.conftest import needs_soffice
 from xlsales.cli import main
-from xlsales.consolidate import Consolidation, consolidate
-from xlsales.issues import Issue
+from xlsales.core.combine import Consolidation
+from xlsales.core.identity import IDENTITY_SHEET, KEY_NAME
+from xlsales.core.issues import Issue
+from xlsales.io.inbox import consolidate
+from xlsales.report.templates import load_key
 from xlsales.run import consolidate_folder, load_folder_setup, refresh_folder
-from xlsales.templates import IDENTITY_SHEET, KEY_NAME, load_key
 
 PERIOD = "2026-11-23"
 LAST_WEEK = "2026-11-16"
@@ -131,7 +133,7 @@ def test_demo_workbooks_verify_and_a_new_rep_s_template_from_refresh_is_signed(d
 @pytest.mark.libreoffice
 def test_the_signature_survives_libreoffice_saving_as_xlsx_ods_and_xls(demo, tmp_path):
     needs_soffice()
-    from xlsales.libreoffice import convert
+    from xlsales.io.libreoffice import convert
 
     saved = tmp_path / "saved"
     convert(demo / "inbox" / "R001.xlsx", "xlsx:Calc MS Excel 2007 XML", saved)

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from xlsales import schema, synth
-from xlsales.intake import read_rep
-from xlsales.templates import build_rep_workbook
+from xlsales import synth
+from xlsales.core import schema
+from xlsales.io.intake import read_rep
+from xlsales.report.templates import build_rep_workbook
 
 
 def _canon(rows: list[dict], table: schema.Table) -> list[dict]:

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from xlsales import libreoffice as lo
+from xlsales.io import libreoffice as lo
 
 from .conftest import lo_required
 

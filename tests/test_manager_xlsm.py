@@ -12,7 +12,7 @@ import pytest
 from xlsales.excel import udf_vba
 from xlsales.excel.vba import load_modules, read_modules, xlwings_modules
 from xlsales.excel.workbook import ACTIONS, CONF, CONF_SHEET, CONTROL_SHEET, buttons
-from xlsales.manager import load_setup
+from xlsales.io.manager import load_setup
 
 from .conftest import ROOT, needs_soffice
 from .test_vba import _REGISTRY_ITEMS, _RUNNER, _run_soffice  # noqa: F401 - reused LibreOffice harness

@@ -20,8 +20,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlsales import writer
 from xlsales.cli import main
+from xlsales.report import writer
 
 from .conftest import ROOT
 from .test_reliability import run, snapshot, zh_and_en
@@ -240,7 +240,7 @@ def test_atomic_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path,
 KILLED = r"""
 import os, sys
 from pathlib import Path
-from xlsales.writer import atomic
+from xlsales.report.writer import atomic
 with atomic(Path(sys.argv[1])) as tmp:
     tmp.write_bytes(b"half a report")
     os._exit(9)  # killed mid-write: no cleanup runs
@@ -292,13 +292,13 @@ def test_an_interrupted_init_force_never_leaves_templates_of_two_periods(tmp_pat
 
 
 def test_the_writer_never_cuts_a_text_silently(tmp_path):
-    from xlsales import schema
-    from xlsales.setup import Setup
+    from xlsales.core import schema
+    from xlsales.core.setup import Setup
 
     setup = Setup.default()
     long_note = "备" * 40_000
     with writer.collect_cuts() as cuts:
-        from xlsales.templates import build_rep_workbook
+        from xlsales.report.templates import build_rep_workbook
 
         build_rep_workbook(tmp_path / "R001.xlsx", setup, setup.rows("roster")[0], "zh",
                            {"customers": [{"customer": "甲", "customer_class": "A", "needs": long_note}]})

@@ -23,12 +23,13 @@ from tests.test_consolidate import (
 )
 from xlsales import synth
 from xlsales.cli import main
-from xlsales.consolidate import Consolidation, consolidate
-from xlsales.manager import load_setup, manager_path
-from xlsales.report import full_report, write_report
-from xlsales.setup import Setup
-from xlsales.targets_book import load_targets
-from xlsales.templates import load_key
+from xlsales.core.combine import Consolidation
+from xlsales.core.setup import Setup
+from xlsales.io.inbox import consolidate
+from xlsales.io.manager import load_setup, manager_path
+from xlsales.io.targets_file import load_targets
+from xlsales.report.consolidated import full_report, write_report
+from xlsales.report.templates import load_key
 
 SHEETS = ["汇总", "周度承诺", "月度预测", "差异", "周报", "记分卡", "按期汇总", "阶段分布", "问题", "提交", "商机", "拜访",
           "预测", "周承诺", "客户", "目标", "实际数", "上期", "调整", "阈值", "日目标", "假日"]
@@ -193,7 +194,7 @@ def test_english_report(tmp_path):
 @pytest.mark.libreoffice
 def test_demo_sized_report_formulas_agree_with_libreoffice(tmp_path):
     needs_soffice()
-    from xlsales.libreoffice import check_formulas
+    from xlsales.io.libreoffice import check_formulas
 
     setup = Setup.default()
     inbox = tmp_path / "inbox"
@@ -212,7 +213,7 @@ def test_demo_sized_report_formulas_agree_with_libreoffice(tmp_path):
 def test_cent_amounts_weighted_agree_with_libreoffice(tmp_path):
     """Per-deal weighted amounts round half up like ROUND (702.765 → 702.77); the total sums the rounded deals."""
     needs_soffice()
-    from xlsales.libreoffice import check_formulas
+    from xlsales.io.libreoffice import check_formulas
 
     setup = make_setup(1)
     inbox = tmp_path / "inbox"

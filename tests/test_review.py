@@ -17,15 +17,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlsales.consolidate import consolidate
-from xlsales.model import render_xlsx
-from xlsales.previous import read_previous
-from xlsales.report import full_report
-from xlsales.schema import ACTUALS as ACTUALS_TABLE
-from xlsales.schema import ADJUSTMENTS, CHECKLIST
-from xlsales.setup import Setup, frame
-from xlsales.tables import MONTHLY, ROLLUPS, WEEKLY
-from xlsales.templates import build_rep_workbook, forecast_months
+from xlsales.core.periods import forecast_months
+from xlsales.core.schema import ACTUALS as ACTUALS_TABLE
+from xlsales.core.schema import ADJUSTMENTS, CHECKLIST
+from xlsales.core.setup import Setup, frame
+from xlsales.io.inbox import consolidate
+from xlsales.io.previous import read_previous
+from xlsales.report.consolidated import full_report
+from xlsales.report.model import render_xlsx
+from xlsales.report.tables import MONTHLY, ROLLUPS, WEEKLY
+from xlsales.report.templates import build_rep_workbook
 
 from .conftest import needs_soffice
 
@@ -271,7 +272,7 @@ def test_without_earlier_reports_the_comparisons_say_so(tmp_path):
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_every_review_figure_identically(two_weeks, tmp_path):
     needs_soffice()
-    from xlsales.libreoffice import check_formulas
+    from xlsales.io.libreoffice import check_formulas
 
     for report in two_weeks[1:3]:
         check = check_formulas(report, tmp_path)
@@ -360,7 +361,7 @@ def test_the_same_team_name_in_two_regions_is_two_teams(tmp_path):
 @pytest.mark.libreoffice
 def test_the_same_team_name_in_two_regions_recalculates_identically(tmp_path):
     needs_soffice()
-    from xlsales.libreoffice import check_formulas
+    from xlsales.io.libreoffice import check_formulas
 
     setup = Setup.default(TWO_REGIONS, W2)
     deals = {"E1": [deal("e1", 100_000, "Negotiated", "commit", D(2026, 11, 25))]}
@@ -389,7 +390,7 @@ def test_this_month_is_the_as_of_dates_month(tmp_path):
     assert got["month_booked"] == 20_000  # December's booking, not November's 70k
     assert got["last_won"] == 0  # last week is 11-23…29: x2 closed on the 30th, in this week
     assert figures["totals"]["month"]["closed"] == 20_000 and figures["totals"]["week"]["closed"] == 90_000
-    from xlsales.periods import Calendar
+    from xlsales.core.periods import Calendar
 
     cal = Calendar(D(2026, 12, 2))
     assert cal.week_share(monday, D(2026, 11, 1)) == (1, 7)  # a week across two months counts by its days
@@ -413,16 +414,16 @@ def test_a_stale_file_is_neither_on_time_nor_this_weeks_commit(tmp_path):
 
 
 def test_daily_targets_are_at_the_target_rounding_unit():
-    from xlsales import actuals as act
-    from xlsales.book import ReviewData
-    from xlsales.periods import Calendar
+    from xlsales.core import actuals as act
+    from xlsales.core.periods import Calendar
+    from xlsales.report.book import ReviewData
 
     setup = Setup.default(ROSTER, W2)
     targets = pd.DataFrame([{"kind": "revenue", "basis": "raised", "level": "rep", "region": "N", "area": "N1",
                              "rep": "A1", "period": "2026-11", "target": 100_000}])
     frames = {k: pd.DataFrame(columns=["_ok"]) for k in ("opportunities", "visits", "forecast", "weekly",
                                                           "customers")}
-    from xlsales.consolidate import Consolidation
+    from xlsales.core.combine import Consolidation
 
     c = Consolidation(W2, W2, [], frames, [], [])
     d = ReviewData(c, setup, "zh", Calendar(W2), targets, act.Actuals(act.empty(), act.FINANCE))

@@ -30,8 +30,8 @@ from tests.test_consolidate import (
     the,
     write_rep,
 )
-from xlsales.consolidate import consolidate
-from xlsales.issues import RULES
+from xlsales.core.issues import RULES
+from xlsales.io.inbox import consolidate
 
 NEW = FIRST + 4  # Excel row of a deal added after R001's four baseline deals
 PAST = PERIOD - dt.timedelta(days=3)

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from xlsales import parse, safety
-from xlsales.issues import RULES
+from xlsales.core.issues import RULES
+from xlsales.io import parse, safety
 
 MB = 1024 * 1024
 

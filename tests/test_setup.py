@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import openpyxl
 
-from xlsales.manager import load_setup
-from xlsales.setup import Setup, validate
-from xlsales.templates import build_manager_workbook
+from xlsales.core.setup import Setup, validate
+from xlsales.io.manager import load_setup
+from xlsales.report.templates import build_manager_workbook
 
 
 def _plain(setup: Setup, key: str) -> list[dict]:

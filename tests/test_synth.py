@@ -10,12 +10,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from xlsales import defaults, synth
+from xlsales import synth
 from xlsales.cli import main
-from xlsales.intake import read_rep
-from xlsales.manager import load_setup
-from xlsales.setup import Setup, validate
-from xlsales.targets import UNASSIGNED, decompose
+from xlsales.core import defaults
+from xlsales.core.setup import Setup, validate
+from xlsales.core.targets import UNASSIGNED, decompose
+from xlsales.io.intake import read_rep
+from xlsales.io.manager import load_setup
 
 PERIOD = dt.date(2026, 11, 23)
 

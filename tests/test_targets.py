@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlsales import schema
 from xlsales.cli import main
-from xlsales.issues import col_letter
-from xlsales.setup import Setup, frame
-from xlsales.targets import (
+from xlsales.core import schema
+from xlsales.core.issues import col_letter
+from xlsales.core.setup import Setup, frame
+from xlsales.core.targets import (
     LEVELS,
     UNASSIGNED,
     bottom_up_gap,
@@ -31,7 +31,7 @@ from xlsales.targets import (
     weights_from_actuals,
     working_days,
 )
-from xlsales.targets_book import LONG_TABLE, build_targets_workbook
+from xlsales.report.targets_book import LONG_TABLE, build_targets_workbook
 
 F = Fraction
 
@@ -612,7 +612,7 @@ def test_run_json_on_an_initialised_folder(tmp_path, capsys):
 
 @pytest.mark.libreoffice
 def test_workbook_formulas_agree_with_libreoffice(tiny_book, tmp_path, soffice_required):
-    from xlsales.libreoffice import check_formulas
+    from xlsales.io.libreoffice import check_formulas
 
     out, _ = tiny_book
     got = check_formulas(out, tmp_path)
@@ -621,8 +621,8 @@ def test_workbook_formulas_agree_with_libreoffice(tiny_book, tmp_path, soffice_r
 
 
 def test_issue_names_the_cell_of_a_real_manager_workbook(tmp_path):
-    from xlsales.manager import load_setup
-    from xlsales.templates import build_manager_workbook
+    from xlsales.io.manager import load_setup
+    from xlsales.report.templates import build_manager_workbook
 
     roster = tiny_rows()["roster"]
     roster[2]["area"] = "庚"
@@ -652,9 +652,9 @@ def test_proposals_table_feeds_the_bottom_up_sheet(tmp_path):
     """R001 proposes 3,000,000 for 2026-12 where the top-down split gives 2,125,000: gap +875,000 (+41.18%)."""
     import openpyxl
 
-    from xlsales.schema import PROPOSALS
-    from xlsales.setup import frame
-    from xlsales.targets_book import GAP_SHEET, build_targets_workbook
+    from xlsales.core.schema import PROPOSALS
+    from xlsales.core.setup import frame
+    from xlsales.report.targets_book import GAP_SHEET, build_targets_workbook
 
     setup = Setup.default()
     setup.tables["proposals"] = frame(PROPOSALS, [
@@ -677,7 +677,7 @@ def test_proposals_table_feeds_the_bottom_up_sheet(tmp_path):
 def test_no_proposals_no_bottom_up_sheet(tmp_path):
     import openpyxl
 
-    from xlsales.targets_book import GAP_SHEET, build_targets_workbook
+    from xlsales.report.targets_book import GAP_SHEET, build_targets_workbook
 
     out = tmp_path / "targets.xlsx"
     build_targets_workbook(Setup.default(), out)
@@ -688,7 +688,8 @@ def test_reports_read_targets_from_the_targets_workbook(tmp_path):
     """A manager's edit of the long table in reports/targets.xlsx is what the reports compare against."""
     import openpyxl
 
-    from xlsales.targets_book import LONG_SHEET, default_out, load_targets
+    from xlsales.io.targets_file import load_targets
+    from xlsales.report.targets_book import LONG_SHEET, default_out
 
     setup = Setup.default()
     df, source = load_targets(setup, tmp_path)

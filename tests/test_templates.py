@@ -7,9 +7,9 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from xlsales import schema
-from xlsales.issues import col_letter
-from xlsales.templates import build_manager_workbook, build_rep_workbook
+from xlsales.core import schema
+from xlsales.core.issues import col_letter
+from xlsales.report.templates import build_manager_workbook, build_rep_workbook
 
 REP_LISTS = {"choice", "bool"}
 

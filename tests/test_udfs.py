@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlsales import measures
+from xlsales.core import measures
+from xlsales.core.measures import MeasureError
 from xlsales.excel import udf_vba, udfs
-from xlsales.measures import MeasureError
 
 
 # --- measures -----------------------------------------------------------------------

@@ -28,14 +28,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlsales import actuals as act
-from xlsales.consolidate import consolidate
-from xlsales.model import render_xlsx
-from xlsales.report import full_report
-from xlsales.schema import ACTUALS, CHECKLIST
-from xlsales.setup import Setup, frame
-from xlsales.tables import ABNORMAL, NEXT_WEEK, SCORECARD, SIGNALS, VARIANCE, WEEKLY_REPORT
-from xlsales.templates import build_rep_workbook, forecast_months
+from xlsales.core import actuals as act
+from xlsales.core.periods import forecast_months
+from xlsales.core.schema import ACTUALS, CHECKLIST
+from xlsales.core.setup import Setup, frame
+from xlsales.io.actuals import read_actuals
+from xlsales.io.inbox import consolidate
+from xlsales.report.consolidated import full_report
+from xlsales.report.model import render_xlsx
+from xlsales.report.tables import ABNORMAL, NEXT_WEEK, SCORECARD, SIGNALS, VARIANCE, WEEKLY_REPORT
+from xlsales.report.templates import build_rep_workbook
 
 from .conftest import needs_soffice
 
@@ -349,7 +351,7 @@ def test_actuals_csv_with_chinese_headers(tmp_path):
     p = tmp_path / "erp.csv"
     p.write_text("业务员编号,月份,目标类型,实际金额\nA1,2026-11,销售额,180000\nA2,2026年10月,货款回收,\"1,234.50\"\n",
                  encoding="utf-8-sig")
-    df, issues = act.read_actuals(p)
+    df, issues = read_actuals(p)
     assert [i for i in issues if i.severity == "error"] == []
     assert df.to_dict("records") == [
         {"rep_id": "A1", "month": D(2026, 11, 1), "kind": "revenue", "amount": 180_000.0},
@@ -360,7 +362,7 @@ def test_actuals_csv_gbk_english_headers_reordered_bad_row_reported(tmp_path):
     p = tmp_path / "erp.csv"
     p.write_bytes("Note,Amount,Month,Rep ID,Kind\n备注,500,2026/09,B1,Revenue\nx,abc,2026/09,B1,Revenue\n"
                   .encode("gb18030"))
-    df, issues = act.read_actuals(p)
+    df, issues = read_actuals(p)
     assert df.to_dict("records") == [{"rep_id": "B1", "month": D(2026, 9, 1), "kind": "revenue", "amount": 500.0}]
     bad = [i for i in issues if i.severity == "error"]
     assert len(bad) == 1 and bad[0].cell == "B3"
@@ -376,7 +378,7 @@ def test_actuals_xlsx_found_by_headers_on_any_sheet(tmp_path):
     ws.append([1001, dt.datetime(2026, 11, 15), "Gross margin", 42_000])
     ws.append(["A1", "2026-12", "销售额", 7.5])
     wb.save(p)
-    df, _ = act.read_actuals(p)
+    df, _ = read_actuals(p)
     assert df.to_dict("records") == [
         {"rep_id": "1001", "month": D(2026, 11, 1), "kind": "gross_margin", "amount": 42_000.0},
         {"rep_id": "A1", "month": D(2026, 12, 1), "kind": "revenue", "amount": 7.5}]
@@ -398,7 +400,7 @@ def test_cli_takes_actuals_and_refuses_a_missing_file(tmp_path, capsys):
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_fixture_identically(built, tmp_path):
     needs_soffice()
-    from xlsales.libreoffice import check_formulas
+    from xlsales.io.libreoffice import check_formulas
 
     check = check_formulas(built[1], tmp_path)
     assert check.cells > 500
@@ -409,8 +411,8 @@ def test_libreoffice_recalculates_the_fixture_identically(built, tmp_path):
 def test_libreoffice_recalculates_a_demo_sized_report_identically(tmp_path):
     needs_soffice()
     from xlsales import synth
-    from xlsales.libreoffice import check_formulas
-    from xlsales.targets import decompose
+    from xlsales.core.targets import decompose
+    from xlsales.io.libreoffice import check_formulas
 
     setup = Setup.default(None, W)
     fills = synth.generate(setup, seed=3, reps=6, mistakes=True)

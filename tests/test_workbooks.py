@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xlsales.cli import build_workbooks
-from xlsales.normalize import content, diff
+from xlsales.io.normalize import content, diff
 
 from .conftest import ROOT, needs_soffice
 
@@ -43,7 +43,7 @@ def test_normalized_content_sees_a_change(rebuilt, tmp_path):
 @pytest.mark.parametrize("name", NAMES)
 def test_libreoffice_opens_and_converts(rebuilt, tmp_path, name):
     needs_soffice()
-    from xlsales import libreoffice
+    from xlsales.io import libreoffice
 
     pdf = libreoffice.convert(rebuilt / name, "pdf", tmp_path)
     assert pdf.stat().st_size > 1000

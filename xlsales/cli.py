@@ -15,8 +15,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import __version__, schema
-from .issues import Issue
+from xlsales import __version__
+from xlsales.core import schema
+from xlsales.core.issues import Issue
 
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
 
@@ -39,9 +40,9 @@ def read_roster(path: Path) -> list[dict]:
 
     The headers are the Roster table's (zh, en or aliases); any problem is a :class:`UsageError` naming the file.
     """
-    from .intake import context
-    from .reader import Book, BookError, Sheet, open_book, read_table
-    from .setup import Setup
+    from xlsales.core.setup import Setup
+    from xlsales.io.intake import context
+    from xlsales.io.reader import Book, BookError, Sheet, open_book, read_table
 
     path = Path(path)
     if not path.is_file():
@@ -99,10 +100,10 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: dt.date | None, setup=None) -> dict:
     """Create the manager's folder (with ``setup`` when given, else the default one); return what was written."""
-    from .excel.workbook import build_manager_xlsm
-    from .setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
-    from .templates import build_rep_workbook, create_key, staging_folder, swap_templates
-    from .writer import WriteError
+    from xlsales.core.setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
+    from xlsales.excel.workbook import build_manager_xlsm
+    from xlsales.report.templates import build_rep_workbook, create_key, staging_folder, swap_templates
+    from xlsales.report.writer import WriteError
 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -157,9 +158,9 @@ def cmd_init(a: argparse.Namespace) -> int:
 # --- demo ------------------------------------------------------------------------
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    from . import synth
-    from .setup import monday
-    from .templates import signing_key
+    from xlsales import synth
+    from xlsales.core.setup import monday
+    from xlsales.report.templates import signing_key
 
     try:
         org = None if a.reps is None else synth.demo_setup(a.reps, a.period or monday(dt.date.today()), a.seed)
@@ -193,13 +194,13 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def _demo_targets(folder: Path, a: argparse.Namespace) -> None:
-    from .run import targets_folder
+    from xlsales.run import targets_folder
 
     targets_folder(folder)
 
 
 def _demo_consolidate(folder: Path, a: argparse.Namespace) -> None:
-    from .run import consolidate_folder
+    from xlsales.run import consolidate_folder
 
     say_consolidation(consolidate_folder(folder), per_file=False)
 
@@ -258,7 +259,7 @@ def say_consolidation(res, per_file: bool = True) -> None:
 def cmd_consolidate(a: argparse.Namespace) -> int:
     import json
 
-    from .run import consolidate_folder
+    from xlsales.run import consolidate_folder
 
     res = consolidate_folder(Path(a.dir), as_of=a.as_of, inbox=Path(a.inbox) if a.inbox else None,
                              out=Path(a.out) if a.out else None,
@@ -283,9 +284,9 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
 
 def build_workbooks(out: Path) -> list[Path]:
     """Rebuild the committed reference workbooks (sample setup, fixed period)."""
-    from .excel.workbook import build_manager_xlsm
-    from .setup import Setup
-    from .templates import build_rep_workbook
+    from xlsales.core.setup import Setup
+    from xlsales.excel.workbook import build_manager_xlsm
+    from xlsales.report.templates import build_rep_workbook
 
     setup = Setup.default()
     rep = setup.rows("roster")[0]
@@ -306,7 +307,7 @@ def cmd_build(a: argparse.Namespace) -> int:
 
 
 def cmd_rules(a: argparse.Namespace) -> int:
-    from .issues import load_all_rules, rules_markdown
+    from xlsales.core.issues import load_all_rules, rules_markdown
 
     if a.markdown:
         print(rules_markdown(), end="")
@@ -319,7 +320,7 @@ def cmd_rules(a: argparse.Namespace) -> int:
 def cmd_targets(a: argparse.Namespace) -> int:
     import json
 
-    from .run import targets_folder
+    from xlsales.run import targets_folder
 
     res = targets_folder(Path(a.dir), out=Path(a.out) if a.out else None)
     for i in res.issues:
@@ -403,8 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(a, "func", None):
         p.print_help()
         return EXIT_USAGE
-    from .run import RunError, write_failed
-    from .writer import WriteError
+    from xlsales.report.writer import WriteError
+    from xlsales.run import RunError, write_failed
 
     try:
         return a.func(a)

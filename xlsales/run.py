@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import schema
-from .issues import Issue, count, make
-from .writer import WriteError, collect_cuts, output_kind
+from xlsales.core import schema
+from xlsales.core.issues import Issue, count, make
+from xlsales.report.writer import WriteError, collect_cuts, output_kind
 
 if TYPE_CHECKING:
-    from .book import Previous
-    from .consolidate import Consolidation
-    from .setup import Setup
+    from xlsales.core.combine import Consolidation
+    from xlsales.core.setup import Setup
+    from xlsales.report.book import Previous
 
 Progress = Callable[[int, int, str], None]
 BeforeWrite = Callable[[Path], None]  # called with a path just before it is (re)written
@@ -74,8 +74,8 @@ def write_failed(e: WriteError) -> RunError:
 
 def output_kind_of(path: Path) -> str | None:
     """What xlsales wrote at ``path`` (``"report"``, ``"targets"``), from its document properties; None otherwise."""
-    from .safety import properties
-    from .writer import KIND_PROPERTY
+    from xlsales.io.parse import properties
+    from xlsales.report.writer import KIND_PROPERTY
 
     props = properties(Path(path))
     if props is None:
@@ -97,8 +97,8 @@ def check_output(out: Path, kind: str, *, folder: Path, setup: Setup, inputs: di
     xlsales output of ``kind`` (its document properties say what wrote it).  ``explicit``: the caller named
     ``out`` (``--out``), so a folder there is a usage error; at the default path it is a write failure.
     """
-    from .manager import MANAGER_NAMES
-    from .templates import KEY_NAME
+    from xlsales.core.identity import KEY_NAME
+    from xlsales.io.manager import MANAGER_NAMES
 
     out = Path(out)
     zh_kind, en_kind = KIND_LABEL[kind]
@@ -133,7 +133,7 @@ def _inbox_of(folder: Path, setup: Setup) -> Path:
 
 def load_folder_setup(folder: Path) -> tuple[Setup, list[Issue], Path]:
     """The setup of the manager workbook in ``folder`` (its issues, its path); setup errors raise."""
-    from .manager import load_setup, manager_path
+    from xlsales.io.manager import load_setup, manager_path
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -261,7 +261,7 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
 
 def check_as_of(as_of: dt.date | None) -> None:
     """Refuse an as-of date outside the range the period arithmetic handles (a typo such as 9999-12-31)."""
-    from .setup import DATE_MAX, DATE_MIN, in_calendar
+    from xlsales.core.setup import DATE_MAX, DATE_MIN, in_calendar
 
     if as_of is not None and not in_calendar(as_of):
         raise RunError(f"截至日期(--as-of){as_of} 超出 xlsales 能处理的日期范围 {DATE_MIN} 至 {DATE_MAX}。"
@@ -273,15 +273,16 @@ def check_as_of(as_of: dt.date | None) -> None:
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
-    from .actuals import SOURCE_LABEL, resolve
-    from .consolidate import consolidate
-    from .model import render_xlsx
-    from .report import full_report
-    from .targets_book import load_targets
-    from .templates import KEY_NAME, load_key
+    from xlsales.core.actuals import SOURCE_LABEL, resolve
+    from xlsales.core.identity import KEY_NAME
+    from xlsales.io.inbox import consolidate
+    from xlsales.io.targets_file import load_targets
+    from xlsales.report.consolidated import full_report
+    from xlsales.report.model import render_xlsx
+    from xlsales.report.templates import load_key
 
     check_as_of(as_of)
-    from .setup import monday
+    from xlsales.core.setup import monday
 
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     box = Path(inbox) if inbox else _inbox_of(folder, setup)
@@ -327,7 +328,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
 
 def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:
     """The files a consolidation reads besides the manager workbook and the inbox: never its output."""
-    from .targets_book import default_out
+    from xlsales.report.targets_book import default_out
 
     out: dict[Path, tuple[str, str]] = {default_out(setup, folder): ("目标分解表", "the targets workbook")}
     if actuals:
@@ -349,8 +350,8 @@ def _read_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
     """Finance's actuals from ``path``; a file that is not an actuals table is an error, never a silent fallback."""
     import csv
 
-    from .actuals import read_actuals
-    from .reader import BookError
+    from xlsales.io.actuals import read_actuals
+    from xlsales.io.reader import BookError
 
     if not path.is_file():
         raise RunError(f"找不到实际数文件 {path}。", f"No such actuals file: {path}")
@@ -413,7 +414,7 @@ def _csv_error_line(path: Path) -> int | None:
 def _read_previous(path: Path | None, period: dt.date, *, explicit: bool) -> tuple[Previous | None, list[Issue]]:
     """An earlier report's figures; a file the caller named must be an xlsales consolidated report, readable and
     earlier; a found one is skipped (with its issue) if not."""
-    from .previous import read_previous
+    from xlsales.io.previous import read_previous
 
     if path is None:
         return None, []
@@ -452,7 +453,7 @@ class TargetsResult:
 def targets_folder(folder: Path, *, out: Path | None = None, before_write: BeforeWrite | None = None
                    ) -> TargetsResult:
     """Decompose the setup's targets and write the targets workbook (``reports/targets.xlsx``)."""
-    from .targets_book import build_targets_workbook, default_out
+    from xlsales.report.targets_book import build_targets_workbook, default_out
 
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
@@ -488,7 +489,7 @@ def refresh_folder(folder: Path) -> RefreshResult:
 
     New templates are signed with the folder's key (made now when the folder has none).
     """
-    from .templates import build_rep_workbook, create_key, recover_templates
+    from xlsales.report.templates import build_rep_workbook, create_key, recover_templates
 
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)

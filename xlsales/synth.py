@@ -10,7 +10,7 @@ benchmarks; the default :data:`DEMO` volume is a week's worth.
 
 :func:`organisation` and :func:`demo_setup` make the organisation itself for
 ``xlsales demo --reps N``: up to 12 reps it is the sample organisation of
-:mod:`xlsales.defaults` (its first N reps), beyond that a generated company of N
+:mod:`xlsales.core.defaults` (its first N reps), beyond that a generated company of N
 reps in teams of about eight, teams in cities (areas), cities in China's sales
 regions, with the region and area weight tables to match.
 """
@@ -23,10 +23,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import defaults, schema
-from .schema import CHECKLIST, Lang
-from .setup import Setup, frame
-from .templates import build_rep_workbook, forecast_months
+from xlsales.core import defaults, schema
+from xlsales.core.periods import forecast_months
+from xlsales.core.schema import CHECKLIST, Lang
+from xlsales.core.setup import Setup, frame
+from xlsales.report.templates import build_rep_workbook
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国志红梅琳雪婷宇浩然"

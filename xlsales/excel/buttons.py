@@ -187,7 +187,7 @@ def _restore(app: Any, saved: list[tuple[str, Any]]) -> None:
 
 def _folder(fullname: str) -> Path:
     """The local folder of the calling workbook; a OneDrive/SharePoint address is mapped to its synced folder."""
-    from ..run import RunError
+    from xlsales.run import RunError
 
     full = fullname
     if re.match(r"^https?://", full, re.IGNORECASE):
@@ -234,7 +234,7 @@ def _is_known(e: Exception) -> bool:
     if isinstance(e, ImportError | OSError):
         return True
     try:
-        from ..run import RunError
+        from xlsales.run import RunError
     except Exception:
         return False
     return isinstance(e, RunError)
@@ -243,7 +243,7 @@ def _is_known(e: Exception) -> bool:
 def _describe(e: Exception) -> tuple[str, str]:
     """A zh and an en sentence for any exception: what happened and what to do."""
     try:
-        from ..run import RunError
+        from xlsales.run import RunError
 
         if isinstance(e, RunError):
             return e.zh, e.en
@@ -347,7 +347,7 @@ class _Link:
 # --- the bodies ---------------------------------------------------------------------------
 
 def _consolidate(ctx: _Ctx) -> Outcome:
-    from ..run import consolidate_folder
+    from xlsales.run import consolidate_folder
 
     res = consolidate_folder(ctx.folder, progress=ctx.progress, before_write=ctx.close_open_book)
     ctx.lang = res.lang
@@ -391,8 +391,8 @@ def _consolidate(ctx: _Ctx) -> Outcome:
 
 
 def _targets(ctx: _Ctx) -> Outcome:
-    from ..issues import count
-    from ..run import targets_folder
+    from xlsales.core.issues import count
+    from xlsales.run import targets_folder
 
     ctx.status(ctx.t("分解目标…", "decomposing targets…"))
     res = targets_folder(ctx.folder, before_write=ctx.close_open_book)
@@ -413,7 +413,7 @@ def _targets(ctx: _Ctx) -> Outcome:
 
 
 def _refresh(ctx: _Ctx) -> Outcome:
-    from ..run import refresh_folder
+    from xlsales.run import refresh_folder
 
     ctx.status(ctx.t("检查设置…", "checking the setup…"))
     res = refresh_folder(ctx.folder)

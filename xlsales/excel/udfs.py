@@ -1,4 +1,4 @@
-"""Excel worksheet functions for finance (xlwings UDFs), thin wrappers of :mod:`xlsales.measures`.
+"""Excel worksheet functions for finance (xlwings UDFs), thin wrappers of :mod:`xlsales.core.measures`.
 
 Every argument that can be a range is read as a 2-D list (``ndim=2``) and
 the function is applied cell by cell with broadcasting (a single cell pairs
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import xlwings as xw
 
-from .. import measures
-from ..measures import MeasureError
+from xlsales.core import measures
+from xlsales.core.measures import MeasureError
 
 MODULE = "xlsales.excel.udfs"
 ERROR_PREFIX = "#XS! "

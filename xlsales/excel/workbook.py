@@ -3,7 +3,7 @@
 Layout: first sheet ``控制台 Control`` with three Form Control buttons
 (``XS_Consolidate``, ``XS_Targets``, ``XS_Refresh``; captions in zh and en),
 what each does, and the last-run cells the buttons fill; then the setup
-sheets of :func:`xlsales.templates.build_manager_workbook`; last the
+sheets of :func:`xlsales.report.templates.build_manager_workbook`; last the
 ``xlwings.conf`` sheet.  The VBA project holds xlwings' standalone modules
 (``xlwings.bas``, ``Dictionary.cls``) and every ``macros/*.bas``: the buttons,
 the generated UDF wrappers and the ``XS_SelfTest`` macro (it writes
@@ -27,11 +27,12 @@ from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
 
-from .. import __version__
-from ..schema import Lang
-from ..setup import Setup
-from ..templates import build_manager_workbook
-from ..writer import Formats, print_setup
+from xlsales import __version__
+from xlsales.core.schema import Lang
+from xlsales.core.setup import Setup
+from xlsales.report.templates import build_manager_workbook
+from xlsales.report.writer import Formats, print_setup
+
 from .vba import add_buttons_and_vba, build_vba_project, document_module_names, load_modules, xlwings_modules
 
 MACROS = Path(__file__).resolve().parents[2] / "macros"

@@ -1,0 +1,503 @@
+"""Writing schema tables into new workbooks with XlsxWriter.
+
+:func:`write_table` lays out one :class:`~xlsales.core.schema.Table` — header, Excel
+table (ListObject), number formats, widths, dropdown/number/date validation with
+input messages, unlocked input cells — from the schema alone.  :func:`atomic`
+writes a workbook to a temporary file beside the target, flushes it to disk and
+renames it into place, so a reader never sees half a file and the previous file
+stays whole until the new one is complete; any failure to write raises
+:class:`WriteError`.  A text longer than a cell holds is never cut silently: the
+cell says it was cut and :func:`collect_cuts` lists each one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import errno
+import io
+import os
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlsxwriter.exceptions import FileCreateError, FileSizeError
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from xlsales.core.issues import col_letter, define
+from xlsales.core.schema import Column, Lang, Table
+
+define("text_cut", "warning",
+       "写入「{value}」{where} 的文字有 {length} 个字符,超过单元格上限 32,767,已截断并在单元格末尾注明。"
+       "完整内容见来源文件;请缩短来源中的这段文字。",
+       "The text for {where} of '{value}' has {length} characters, more than a cell holds (32,767); it was cut, "
+       "and the cell says so at its end. The whole text is in its source; shorten it there.")
+
+MAX_TEXT = 32_767  # Excel's limit for one cell
+TMP_TAG = "xlsales-tmp"  # in the names of atomic()'s temporary files: .<name>.xlsales-tmp-<host>-<pid>-<random>
+STALE_SECONDS = 3600  # another computer's temporary file (a shared folder) older than this is a leftover
+
+
+class WriteError(Exception):
+    """An output could not be written (disk full, read-only folder, file held open, size limit …).
+
+    ``path`` is the file that was to be written; ``reason`` the system's words; ``errno`` its code.
+    Whatever was at ``path`` before is untouched.
+    """
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        inner = cause.args[0] if isinstance(cause, FileCreateError) and cause.args else cause
+        self.path = Path(path)
+        self.errno = getattr(inner, "errno", None)
+        self.reason = getattr(inner, "strerror", None) or str(inner) or type(inner).__name__
+        super().__init__(f"cannot write {self.path}: {self.reason}")
+
+    def describe(self) -> tuple[str, str]:
+        """What went wrong and what to do, in zh and en."""
+        where = self.path
+        code = self.errno
+        if code in (errno.ENOSPC, errno.EDQUOT):
+            return (f"磁盘空间不足,无法写入 {where}。请清理磁盘(或换一个有空间的文件夹)后重试。",
+                    f"The disk is full: {where} cannot be written. Free some space (or use another folder) and retry.")
+        if code == errno.EFBIG:
+            return (f"文件大小超过了系统允许的上限(ulimit -f),无法写入 {where}。请取消该限制后重试。",
+                    f"The file size limit (ulimit -f) does not allow writing {where}. Lift the limit and retry.")
+        blocker = next((p for p in where.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None and code in (errno.ENOTDIR, errno.EEXIST):
+            return (f"无法写入 {where}:路径中的 {blocker} 不是文件夹,而是一个同名文件。请移走或改名该文件后重试。",
+                    f"Cannot write {where}: {blocker} on its path is a file, not a folder. Move or rename that file, "
+                    "then retry.")
+        if code in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST) or (where.exists() and where.is_dir()):
+            return (f"{where} 是一个文件夹(或被占用),报告无法写到这里。请移走它,或换一个文件名后重试。",
+                    f"{where} is a folder (or is held), so the file cannot be written there. Move it away or "
+                    "choose another name, then retry.")
+        if code in (errno.EACCES, errno.EPERM, errno.EROFS, errno.EBUSY, errno.ETXTBSY):
+            return (f"无法写入 {where}:文件正在别的程序(如 Excel、WPS)中打开,或文件夹只读/没有写权限"
+                    f"({self.reason})。请关闭该文件,或检查文件夹权限后重试。",
+                    f"Cannot write {where}: the file is open in another program (Excel, WPS …), or the folder is "
+                    f"read-only ({self.reason}). Close the file or check the folder's permissions, then retry.")
+        return (f"无法写入 {where}({self.reason})。请检查磁盘和文件夹后重试。",
+                f"Cannot write {where} ({self.reason}). Check the disk and the folder, then retry.")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+
+
+def _tag() -> str:
+    return f"{TMP_TAG}-{_host()}-{os.getpid()}-"
+
+
+_TMP = re.compile(rf"^\..*\.{TMP_TAG}-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete temporary files that killed runs of :func:`atomic` left in ``folder``; returns them.
+
+    Only names :func:`atomic` makes are touched: this computer's whose process is gone, or another
+    computer's (a shared folder) older than :data:`STALE_SECONDS`.
+    """
+    removed: list[Path] = []
+    host = _host()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _TMP.match(e.name)
+        if not m or not e.is_file(follow_symlinks=False):
+            continue
+        try:
+            gone = not _alive(int(m["pid"])) if m["host"] == host else \
+                time.time() - e.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
+            if gone:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except (OSError, ValueError):
+            continue
+    return removed
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    """Flush ``path`` (a file, or a folder's entries) to disk; a folder that cannot be synced here is skipped."""
+    if directory and os.name == "nt":
+        return
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        if directory:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if not directory or e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+MONEY = "¥#,##0"
+NUMFMT = {
+    "money": MONEY,
+    "number": "#,##0.##",
+    "int": "0",
+    "percent": "0%",
+    "date": "yyyy-mm-dd",
+    "month": "yyyy-mm",
+}
+HEADER_FILL = "#1F4E78"
+FORMULA_FILL = "#EDEDED"
+INPUT_FILL = "#FFFFFF"
+FIXED_DATE = dt.datetime(2026, 1, 1)  # document timestamps, so rebuilt workbooks compare equal
+
+
+@contextlib.contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the body succeeds, flush it to disk and rename it over ``path``.
+
+    The temporary file is fsynced before the rename and the folder after it, so a crash or a power cut
+    leaves either the old file or the new one, whole.  Temporary files of killed runs are removed first
+    (:func:`remove_leftovers`).  Any failure to write — a full disk, a read-only folder, a file held
+    open, a folder in the way, ``ulimit -f`` — raises :class:`WriteError`; ``path`` is then untouched.
+    """
+    path = Path(path)
+    tmp = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        remove_leftovers(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{_tag()}", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        _fsync(Path(tmp))
+        os.replace(tmp, path)
+        tmp = ""
+        _fsync(path.parent, directory=True)
+    except (OSError, FileCreateError, FileSizeError) as e:
+        raise WriteError(path, e) from e
+    finally:
+        if tmp and os.path.lexists(tmp):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+class PortableWorksheet(Worksheet):
+    """A worksheet for formulas that use only functions every engine has (Excel 2016+, LibreOffice, WPS).
+
+    XlsxWriter rewrites each formula through some 150 regular expressions to add the ``_xlfn.``
+    prefix of functions newer than Excel 2007; xlsales never writes those (``tests`` check every
+    generated formula against the portable list), so the formula is only stripped of its ``=``.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        if formula.startswith("{"):
+            formula = formula[1:]
+        if formula.startswith("="):
+            formula = formula[1:]
+        if formula.endswith("}"):
+            formula = formula[:-1]
+        return formula
+
+
+_KIND: contextvars.ContextVar[str] = contextvars.ContextVar("xlsales_kind", default="")
+KIND_PROPERTY = "xlsales"  # the custom document property naming what xlsales wrote (report, targets)
+
+
+@contextlib.contextmanager
+def output_kind(kind: str) -> Iterator[None]:
+    """Workbooks made within it carry ``kind`` in their custom property :data:`KIND_PROPERTY`, so a later run
+    knows the file is one xlsales wrote (and may replace it)."""
+    token = _KIND.set(kind)
+    try:
+        yield
+    finally:
+        _KIND.reset(token)
+
+
+class _Book(Workbook):
+    """An XlsxWriter workbook assembled in memory and written to its file by one plain write on :meth:`close`.
+
+    A full disk or a size limit then fails that one write with a clean ``OSError`` (which :func:`atomic`
+    reports), never inside XlsxWriter's zip writer, whose half-closed archive would complain again when it
+    is collected.  No temporary files are made elsewhere either (``in_memory``).
+    """
+
+    def __init__(self, path: Path, options: dict) -> None:
+        self._target = Path(path)
+        self._buffer = io.BytesIO()
+        super().__init__(self._buffer, {**options, "in_memory": True})
+
+    def close(self) -> None:
+        if self.fileclosed:
+            return
+        super().close()
+        data, self._buffer = self._buffer.getvalue(), io.BytesIO()
+        with open(self._target, "wb") as f:
+            f.write(data)
+
+
+def new_workbook(path: Path, title: str, kind: str = "") -> Workbook:
+    wb = _Book(Path(path), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
+    wb.worksheet_class = PortableWorksheet
+    wb.set_properties({"title": title, "author": "xlsales", "created": FIXED_DATE})
+    if kind or _KIND.get():
+        wb.set_custom_property(KIND_PROPERTY, kind or _KIND.get())
+    wb.set_calc_mode("auto")
+    return wb
+
+
+class Formats:
+    """Cached XlsxWriter formats by name."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self._cache: dict[tuple, object] = {}
+
+    def get(self, kind: str = "text", *, locked: bool = True, fill: str | None = None, bold: bool = False,
+            **extra: object):
+        key = (kind, locked, fill, bold, tuple(sorted(extra.items())))
+        if key not in self._cache:
+            props: dict = {"locked": locked, "font_name": "Microsoft YaHei", "font_size": 10, "valign": "vcenter"}
+            if kind in NUMFMT:
+                props["num_format"] = NUMFMT[kind]
+            if kind == "percent":
+                props["align"] = "right"
+            if fill:
+                props["bg_color"] = fill
+            if bold:
+                props["bold"] = True
+            props.update(extra)
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def header(self, formula: bool = False):
+        return self.get("text", bold=True, fill="#5B6B7A" if formula else HEADER_FILL, font_color="#FFFFFF",
+                        text_wrap=True, align="center", border=1, border_color="#BFBFBF")
+
+    def title(self):
+        return self.get("text", bold=True, font_size=13, font_color=HEADER_FILL)
+
+    def note(self):
+        return self.get("text", font_color="#595959", italic=True)
+
+
+def header_text(col: Column, lang: Lang) -> str:
+    return col.header(lang) + (" *" if col.required else "")
+
+
+def validation(col: Column, lang: Lang, list_name: str | None) -> dict:
+    """The data-validation dict XlsxWriter takes for one column."""
+    title = col.header(lang)[:32]
+    msg = col.help(lang)
+    v: dict
+    if col.kind in ("choice", "bool"):
+        v = {"validate": "list", "source": f"={list_name}"}
+        msg = msg or ("请从下拉列表选择" if lang == "zh" else "Pick a value from the list")
+    elif col.kind in ("money", "number"):
+        v = {"validate": "decimal", "criteria": ">=", "value": col.min if col.min is not None else -1e15}
+        if col.max is not None:
+            v = {"validate": "decimal", "criteria": "between", "minimum": col.min or 0, "maximum": col.max}
+        msg = msg or ("请输入数字(元)" if lang == "zh" else "Enter a number (yuan)")
+    elif col.kind == "int":
+        v = {"validate": "integer", "criteria": "between", "minimum": int(col.min or 0),
+             "maximum": int(col.max if col.max is not None else 10**9)}
+        msg = msg or ("请输入整数" if lang == "zh" else "Enter a whole number")
+    elif col.kind == "percent":
+        v = {"validate": "decimal", "criteria": "between", "minimum": col.min or 0,
+             "maximum": col.max if col.max is not None else 1}
+        msg = msg or ("请输入百分比,如 90%" if lang == "zh" else "Enter a percentage such as 90%")
+    elif col.kind in ("date", "month"):
+        v = {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+             "maximum": dt.date(2100, 12, 31)}
+        msg = msg or ("请输入日期,如 2026-11-30" if lang == "zh" else "Enter a date such as 2026-11-30")
+    else:
+        v = {"validate": "any"}
+    if msg:
+        v.update({"input_title": title, "input_message": msg[:250]})
+    if v["validate"] != "any":
+        v.update({"error_title": title, "error_type": "stop",
+                  "error_message": ("输入无效:" if lang == "zh" else "Invalid entry: ") + (msg or "")[:200]})
+    return v
+
+
+def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: Lang,
+                rows: list[dict] | None = None, *, labels: dict[str, dict[str, str]] | None = None,
+                list_names: dict[str, str] | None = None, capacity: int | None = None,
+                style: str = "Table Style Light 9", formulas: dict[str, list[str | None]] | None = None) -> int:
+    """Write ``table`` with ``rows`` (dicts by column key) and return the last data row (0-based).
+
+    ``labels`` maps a setup list to {code: label} so codes are shown in ``lang``;
+    ``list_names`` maps a setup list to the defined name its dropdown uses (no
+    dropdowns when absent).  Formula columns take ``Column.formula`` with
+    ``{key}`` placeholders replaced by the same row's cells; a row's value for a
+    formula column is written as the formula's cached result.  ``formulas`` gives a
+    figure column its own formula per row (the row's value is its cached result);
+    a report (``capacity`` set) leaves empty cells unwritten, a template writes them
+    with the column's format so a rep types into formatted, validated cells.
+    """
+    if capacity is not None and list_names is None:
+        return _write_report_table(ws, fm, table, lang, rows or [], labels or {}, formulas or {}, style)
+    rows = rows or []
+    labels = labels or {}
+    r0, c0 = table.first_row, table.first_col
+    n = max(capacity if capacity is not None else table.rows, len(rows), 1)
+    cols = table.columns
+    at = {c.key: c0 + i for i, c in enumerate(cols)}
+    if table.title(lang):
+        ws.write_string(r0 - 1 if r0 else r0, c0, table.title(lang), fm.title())
+    ws.add_table(r0, c0, r0 + n, c0 + len(cols) - 1, {
+        "name": table.name, "style": style, "autofilter": True,
+        "columns": [{"header": header_text(c, lang), "header_format": fm.header(c.kind == "formula")} for c in cols],
+    })
+    for c in cols:
+        ci = at[c.key]
+        fmt = cell_format(fm, c)
+        ws.set_column(ci, ci, c.width, fmt)
+        if list_names is not None and c.kind != "formula" and not c.locked:
+            src = list_names.get(c.choices or "", "")
+            ws.data_validation(r0 + 1, ci, r0 + n, ci, validation(c, lang, src))
+    for i in range(n):
+        r = r0 + 1 + i
+        row = rows[i] if i < len(rows) else {}
+        for c in cols:
+            write_cell(ws, r, at[c.key], c, row.get(c.key), fm, labels, at)
+    if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
+        ws.set_row(r0, 40)
+    print_setup(ws)
+    ws.repeat_rows(r0)
+    return r0 + n
+
+
+def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, rows: list[dict],
+                        labels: dict[str, dict[str, str]], formulas: dict[str, list[str | None]], style: str) -> int:
+    """:func:`write_table` for a report: column by column, blank cells left out, figures as formulas."""
+    r0, c0 = table.first_row, table.first_col
+    n = max(len(rows), 1)
+    cols = table.columns
+    at = {c.key: c0 + i for i, c in enumerate(cols)}
+    if table.title(lang):
+        ws.write_string(r0 - 1 if r0 else r0, c0, table.title(lang), fm.title())
+    ws.add_table(r0, c0, r0 + n, c0 + len(cols) - 1, {
+        "name": table.name, "style": style, "autofilter": True,
+        "columns": [{"header": header_text(c, lang), "header_format": fm.header(c.kind == "formula")} for c in cols],
+    })
+    for c in cols:
+        ci = at[c.key]
+        fmt = cell_format(fm, c)
+        ws.set_column(ci, ci, c.width, fmt)
+        fx = formulas.get(c.key)
+        for i, row in enumerate(rows):
+            r = r0 + 1 + i
+            value = row.get(c.key)
+            if fx is not None and fx[i] is not None:
+                ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
+            elif c.kind == "formula" or (value is not None and value != ""):
+                write_cell(ws, r, ci, c, value, fm, labels, at)
+    if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
+        ws.set_row(r0, 40)
+    print_setup(ws)
+    ws.repeat_rows(r0)
+    return r0 + n
+
+
+def cell_format(fm: Formats, col: Column):
+    if col.kind == "formula":
+        kind = "percent" if col.key == "probability" else "money"
+        return fm.get(kind, locked=True, fill=FORMULA_FILL)
+    if col.locked:
+        return fm.get(col.kind, locked=True, fill=FORMULA_FILL)
+    return fm.get(col.kind, locked=False)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A text that did not fit its cell: where it went and how long it was."""
+
+    sheet: str
+    cell: str
+    length: int
+
+
+_CUTS: contextvars.ContextVar[list[Cut] | None] = contextvars.ContextVar("xlsales_cuts", default=None)
+
+
+@contextlib.contextmanager
+def collect_cuts() -> Iterator[list[Cut]]:
+    """Within it, every text :func:`write_cell` had to cut is listed in the yielded list (to report it)."""
+    cuts: list[Cut] = []
+    token = _CUTS.set(cuts)
+    try:
+        yield cuts
+    finally:
+        _CUTS.reset(token)
+
+
+def fit_text(ws: Worksheet, r: int, c: int, text: str) -> str:
+    """``text`` if a cell holds it; else its start and a note of the cut (listed for :func:`collect_cuts`)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    note = f" …[已截断 cut: {len(text):,} 字符 characters]"
+    cuts = _CUTS.get()
+    if cuts is not None:
+        cuts.append(Cut(ws.name, f"{col_letter(c)}{r + 1}", len(text)))
+    return text[:MAX_TEXT - len(note)] + note
+
+
+def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Formats,
+               labels: dict[str, dict[str, str]], at: dict[str, int]) -> None:
+    fmt = cell_format(fm, col)
+    if col.kind == "formula":
+        formula = (col.formula or "").format(**{k: f"{col_letter(v)}{r + 1}" for k, v in at.items()})
+        ws.write_formula(r, c, formula, fmt, "" if value is None else value)
+        return
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool) and col.kind == "bool":
+        ws.write_string(r, c, labels.get("yesno", {}).get("yes" if value else "no", "是" if value else "否"), fmt)
+    elif isinstance(value, dt.datetime | dt.date) and col.kind in ("date", "month"):
+        d = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+        ws.write_datetime(r, c, d, fmt)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        ws.write_number(r, c, value, fmt)
+    else:
+        text = str(value)
+        if col.kind == "choice" and col.choices in labels:
+            text = labels[col.choices].get(text, text)
+        ws.write_string(r, c, fit_text(ws, r, c, text), fmt)  # never a formula, even when it starts with '='
+
+
+def print_setup(ws: Worksheet) -> None:
+    """A4 landscape, one page wide, headers repeated: what a manager prints for the Monday call."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+def protect(ws: Worksheet) -> None:
+    """Lock headers, formulas and identity; input cells stay editable; filter and sort still work."""
+    ws.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
+                    "select_locked_cells": True, "select_unlocked_cells": True})
