@@ -180,6 +180,8 @@ def say_consolidation(res, per_file: bool = True) -> None:
     say(f"上周:{res.previous or '无(没有更早的报告)'};上月:{res.last_month or '无'}",
         f"Last week: {res.previous or 'none (no earlier report)'}; last month: {res.last_month or 'none'}")
     say(f"实际数:{res.actuals_source}", f"Actuals: {res.actuals_source}")
+    if res.ledger is not None:
+        say(res.ledger.zh, res.ledger.en, err=not res.ledger.recorded and res.ledger.reason != "disabled")
     say(f"报告:{res.report}", f"Report: {res.report}")
 
 
@@ -192,7 +194,8 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
                              out=Path(a.out) if a.out else None,
                              previous=Path(a.previous) if a.previous else None,
                              actuals=Path(a.actuals) if getattr(a, "actuals", None) else None,
-                             progress=_progress(sys.stderr.isatty() and not a.json))
+                             progress=_progress(sys.stderr.isatty() and not a.json),
+                             ledger=getattr(a, "ledger", None))
     errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
     s = res.summary()
     if a.json:
@@ -304,7 +307,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--previous", help="上周的汇总报告 / last week's consolidated report (for last week's commit)")
     s.add_argument("--actuals", help="财务实际数 xlsx/csv(业务员编号、月份、类型、金额)/ "
                    "finance actuals from an ERP export (rep, month, kind, amount)")
+    s.add_argument("--ledger", help="台账:SQLite 文件或数据库地址(默认:设置中的 ledger)/ the ledger: a SQLite file or "
+                   "a database URL such as postgresql://user@host/db (default: 'ledger' in the setup)")
     s.set_defaults(func=cmd_consolidate)
+
+    from .history_cli import add_parser as add_history
+
+    add_history(sub)
 
     s = sub.add_parser("targets", help="目标分解 / decompose targets")
     s.add_argument("dir")

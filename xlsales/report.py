@@ -19,6 +19,7 @@ from . import actuals as act
 from .book import FILE_STATUS, MISSING, STATUS, Previous, ReviewData, source_sheets
 from .consolidate import Consolidation
 from .expr import Figure, Grid, Ref, Row, col_letter, ge, le
+from .history import History
 from .issues import count, rule_name
 from .layout import put_grid
 from .model import Block, CondFormat, Report, Sheet, render_xlsx
@@ -53,11 +54,12 @@ def calendar(c: Consolidation, setup: Setup) -> Calendar:
 
 def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.DataFrame | None = None,
                 actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
-                last_month: Previous | None = None) -> tuple[Report, dict]:
+                last_month: Previous | None = None, history: History | None = None) -> tuple[Report, dict]:
     """The consolidated report and its headline figures (``totals`` by period, the ``calendar``).
 
     ``actuals``: finance actuals read from a file (None: the setup's Actuals table, else won deals stand
-    in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports.
+    in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports; ``history``: the
+    ledger's history (:mod:`xlsales.history`) — its sheets (deal changes, accuracy, win rates) are added when given.
     """
     cal = calendar(c, setup)
     d = ReviewData(c, setup, lang, cal, targets, act.resolve(setup, c, actuals), last_week, last_month)
@@ -80,6 +82,10 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     grids = add_reviews(rep, d)
     add_variance_sheets(rep, d)
     add_rollups(rep, d)
+    if history is not None:
+        from .history_sheets import add_history_sheets
+
+        grids.update(add_history_sheets(rep, d, history))
     source_sheets(rep, d)
     totals = _summary(summary, d)
     front = [summary.name, WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),

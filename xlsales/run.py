@@ -38,6 +38,7 @@ from .issues import Issue, count
 if TYPE_CHECKING:
     from .book import Previous
     from .consolidate import Consolidation
+    from .ledger_run import LedgerStatus
     from .setup import Setup
 
 Progress = Callable[[int, int, str], None]
@@ -150,6 +151,9 @@ class ConsolidateResult:
     seconds: float = 0.0
     last_month: Path | None = None  # the latest report of the previous month
     totals: dict = field(default_factory=dict)  # the report's deals by period (see report.full_report)
+    ledger: LedgerStatus | None = None  # the snapshot recorded in the ledger, or why not (xlsales.ledger_run)
+    previous_from_ledger: str | None = None  # last week / last month read from the ledger: which snapshot
+    last_month_from_ledger: str | None = None
 
     @property
     def lang(self) -> schema.Lang:
@@ -159,8 +163,10 @@ class ConsolidateResult:
         """The JSON summary: the consolidation's counts and totals plus where every input came from."""
         s = self.consolidation.summary(self.report)
         s["totals"] = self.totals
-        s["previous"] = str(self.previous) if self.previous else None
-        s["last_month"] = str(self.last_month) if self.last_month else None
+        s["previous"] = str(self.previous) if self.previous else self.previous_from_ledger
+        s["last_month"] = str(self.last_month) if self.last_month else self.last_month_from_ledger
+        s["recorded"] = bool(self.ledger and self.ledger.recorded)
+        s["ledger"] = self.ledger.as_dict() if self.ledger else None
         s["targets"] = self.targets_source
         s["actuals"] = self.actuals_source
         return s
@@ -168,13 +174,15 @@ class ConsolidateResult:
 
 def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Path | None = None,
                        out: Path | None = None, previous: Path | None = None, actuals: Path | None = None,
-                       progress: Progress | None = None, before_write: BeforeWrite | None = None
-                       ) -> ConsolidateResult:
+                       progress: Progress | None = None, before_write: BeforeWrite | None = None,
+                       ledger: str | None = None) -> ConsolidateResult:
     """Consolidate the inbox of the manager's ``folder`` and write the report; the one pipeline.
 
     ``previous`` and ``actuals`` override what would be found (see the module doc);
     ``before_write(path)`` runs just before the report is written (the Excel button
-    closes an open copy of it there).
+    closes an open copy of it there).  ``ledger``: a ledger file or URL instead of the setup's ``ledger``
+    setting; the consolidation is recorded there as a snapshot, and last week, last month and the history
+    sheets come from it (:mod:`xlsales.ledger_run`) — a ledger that cannot be used never stops the report.
     Raises :class:`RunError` for setup errors, a missing inbox, or an unreadable
     ``previous``/``actuals`` file the caller named.
     """
@@ -183,16 +191,18 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     setup, setup_issues, _ = load_folder_setup(folder)
     with _InLanguage(setup):
         return _consolidate(folder, setup, setup_issues, started, as_of, inbox, out, previous, actuals, progress,
-                            before_write)
+                            before_write, ledger)
 
 
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
-                 progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
+                 progress: Progress | None, before_write: BeforeWrite | None,
+                 ledger: str | None = None) -> ConsolidateResult:
     from .actuals import SOURCE_LABEL, resolve
     from .consolidate import consolidate
+    from .ledger_run import LedgerRun, mark_report
     from .model import render_xlsx
-    from .report import full_report
+    from .report import calendar, full_report
     from .targets_book import load_targets
 
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
@@ -205,12 +215,22 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     c = consolidate(box, setup, as_of, progress=progress)
     reports = reports_dir(folder, setup)
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
-    week_path = Path(previous) if previous else find_previous(reports, c.period)
-    last_week, prev_issues = _read_previous(week_path, c.period, explicit=previous is not None)
-    month_path = find_last_month(reports, c.period, c.as_of)
-    last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
-    targets, targets_source = load_targets(setup, folder)
-    report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month)
+    book = LedgerRun(folder, setup, ledger)
+    try:  # last week and last month: --previous, else the ledger, else the reports folder
+        ledger_week = None if previous else book.last_week(c.period)
+        ledger_month = book.last_month(c.period, c.as_of)
+        week_path = Path(previous) if previous else (None if ledger_week else find_previous(reports, c.period))
+        last_week, prev_issues = _read_previous(week_path, c.period, explicit=previous is not None)
+        month_path = None if ledger_month else find_last_month(reports, c.period, c.as_of)
+        last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
+        last_week, last_month = last_week or ledger_week, last_month or ledger_month
+        targets, targets_source = load_targets(setup, folder)
+        report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month,
+                                      history=book.history(c, calendar(c, setup)))
+        status = book.record(c, figures, out)
+    finally:
+        book.close()
+    mark_report(report, status)
     if before_write:
         before_write(out)
     render_xlsx(report, out)
@@ -220,7 +240,8 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                              SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
                                                           actuals_path else ""),
                              actuals_issues, time.monotonic() - started, month_path if last_month else None,
-                             figures["totals"])
+                             figures["totals"], status, ledger_week.source if ledger_week and last_week is ledger_week
+                             else None, ledger_month.source if ledger_month and last_month is ledger_month else None)
 
 
 def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
