@@ -144,6 +144,7 @@ def _period_of(d: dt.date, commit: bool) -> tuple[dt.date, dt.date]:
 
 
 def _num(v: object) -> float | None:
+    """A number, or None (blank, NaN, text)."""
     if v is None or isinstance(v, bool):
         return None
     try:
@@ -307,7 +308,8 @@ def deal_paths(points: list[Point], now: Point, stage_order: dict[str, int], pro
             stages[st] = (a, when, idx)
         for st, (a, b, idx) in sorted(stages.items(), key=lambda kv: stage_order[kv[0]]):
             later = hist[idx + 1:]
-            advanced = any(x["category"] == "closed" or stage_order.get(str(x["stage"]), -1) > stage_order[st]
+            advanced = any(x["category"] == "closed" or (x["category"] in OPEN and
+                                                         stage_order.get(str(x["stage"]), -1) > stage_order[st])
                            for _, x in later)
             rows.append({"rep_id": rep, "opp_id": opp, "customer": last.get("customer"), "stage": st,
                          "probability": probability.get(st), "outcome": outcome, "advanced": advanced,

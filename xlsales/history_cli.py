@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .history import WEEKS, assemble, change_counts, points_of
+from .history import WEEKS, _num, assemble, change_counts, points_of
 
 
 def history_summary(folder: Path, rep: str | None = None, weeks: int = WEEKS, ledger: str | None = None) -> dict:
@@ -56,13 +56,13 @@ def history_summary(folder: Path, rep: str | None = None, weeks: int = WEEKS, le
         if r["grain"] != "week":
             continue
         rec = out["on_time"].setdefault(r["rep_id"], {"weeks": 0, "submitted": 0, "on_time": 0})
-        if r["submitted"] is not None:
+        if _num(r["submitted"]) is not None:
             rec["weeks"] += 1
             rec["submitted"] += int(r["submitted"])
             rec["on_time"] += int(r["on_time"])
-        if r["commit"] is None or r["actual"] is None:
+        commit, actual = _num(r["commit"]), _num(r["actual"])
+        if commit is None or actual is None:
             continue
-        commit, actual = float(r["commit"]), float(r["actual"])
         out["accuracy"].setdefault(r["rep_id"], []).append(
             {"period": r["period"], "start": r["start"].isoformat(), "commit": commit, "actual": actual,
              "ratio": actual / commit if commit else None})

@@ -557,7 +557,7 @@ def _migrate(ledger: Ledger, wait: float, target: str = "head") -> None:
 
     with ledger.engine.begin() as conn:
         if ledger.postgres:
-            conn.execute(sa.text("SET LOCAL lock_timeout = :t"), {"t": f"{int(wait * 1000)}ms"})
+            conn.execute(sa.text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{int(wait * 1000)}ms"})
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
         cfg = _alembic_config(conn)
         script = ScriptDirectory.from_config(cfg)
