@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from xlsales import ledger as L
+from xlsales import ledger as lg
 from xlsales import synth
 from xlsales.cli import do_init, main
 from xlsales.run import consolidate_folder
@@ -52,7 +52,7 @@ def folder_b(folders, tmp_path):
 
 
 def _count(url: str, table: str, where: str = "") -> int:
-    engine = sa.create_engine(L._driver_url(url), poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(lg._driver_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as c:
             return int(c.execute(sa.text(f"SELECT COUNT(*) FROM {table} {where}")).scalar())  # noqa: S608
@@ -61,7 +61,7 @@ def _count(url: str, table: str, where: str = "") -> int:
 
 
 def _sql(url: str, *statements: str) -> None:
-    engine = sa.create_engine(L._driver_url(url), poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(lg._driver_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as c:
             for s in statements:
@@ -73,17 +73,17 @@ def _sql(url: str, *statements: str) -> None:
 # --- migrations ------------------------------------------------------------------------------------------------
 
 def test_a_new_ledger_is_created_at_the_current_schema(ledger_url):
-    with L.open_ledger(ledger_url) as book:
+    with lg.open_ledger(ledger_url) as book:
         names = set(sa.inspect(book.engine).get_table_names())
         with book.engine.connect() as c:
             version = c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == L.head_revision() == "0002"
+    assert version == lg.head_revision() == "0002"
     assert {"snapshots", "submissions", "rows", "issues", "figures", "adjustments", "targets",
             "snapshot_regions"} <= names
 
 
 def test_a_schema_1_ledger_is_migrated_and_keeps_its_snapshots(ledger_url):
-    L.migrate_to(ledger_url, "0001")
+    lg.migrate_to(ledger_url, "0001")
     _sql(ledger_url,
          "INSERT INTO snapshots (id, created, as_of, period, content_hash) VALUES "
          "(1, '2026-11-16 09:00:00', '2026-11-16', '2026-11-16', 'h1')",
@@ -91,9 +91,9 @@ def test_a_schema_1_ledger_is_migrated_and_keeps_its_snapshots(ledger_url):
          "'accepted'), (1, 'R007.xlsx', 'R007', '华北', 'accepted'), (1, 'R002.xlsx', 'R002', '华东', 'accepted')",
          "INSERT INTO figures (snapshot_id, review, level, key, region, name, value) VALUES "
          "(1, 'weekly', 'rep', 'R001', '华东', 'commit_adj', 1000.0)")
-    assert "scope" not in {c["name"] for c in sa.inspect(sa.create_engine(L._driver_url(ledger_url))).get_columns(
+    assert "scope" not in {c["name"] for c in sa.inspect(sa.create_engine(lg._driver_url(ledger_url))).get_columns(
         "snapshots")}
-    with L.open_ledger(ledger_url) as book:
+    with lg.open_ledger(ledger_url) as book:
         snaps = book.snapshots()
         prev = book.previous(snaps[0])
     assert [(s["id"], s["scope"], s["regions"]) for s in snaps] == [(1, "folder", ["华东", "华北"])]
@@ -101,7 +101,7 @@ def test_a_schema_1_ledger_is_migrated_and_keeps_its_snapshots(ledger_url):
 
 
 def test_a_ledger_of_a_newer_xlsales_is_refused_but_the_report_is_written(ledger_url, folder_a):
-    L.open_ledger(ledger_url).close()
+    lg.open_ledger(ledger_url).close()
     _sql(ledger_url, "UPDATE alembic_version SET version_num = '0099'")
     s = consolidate_folder(folder_a, ledger=ledger_url).summary()
     assert Path(s["report"]).is_file() and s["recorded"] is False
@@ -131,7 +131,7 @@ def test_the_same_inbox_adds_no_snapshot_and_a_resubmission_supersedes(ledger_ur
     os.utime(path, (at, at))
     resubmitted = consolidate_folder(folder_a, ledger=ledger_url).summary()
     assert resubmitted["ledger"]["snapshot"] == 2 and resubmitted["ledger"]["supersedes"] == 1
-    with L.open_ledger(ledger_url) as book:
+    with lg.open_ledger(ledger_url) as book:
         snaps = book.snapshots()
         assert [(s["id"], s["superseded_by"]) for s in snaps] == [(1, 2), (2, None)]
         assert list(book.current()) == [PERIOD] and book.current()[PERIOD]["id"] == 2
@@ -159,12 +159,12 @@ def test_two_consolidations_at_once_never_interleave(ledger_url, folder_a, folde
     assert all(o["recorded"] for o in outs)
     assert sorted(o["ledger"]["new"] for o in outs) == [False, True, True]  # folder a twice: one snapshot
     assert outs[0]["ledger"]["snapshot"] == outs[2]["ledger"]["snapshot"] != outs[1]["ledger"]["snapshot"]
-    with L.open_ledger(ledger_url) as book:
+    with lg.open_ledger(ledger_url) as book:
         assert len(book.snapshots()) == 2
         for o in outs[:2]:
             sid = o["ledger"]["snapshot"]
-            subs = book.table(L.SUBMISSIONS, sid)
-            rows = book.table(L.ROWS, sid)
+            subs = book.table(lg.SUBMISSIONS, sid)
+            rows = book.table(lg.ROWS, sid)
             assert set(rows["file"]) <= set(subs["file"])  # every row belongs to a file of its own snapshot
             assert int(rows["ok"].astype(bool).sum()) == o["rows"]["accepted"]
 
@@ -202,7 +202,7 @@ def test_a_process_killed_mid_snapshot_leaves_the_ledger_as_it_was(ledger_url, f
     if ledger_url.startswith("sqlite:///"):
         path = ledger_url[len("sqlite:///"):]
         assert Path(path + "-journal").exists()  # the half-written transaction's hot journal
-    with L.open_ledger(ledger_url, timeout=60) as book:  # rolled back on open
+    with lg.open_ledger(ledger_url, timeout=60) as book:  # rolled back on open
         assert [s["id"] for s in book.snapshots()] == [1]
     assert _count(ledger_url, "rows", "WHERE tbl = 'visits' AND file = 'R001.xlsx' AND sheet = 's'") == 0
     if ledger_url.startswith("sqlite:///"):
@@ -234,7 +234,7 @@ def test_a_corrupt_ledger_file(folder_a):
 
 def test_a_locked_ledger(folder_a, monkeypatch):
     consolidate_folder(folder_a)
-    monkeypatch.setattr(L, "LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr(lg, "LOCK_TIMEOUT", 0.5)
     holder = sqlite3.connect(folder_a / "ledger.sqlite", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
