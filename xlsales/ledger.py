@@ -169,6 +169,8 @@ def safe_url(url: str) -> str:
     except Exception:  # noqa: BLE001 - a malformed URL is shown as typed, minus anything after a colon before @
         head, at, tail = url.rpartition("@")
         return (head.split(":")[0] + ":" + head.split(":")[1] + at + tail) if at and head.count(":") >= 2 else url
+    if u.get_backend_name() == "sqlite":  # a file: its path as the user wrote it, not percent-encoded
+        return f"sqlite:///{u.database}" if u.database else "sqlite://"
     u = URL.create(u.drivername, u.username, None, u.host, u.port, u.database, u.query)
     return u.render_as_string(hide_password=False)
 
