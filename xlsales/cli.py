@@ -193,10 +193,17 @@ def say_consolidation(res, per_file: bool = True) -> None:
 
 
 def cmd_consolidate(a: argparse.Namespace) -> int:
-    import json
-
     from .run import consolidate_folder
 
+    if getattr(a, "scope", "folder") == "company":  # the national report from the regions' snapshots
+        from .company import consolidate_company
+
+        res = consolidate_company(Path(a.dir), as_of=a.as_of, out=Path(a.out) if a.out else None, ledger=a.ledger)
+        if res.missing_regions:
+            say(f"以下大区本周尚未汇总:{'、'.join(res.missing_regions)}(其业务员按未提交计)",
+                f"Regions not consolidated this week: {', '.join(res.missing_regions)} (their reps count as missing)",
+                err=True)
+        return _finish(a, res)
     res = consolidate_folder(Path(a.dir), as_of=a.as_of, inbox=Path(a.inbox) if a.inbox else None,
                              out=Path(a.out) if a.out else None,
                              previous=Path(a.previous) if a.previous else None,
@@ -204,6 +211,12 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
                              progress=_progress(sys.stderr.isatty() and not a.json),
                              ledger=getattr(a, "ledger", None))
     errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
+    return _finish(a, res)
+
+
+def _finish(a: argparse.Namespace, res) -> int:  # type: ignore[no-untyped-def]
+    import json
+
     s = res.summary()
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
@@ -318,6 +331,9 @@ def parser() -> argparse.ArgumentParser:
                    "finance actuals from an ERP export (rep, month, kind, amount)")
     s.add_argument("--ledger", help="台账:SQLite 文件或数据库地址(默认:设置中的 ledger)/ the ledger: a SQLite file or "
                    "a database URL such as postgresql://user@host/db (default: 'ledger' in the setup)")
+    s.add_argument("--scope", choices=("folder", "company"), default="folder",
+                   help="company:由共享台账中各大区本周的快照生成全国报告(不读业务员文件)/ company: the national report "
+                   "from every region's snapshot of the week in the shared ledger (no rep file is read)")
     s.set_defaults(func=cmd_consolidate)
 
     from .history_cli import add_parser as add_history

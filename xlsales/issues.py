@@ -71,7 +71,8 @@ def load_all_rules() -> dict[str, Rule]:
     import contextlib
     import importlib
 
-    for mod in ("reader", "safety", "parse", "rules", "consolidate", "targets", "variance", "actuals", "previous"):
+    for mod in ("reader", "safety", "parse", "rules", "consolidate", "targets", "variance", "actuals", "previous",
+                "company"):
         with contextlib.suppress(ImportError):
             importlib.import_module(f"xlsales.{mod}")
     return dict(sorted(RULES.items()))
@@ -206,6 +207,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "period_mismatch": ("不是本期的文件", "not this period's file"),
     "previous_not_earlier": ("上期报告不早于本期", "previous report not earlier"),
     "previous_unreadable": ("不是 xlsales 报告", "not an xlsales report"),
+    "region_not_consolidated": ("大区本周未汇总", "region not consolidated this week"),
     "required": ("必填项为空", "required value missing"),
     "setup_missing": ("设置缺项", "setup item missing"),
     "setup_table_default": ("设置表缺失(用默认值)", "setup table missing (defaults used)"),
