@@ -30,6 +30,7 @@ from .schema import Lang
 from .setup import Setup
 from .tables import (
     DATA,
+    HISTORY_TABLES,
     ISSUES,
     MONTHLY,
     ROLLUPS,
@@ -89,7 +90,8 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     source_sheets(rep, d)
     totals = _summary(summary, d)
     front = [summary.name, WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),
-             SCORECARD.sheet(lang), ROLLUPS.sheet(lang), STAGES.sheet(lang)]
+             SCORECARD.sheet(lang), ROLLUPS.sheet(lang), STAGES.sheet(lang),
+             *(t.sheet(lang) for t in HISTORY_TABLES)]  # the ledger's history, when there is one
     rep.sheets.sort(key=lambda s: front.index(s.name) if s.name in front else len(front))
     return rep, {"totals": totals, "calendar": cal, "grids": grids, "data": d}
 
