@@ -153,7 +153,10 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
         mark_report(report, status)
         render_xlsx(report, out)
         source = resolve(setup, c, None).source
-        return CompanyResult(folder, folder, out, c, setup, setup_issues, None, [], targets_source,
-                             SOURCE_LABEL[source][lang], [], time.monotonic() - started, None, figures["totals"],
-                             status, last_week.source if last_week else None,
-                             last_month.source if last_month else None, regions, missing_regions)
+        return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
+                             setup_issues=setup_issues, previous=None, previous_issues=[],
+                             targets_source=targets_source, actuals_source=SOURCE_LABEL[source][lang],
+                             seconds=time.monotonic() - started, totals=figures["totals"], ledger=status,
+                             previous_from_ledger=last_week.source if last_week else None,
+                             last_month_from_ledger=last_month.source if last_month else None, regions=regions,
+                             missing_regions=missing_regions)

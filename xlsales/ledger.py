@@ -1,7 +1,8 @@
 """The ledger 台账: every consolidation kept as an immutable snapshot (SQLite by default, PostgreSQL shared).
 
 A **snapshot** is what one consolidation saw and concluded: the files (name, SHA-256, rep, period, saved
-and received time, on time), every row as submitted (canonical values, file/sheet/row, accepted or
+time — the file's modified time — and received time — when it arrived in the inbox, its status-change time —,
+on time), every row as submitted (canonical values, file/sheet/row, accepted or
 rejected), the issues, the figures of the weekly and monthly reviews per level/key/region, and the
 adjustments and targets in force.  Snapshots are only ever inserted — one transaction each — so a
 process killed half-way leaves the ledger as it was, and two consolidations at once never interleave.

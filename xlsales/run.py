@@ -240,8 +240,11 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                              SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
                                                           actuals_path else ""),
                              actuals_issues, time.monotonic() - started, month_path if last_month else None,
-                             figures["totals"], status, ledger_week.source if ledger_week and last_week is ledger_week
-                             else None, ledger_month.source if ledger_month and last_month is ledger_month else None)
+                             figures["totals"], ledger=status,
+                             previous_from_ledger=ledger_week.source if ledger_week and last_week is ledger_week
+                             else None,
+                             last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
+                             else None)
 
 
 def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
