@@ -266,3 +266,26 @@ def test_history_sheets_recalculate_in_libreoffice(weeks, tmp_path):
 
     check = check_formulas(Path(weeks[1][4]["report"]), tmp_path)
     assert check.cells > 1000 and check.mismatches == [], check.mismatches[:10]
+
+
+def test_the_demo_has_a_history_to_show(tmp_path, capsys):
+    import json
+
+    from xlsales.cli import main
+    from xlsales.tables import DEAL_PATHS, HISTORY_PERIODS
+
+    d = tmp_path / "demo"
+    assert main(["demo", str(d), "--reps", "4", "--period", "2026-11-23"]) == 0
+    capsys.readouterr()
+    assert main(["history", str(d), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    # four past weeks, one of them consolidated again after a resubmission, then the demo week
+    assert [x["period"] for x in s["snapshots"]] == ["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-09",
+                                                      "2026-11-16", "2026-11-23"]
+    assert [x["superseded_by"] for x in s["snapshots"]] == [None, None, 4, None, None, None]
+    assert sum(s["changes"].values()) > 0 and any(len(w) >= 3 for w in s["accuracy"].values())
+    assert any(v["on_time"] < v["submitted"] for v in s["on_time"].values())  # a late rep
+    assert any(v["submitted"] < v["weeks"] for v in s["on_time"].values())  # a missing week
+    wb = openpyxl.load_workbook(d / "reports" / "consolidated-2026-11-23.xlsx", read_only=True)
+    for table in (DEAL_CHANGES, HISTORY_PERIODS, DEAL_PATHS, CHANGE_COUNTS, ACCURACY, WIN_RATES):
+        assert wb[table.sheet("zh")].max_row > table.first_row + 2, table.key  # rows to show

@@ -106,12 +106,17 @@ def cmd_demo(a: argparse.Namespace) -> int:
     out = do_init(folder, a.lang, None, False, a.period, org)
     setup = out["setup"]
     fills = synth.generate(setup, seed=a.seed, reps=a.reps, mistakes=True)
-    if getattr(a, "weeks", 0):  # the weeks before, consolidated in order: the ledger's history
+    weeks = getattr(a, "weeks", None)
+    if weeks is None:  # the sample organisation gets a history; a large generated one only when asked
+        from .demo_history import WEEKS
+
+        weeks = WEEKS if a.reps is None or a.reps <= 12 else 0
+    if weeks > 0:  # the weeks before, consolidated in order: the ledger's history
         from .demo_history import consolidate_past
 
-        past = consolidate_past(folder, setup, fills, a.lang, a.weeks, a.seed)
-        say(f"历史:已按顺序汇总此前 {a.weeks} 周(共 {len(past)} 次汇总,含一次重新提交)并记入台账",
-            f"History: the {a.weeks} weeks before were consolidated in order ({len(past)} consolidations, one "
+        past = consolidate_past(folder, setup, fills, a.lang, weeks, a.seed)
+        say(f"历史:已按顺序汇总此前 {weeks} 周(共 {len(past)} 次汇总,含一次重新提交)并记入台账",
+            f"History: the {weeks} weeks before were consolidated in order ({len(past)} consolidations, one "
             "resubmission) into the ledger.")
     submitted = fills[:-1] if len(fills) > 2 else fills  # one rep forgets to submit: a missing submission
     paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
@@ -312,8 +317,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--reps", type=int, help="业务员人数 1-5000(默认:12 人示例组织)/ reps in the organisation, "
                    "1-5000 (default: the 12-rep sample)")
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--weeks", type=int, default=4, help="此前几周的历史(默认 4,0 = 无)/ weeks of history consolidated "
-                   "before the demo week (default 4, 0 = none)")
+    s.add_argument("--weeks", type=int, help="此前几周的历史(默认:12 人以内 4 周,更大的组织 0)/ weeks of history "
+                   "consolidated before the demo week (default 4 up to 12 reps, else 0)")
     s.add_argument("--lang", choices=schema.LANGS, default="zh")
     s.add_argument("--period", type=_date)
     s.add_argument("--force", action="store_true")
