@@ -72,6 +72,9 @@ def main(demo: Path, out: Path) -> None:
     print(shot(report, "问题", "A1:H20", out / "report-issues.png"))
     print(shot(report, "周度承诺", "A1:Y23", out / "report-weekly-commit.png"))
     print(shot(report, "月度预测", "A1:W23", out / "report-monthly-review.png"))
+    print(shot(report, "商机变化", "A1:S24", out / "report-deal-changes.png"))
+    print(shot(report, "预测准确性", "A1:U24", out / "report-accuracy.png"))
+    print(shot(report, "赢单率", "A1:I9", out / "report-win-rates.png"))
     print(control_after_run(demo, out / "control-sheet.png"))
 
 

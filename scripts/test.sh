@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash scripts/test.sh [pytest args]   (runs from the repo root: test paths are relative to it)
 # Sets up .venv with the test extras, installs LibreOffice Calc, Noto CJK fonts and poppler-utils
-# when missing (apt-get, as root), then runs ruff and pytest. LibreOffice tests must run, not skip.
+# and PostgreSQL when missing (apt-get, as root), then runs ruff and pytest. LibreOffice and PostgreSQL tests
+# must run, not skip.
 set -euo pipefail
 # shellcheck source=scripts/_env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
@@ -17,6 +18,10 @@ if ! command -v soffice >/dev/null 2>&1 && ! command -v libreoffice >/dev/null 2
     missing+=(libreoffice-calc libreoffice-core)
 fi
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+# the ledger's PostgreSQL tests start a throwaway server (tests/pgserver.py): initdb and pg_ctl must exist
+if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    missing+=(postgresql)
+fi
 if command -v dpkg-query >/dev/null 2>&1; then
     have_pkg fonts-noto-cjk || missing+=(fonts-noto-cjk)
 elif ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; }; then
@@ -31,6 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export XLSALES_REQUIRE_LO=1
+export XLSALES_REQUIRE_PG=1  # the ledger's PostgreSQL tests fail, not skip, when the server cannot run
 export XLSALES_REQUIRE_CORPUS=1  # corpus tests fail, not skip, when shared/corpus/real-xlsx (or $XLSALES_CORPUS) is missing
 say "ruff check xlsales tests bench"
 lint=0

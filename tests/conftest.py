@@ -88,3 +88,40 @@ def corpus() -> Path:
             pytest.fail(f"the real-workbook corpus is required (XLSALES_REQUIRE_CORPUS is set): {where}")
         pytest.skip(f"real-workbook corpus absent: {where}")
     return found
+
+
+# --- PostgreSQL for the ledger ------------------------------------------------------------------
+
+def pg_required() -> bool:
+    """XLSALES_REQUIRE_PG set (and not 0): PostgreSQL tests must run, never skip (scripts/test.sh sets it)."""
+    return os.environ.get("XLSALES_REQUIRE_PG", "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server on loopback for this session (see tests/pgserver.py)."""
+    from .pgserver import Server, pg_bin
+
+    bindir = pg_bin()
+    if bindir is None:
+        if pg_required():
+            pytest.fail("PostgreSQL (initdb, pg_ctl) is required (XLSALES_REQUIRE_PG is set) but not installed")
+        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) not installed")
+    server = Server(bindir)
+    try:
+        server.start()
+    except Exception as e:  # noqa: BLE001
+        server.stop()
+        if pg_required():
+            pytest.fail(f"PostgreSQL could not start: {e}")
+        pytest.skip(f"PostgreSQL could not start: {e}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path):
+    """A new, empty ledger: a SQLite file, and a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    return request.getfixturevalue("pg_server").database()

@@ -107,7 +107,8 @@ def test_consolidate_writes_and_opens_the_report_and_only_the_status_block(excel
     assert st["行 读取 Rows read"] == st["有效 accepted"] + st["拒绝 rejected"] + st["被替代 superseded"] == 143
     assert st["文件 读取 Files read"] == 3 and st["未提交 missing"] == 1  # a 4-rep organisation; one forgets
     assert st["本月已成交 Closed this month"] > 0 and st["本月已成交 Closed this month note"] == "2026-11-01–2026-11-30"
-    assert st["上周 Last week"] == "无"
+    assert st["上周 Last week"].startswith("台账 ledger #")  # the demo's history: last week from the ledger
+    assert st["台账 Ledger"] == "已记入"
     assert "读取 143 行 = 有效 139 + 拒绝 4 + 被替代 0" in excel.last_run("consolidate")
     assert any(str(s).startswith("xlsales: 汇总中 1/3 R001.xlsx") for s in excel.app.impl._status_log)
 
@@ -122,7 +123,7 @@ def test_button_and_cli_give_the_same_report_including_last_week(excel: Excel, t
     assert main(["consolidate", str(folder), "--as-of", LAST_WEEK, "--json"]) == 0  # last week's report exists
     buttons.consolidate()
     assert excel.alerts == []
-    assert excel.status()["上周 Last week"] == f"consolidated-{LAST_WEEK}.xlsx"
+    assert excel.status()["上周 Last week"].endswith(f"({LAST_WEEK})")  # the snapshot the CLI just recorded
     by_button = folder / "reports" / f"consolidated-{WEEK}.xlsx"
     by_cli = tmp_path / "cli.xlsx"
     assert main(["consolidate", str(folder), "--out", str(by_cli), "--json"]) == 0

@@ -23,7 +23,11 @@ ALLOWED = {
     "io": {"core", "report"},
     "excel": {"core", "io", "report", "run"},
     "run": {"core", "io", "report"},
-    "cli": {"core", "io", "report", "run", "synth", "excel"},
+    "cli": {"core", "io", "report", "run", "synth", "excel", "console", "company", "history_cli", "demo_history"},
+    "console": set(),
+    "company": {"core", "io", "report", "run"},
+    "history_cli": {"core", "io", "report", "run", "console"},
+    "demo_history": {"core", "io", "report", "run", "synth"},
     "synth": {"core", "io", "report"},
     "xlsales": set(),
 }

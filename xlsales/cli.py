@@ -16,19 +16,9 @@ import sys
 from pathlib import Path
 
 from xlsales import __version__
+from xlsales.console import EXIT_ISSUES, EXIT_OK, EXIT_USAGE, EXIT_WRITE, UsageError, say
 from xlsales.core import schema
 from xlsales.core.issues import Issue
-
-EXIT_OK, EXIT_ISSUES, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """A problem the user can fix; printed as a message, exit 2."""
-
-
-def say(zh: str, en: str, *, err: bool = False) -> None:
-    print(f"{zh}\n  {en}", file=sys.stderr if err else sys.stdout)
-
 
 # --- init ------------------------------------------------------------------------
 
@@ -178,6 +168,18 @@ def cmd_demo(a: argparse.Namespace) -> int:
     out = do_init(folder, a.lang, None, False, a.period, org)
     setup = out["setup"]
     fills = synth.generate(setup, seed=a.seed, reps=a.reps, mistakes=True)
+    weeks = getattr(a, "weeks", None)
+    if weeks is None:  # the sample organisation gets a history; a large generated one only when asked
+        from xlsales.demo_history import WEEKS
+
+        weeks = WEEKS if a.reps is None or a.reps <= 12 else 0
+    if weeks > 0:  # the weeks before, consolidated in order: the ledger's history
+        from xlsales.demo_history import consolidate_past
+
+        past = consolidate_past(folder, setup, fills, a.lang, weeks, a.seed)
+        say(f"历史:已按顺序汇总此前 {weeks} 周(共 {len(past)} 次汇总,含一次重新提交)并记入台账",
+            f"History: the {weeks} weeks before were consolidated in order ({len(past)} consolidations, one "
+            "resubmission) into the ledger.")
     submitted = fills[:-1] if len(fills) > 2 else fills  # one rep forgets to submit: a missing submission
     with signing_key(out["key"]):  # the demo's reps send the signed templates they were given
         paths = synth.write_fills(setup, submitted, out["inbox"], a.lang, submitted=True)
@@ -253,21 +255,37 @@ def say_consolidation(res, per_file: bool = True) -> None:
     say(f"上周:{res.previous or '无(没有更早的报告)'};上月:{res.last_month or '无'}",
         f"Last week: {res.previous or 'none (no earlier report)'}; last month: {res.last_month or 'none'}")
     say(f"实际数:{res.actuals_source}", f"Actuals: {res.actuals_source}")
+    if res.ledger is not None:
+        say(res.ledger.zh, res.ledger.en, err=not res.ledger.recorded and res.ledger.reason != "disabled")
     say(f"报告:{res.report}", f"Report: {res.report}")
 
 
 def cmd_consolidate(a: argparse.Namespace) -> int:
-    import json
-
     from xlsales.run import consolidate_folder
 
+    if getattr(a, "scope", "folder") == "company":  # the national report from the regions' snapshots
+        from xlsales.company import consolidate_company
+
+        res = consolidate_company(Path(a.dir), as_of=a.as_of, out=Path(a.out) if a.out else None, ledger=a.ledger)
+        if res.missing_regions:
+            say(f"以下大区本周尚未汇总:{'、'.join(res.missing_regions)}(其业务员按未提交计)",
+                f"Regions not consolidated this week: {', '.join(res.missing_regions)} (their reps count as missing)",
+                err=True)
+        return _finish(a, res)
     res = consolidate_folder(Path(a.dir), as_of=a.as_of, inbox=Path(a.inbox) if a.inbox else None,
                              out=Path(a.out) if a.out else None,
                              previous=Path(a.previous) if a.previous else None,
                              actuals=Path(a.actuals) if getattr(a, "actuals", None) else None,
-                             progress=_progress(sys.stderr.isatty() and not a.json))
+                             progress=_progress(sys.stderr.isatty() and not a.json),
+                             ledger=getattr(a, "ledger", None))
     errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
-    if res.output_issues:
+    return _finish(a, res)
+
+
+def _finish(a: argparse.Namespace, res) -> int:  # type: ignore[no-untyped-def]
+    import json
+
+    if getattr(res, "output_issues", None):
         print("写入报告时 / while writing the report:", file=sys.stderr)
         print_issues(res.output_issues)
     s = res.summary()
@@ -365,6 +383,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--reps", type=int, help="业务员人数 1-5000(默认:12 人示例组织)/ reps in the organisation, "
                    "1-5000 (default: the 12-rep sample)")
     s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--weeks", type=int, help="此前几周的历史(默认:12 人以内 4 周,更大的组织 0)/ weeks of history "
+                   "consolidated before the demo week (default 4 up to 12 reps, else 0)")
     s.add_argument("--lang", choices=schema.LANGS, default="zh")
     s.add_argument("--period", type=_date)
     s.add_argument("--force", action="store_true")
@@ -380,7 +400,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--previous", help="上周的汇总报告 / last week's consolidated report (for last week's commit)")
     s.add_argument("--actuals", help="财务实际数 xlsx/csv(业务员编号、月份、类型、金额)/ "
                    "finance actuals from an ERP export (rep, month, kind, amount)")
+    s.add_argument("--ledger", help="台账:SQLite 文件或数据库地址(默认:设置中的 ledger)/ the ledger: a SQLite file or "
+                   "a database URL such as postgresql://user@host/db (default: 'ledger' in the setup)")
+    s.add_argument("--scope", choices=("folder", "company"), default="folder",
+                   help="company:由共享台账中各大区本周的快照生成全国报告(不读业务员文件)/ company: the national report "
+                   "from every region's snapshot of the week in the shared ledger (no rep file is read)")
     s.set_defaults(func=cmd_consolidate)
+
+    from xlsales.history_cli import add_parser as add_history
+
+    add_history(sub)
 
     s = sub.add_parser("targets", help="目标分解 / decompose targets")
     s.add_argument("dir")

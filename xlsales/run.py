@@ -39,6 +39,7 @@ from xlsales.report.writer import WriteError, collect_cuts, output_kind
 if TYPE_CHECKING:
     from xlsales.core.combine import Consolidation
     from xlsales.core.setup import Setup
+    from xlsales.io.ledger_run import LedgerStatus
     from xlsales.report.book import Previous
 
 Progress = Callable[[int, int, str], None]
@@ -222,6 +223,9 @@ class ConsolidateResult:
     output_issues: list[Issue] = field(default_factory=list)  # what writing the report found (a text cut)
     last_month: Path | None = None  # the latest report of the previous month
     totals: dict = field(default_factory=dict)  # the report's deals by period (see report.full_report)
+    ledger: LedgerStatus | None = None  # the snapshot recorded in the ledger, or why not (xlsales.io.ledger_run)
+    previous_from_ledger: str | None = None  # last week / last month read from the ledger: which snapshot
+    last_month_from_ledger: str | None = None
 
     @property
     def lang(self) -> schema.Lang:
@@ -231,8 +235,10 @@ class ConsolidateResult:
         """The JSON summary: the consolidation's counts and totals plus where every input came from."""
         s = self.consolidation.summary(self.report)
         s["totals"] = self.totals
-        s["previous"] = str(self.previous) if self.previous else None
-        s["last_month"] = str(self.last_month) if self.last_month else None
+        s["previous"] = str(self.previous) if self.previous else self.previous_from_ledger
+        s["last_month"] = str(self.last_month) if self.last_month else self.last_month_from_ledger
+        s["recorded"] = bool(self.ledger and self.ledger.recorded)
+        s["ledger"] = self.ledger.as_dict() if self.ledger else None
         s["targets"] = self.targets_source
         s["actuals"] = self.actuals_source
         s["output_issues"] = [i.as_dict() for i in self.output_issues]
@@ -241,13 +247,15 @@ class ConsolidateResult:
 
 def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Path | None = None,
                        out: Path | None = None, previous: Path | None = None, actuals: Path | None = None,
-                       progress: Progress | None = None, before_write: BeforeWrite | None = None
-                       ) -> ConsolidateResult:
+                       progress: Progress | None = None, before_write: BeforeWrite | None = None,
+                       ledger: str | None = None) -> ConsolidateResult:
     """Consolidate the inbox of the manager's ``folder`` and write the report; the one pipeline.
 
     ``previous`` and ``actuals`` override what would be found (see the module doc);
     ``before_write(path)`` runs just before the report is written (the Excel button
-    closes an open copy of it there).
+    closes an open copy of it there).  ``ledger``: a ledger file or URL instead of the setup's ``ledger``
+    setting; the consolidation is recorded there as a snapshot, and last week, last month and the history
+    sheets come from it (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
     Raises :class:`RunError` for setup errors, a missing inbox, or an unreadable
     ``previous``/``actuals`` file the caller named.
     """
@@ -256,7 +264,7 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     setup, setup_issues, _ = load_folder_setup(folder)
     with _InLanguage(setup):
         return _consolidate(folder, setup, setup_issues, started, as_of, inbox, out, previous, actuals, progress,
-                            before_write)
+                            before_write, ledger)
 
 
 def check_as_of(as_of: dt.date | None) -> None:
@@ -272,17 +280,19 @@ def check_as_of(as_of: dt.date | None) -> None:
 
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
-                 progress: Progress | None, before_write: BeforeWrite | None) -> ConsolidateResult:
+                 progress: Progress | None, before_write: BeforeWrite | None,
+                 ledger: str | None = None) -> ConsolidateResult:
     from xlsales.core.actuals import SOURCE_LABEL, resolve
     from xlsales.core.identity import KEY_NAME
+    from xlsales.core.setup import monday
     from xlsales.io.inbox import consolidate
+    from xlsales.io.ledger_run import LedgerRun, mark_report
     from xlsales.io.targets_file import load_targets
-    from xlsales.report.consolidated import full_report
+    from xlsales.report.consolidated import calendar, full_report
     from xlsales.report.model import render_xlsx
     from xlsales.report.templates import load_key
 
     check_as_of(as_of)
-    from xlsales.core.setup import monday
 
     lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     box = Path(inbox) if inbox else _inbox_of(folder, setup)
@@ -302,12 +312,22 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     if key is None:  # said once: without the key no signature can be checked
         c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
-    week_path = Path(previous) if previous else find_previous(reports, c.period)
-    last_week, prev_issues = _read_previous(week_path, c.period, explicit=previous is not None)
-    month_path = find_last_month(reports, c.period, c.as_of)
-    last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
-    targets, targets_source = load_targets(setup, folder)
-    report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month)
+    book = LedgerRun(folder, setup, ledger)
+    try:  # last week and last month: --previous, else the ledger, else the reports folder
+        ledger_week = None if previous else book.last_week(c.period)
+        ledger_month = book.last_month(c.period, c.as_of)
+        week_path = Path(previous) if previous else (None if ledger_week else find_previous(reports, c.period))
+        last_week, prev_issues = _read_previous(week_path, c.period, explicit=previous is not None)
+        month_path = None if ledger_month else find_last_month(reports, c.period, c.as_of)
+        last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
+        last_week, last_month = last_week or ledger_week, last_month or ledger_month
+        targets, targets_source = load_targets(setup, folder)
+        report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month,
+                                      history=book.history(c, calendar(c, setup)))
+        status = book.record(c, figures, out)
+    finally:
+        book.close()
+    mark_report(report, status)
     if before_write:
         before_write(out)
     try:
@@ -323,7 +343,11 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                              SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
                                                           actuals_path else ""),
                              actuals_issues, time.monotonic() - started, cut, month_path if last_month else None,
-                             figures["totals"])
+                             figures["totals"], ledger=status,
+                             previous_from_ledger=ledger_week.source if ledger_week and last_week is ledger_week
+                             else None,
+                             last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
+                             else None)
 
 
 def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:

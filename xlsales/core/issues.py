@@ -74,7 +74,8 @@ def load_all_rules() -> dict[str, Rule]:
     import xlsales
 
     for info in pkgutil.walk_packages(xlsales.__path__, "xlsales."):
-        if not info.name.startswith("xlsales.excel"):  # the Excel layer declares no rules (and needs Excel's libraries)
+        # the Excel layer declares no rules (and needs Excel's libraries); migrations run only inside Alembic
+        if not info.name.startswith(("xlsales.excel", "xlsales.io.migrations")):
             importlib.import_module(info.name)
     return dict(sorted(RULES.items()))
 
@@ -216,6 +217,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "period_mismatch": ("不是本期的文件", "not this period's file"),
     "previous_not_earlier": ("上期报告不早于本期", "previous report not earlier"),
     "previous_unreadable": ("不是 xlsales 报告", "not an xlsales report"),
+    "region_not_consolidated": ("大区本周未汇总", "region not consolidated this week"),
     "required": ("必填项为空", "required value missing"),
     "setup_missing": ("设置缺项", "setup item missing"),
     "setup_table_default": ("设置表缺失(用默认值)", "setup table missing (defaults used)"),

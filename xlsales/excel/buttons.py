@@ -375,7 +375,10 @@ def _consolidate(ctx: _Ctx) -> Outcome:
         ("全部未结管道 All open pipeline", t["all_open"]["pipeline"], ctx.t("不限日期", "any close date")),
         ("全部未结加权 All open weighted", t["all_open"]["weighted"],
          ctx.t("承诺+有望+管道", "commit + upside + pipeline")),
-        ("上周 Last week", res.previous.name if res.previous else ctx.t("无", "none"), ""),
+        ("上周 Last week", res.previous.name if res.previous else (res.previous_from_ledger or ctx.t("无", "none")),
+         ""),
+        ("台账 Ledger", ctx.t("已记入", "recorded") if res.ledger and res.ledger.recorded else ctx.t("未记入", "not recorded"),
+         res.ledger.message(ctx.lang) if res.ledger else ""),
         ("目标 Targets", ctx.t("分解自设置", "decomposed from the setup") if res.targets_source == "setup"
          else Path(res.targets_source).name, ""),
         ("实际数 Actuals", res.actuals_source, ""),

@@ -18,6 +18,7 @@ import pandas as pd
 from xlsales.core import actuals as act
 from xlsales.core.combine import Consolidation
 from xlsales.core.expr import Figure, Grid, Ref, Row, col_letter, ge, le
+from xlsales.core.history import History
 from xlsales.core.issues import count, rule_name
 from xlsales.core.periods import Calendar, quarter_name
 from xlsales.core.schema import Lang
@@ -29,6 +30,7 @@ from xlsales.report.review import Figures, add_reviews
 from xlsales.report.rollups import add_rollups
 from xlsales.report.tables import (
     DATA,
+    HISTORY_TABLES,
     ISSUES,
     MONTHLY,
     ROLLUPS,
@@ -53,11 +55,12 @@ def calendar(c: Consolidation, setup: Setup) -> Calendar:
 
 def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.DataFrame | None = None,
                 actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
-                last_month: Previous | None = None) -> tuple[Report, dict]:
+                last_month: Previous | None = None, history: History | None = None) -> tuple[Report, dict]:
     """The consolidated report and its headline figures (``totals`` by period, the ``calendar``).
 
     ``actuals``: finance actuals read from a file (None: the setup's Actuals table, else won deals stand
-    in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports.
+    in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports; ``history``: the
+    ledger's history (:mod:`xlsales.core.history`) — its sheets (deal changes, accuracy, win rates) are added when given.
     """
     cal = calendar(c, setup)
     d = ReviewData(c, setup, lang, cal, targets, act.resolve(setup, c, actuals), last_week, last_month)
@@ -83,10 +86,15 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     grids = add_reviews(rep, d)
     add_variance_sheets(rep, d)
     add_rollups(rep, d)
+    if history is not None:
+        from xlsales.report.history_sheets import add_history_sheets
+
+        grids.update(add_history_sheets(rep, d, history))
     source_sheets(rep, d)
     totals = _summary(summary, d)
     front = [summary.name, WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),
-             SCORECARD.sheet(lang), ROLLUPS.sheet(lang), STAGES.sheet(lang)]
+             SCORECARD.sheet(lang), ROLLUPS.sheet(lang), STAGES.sheet(lang),
+             *(t.sheet(lang) for t in HISTORY_TABLES)]  # the ledger's history, when there is one
     rep.sheets.sort(key=lambda s: front.index(s.name) if s.name in front else len(front))
     return rep, {"totals": totals, "calendar": cal, "grids": grids, "data": d}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from xlsales.core import schema
+from xlsales.core.history import CHANGE_KINDS
 from xlsales.core.schema import C, Column, Table
 
 # --- the vocabulary ---------------------------------------------------------------------------------
@@ -277,3 +278,60 @@ DAILY = Table("daily", "RptDailyTargets", "日目标", "DailyTargets", (
 HOLIDAYS = Table("holidays", "RptHolidays", "假日", "Holidays", (
     C("date", "日期", "Date", "date", width=12), C("name", "名称", "Name", width=16)), rows=0)
 SOURCES: tuple[Table, ...] = (TARGETS, ACTUALS, PREVIOUS, ADJUST, THRESHOLDS, DAILY, HOLIDAYS)
+
+# --- history from the ledger (xlsales.report.history_sheets; only when the ledger has earlier snapshots) -------------
+
+OPP_ID = C("opp_id", "商机编号", "Deal ID", width=12)
+CUSTOMER = C("customer", "客户", "Customer", width=20)
+DEAL_CHANGES = Table("deal_changes", "RptDealChanges", "商机变化明细", "DealChangeList", (
+    *WHO, C("change", "变化", "Change", width=12), OPP_ID, CUSTOMER,
+    money("amount_before", "上周金额", "Amount last week"), money("amount_after", "本周金额", "Amount now"),
+    C("close_before", "上周预计成交", "Close last week", "date", width=11),
+    C("close_after", "本周预计成交", "Close now", "date", width=11),
+    C("stage_before", "上周阶段", "Stage last week", width=12), C("stage_after", "本周阶段", "Stage now", width=12),
+    C("category_before", "上周类别", "Category last week", width=9),
+    C("category_after", "本周类别", "Category now", width=9),
+), rows=0)
+CHANGE_COUNTS = Table("change_counts", "RptChangeCounts", "商机变化", "DealChanges", (
+    *ENTITY, *(count(k, zh, en, 9) for k, zh, en in CHANGE_KINDS),
+    money("won_amount", "赢单金额", "Won amount"), money("lost_amount", "丢单金额", "Lost amount"),
+    money("slipped_amount", "推迟金额", "Slipped amount"), money("vanished_amount", "消失金额", "Vanished amount"),
+), rows=0)
+HISTORY_PERIODS = Table("history_periods", "RptHistoryPeriods", "历史期间", "HistoryPeriods", (
+    *WHO, C("grain", "粒度", "Grain", width=6), C("period", "期间", "Period", width=10),
+    C("start", "开始", "Start", "date", width=11), C("end", "结束", "End", "date", width=11),
+    money("commit", "期初承诺", "Commit at the start"), money("actual", "实际成交", "Actual (won)"),
+    pct("ratio", "实际/承诺", "Actual / commit"),
+    count("submitted", "已提交", "Submitted", 7), count("on_time", "按时", "On time", 7),
+    C("snapshot", "台账快照", "Ledger snapshot", "int", width=8),
+    C("commit_sq", "承诺²(波动率用)", "Commit² (for volatility)", "number", width=16),
+), rows=0)
+ACCURACY = Table("accuracy", "RptAccuracy", "预测准确性", "ForecastAccuracy", (
+    *ENTITY,
+    count("weeks", "有承诺的周数", "Weeks with a commit"), money("w_commit", "周承诺合计", "Weekly commit Σ"),
+    money("w_actual", "周实际合计", "Weekly actual Σ"), pct("w_ratio", "周实际/承诺", "Weekly actual / commit"),
+    count("w_in_band", "健康周数", "Weeks in band"), pct("w_band_share", "健康周占比", "Share in band"),
+    pct("w_bias", "周平均偏差", "Weekly mean bias"), pct("w_volatility", "周承诺波动率", "Weekly commit volatility", 11),
+    count("months", "有预测的月数", "Months with a forecast"), money("m_commit", "月初预测合计", "Monthly forecast Σ"),
+    money("m_actual", "月实际合计", "Monthly actual Σ"), pct("m_ratio", "月实际/预测", "Monthly actual / forecast"),
+    count("m_in_band", "健康月数", "Months in band"), pct("m_band_share", "健康月占比", "Share in band"),
+    pct("m_bias", "月平均偏差", "Monthly mean bias"),
+    count("periods", "记录周数", "Weeks on record"), count("submitted", "提交周数", "Weeks submitted"),
+    count("on_time", "按时周数", "Weeks on time"), pct("on_time_rate", "按时率", "On-time rate"),
+    count("closed_deals", "已结商机", "Closed deals"), count("won_deals", "赢单数", "Won deals"),
+    pct("win_rate", "赢单率", "Win rate"),
+), rows=0)
+DEAL_PATHS = Table("deal_paths", "RptDealPaths", "商机轨迹", "DealPaths", (
+    *WHO, OPP_ID, CUSTOMER, C("stage", "经过阶段", "Stage seen", width=12),
+    pct("probability", "名义概率", "Nominal probability"), C("outcome", "结果", "Outcome", width=8),
+    C("advanced", "之后推进", "Moved on later", width=8), count("first", "首行", "First row", 6),
+    C("first_seen", "首次出现", "First seen", "date", width=11), C("last_seen", "最后出现", "Last seen", "date", width=11),
+), rows=0)
+WIN_RATES = Table("win_rates", "RptWinRates", "赢单率", "WinRates", (
+    C("stage", "阶段", "Stage", width=16), pct("probability", "名义概率", "Nominal probability"),
+    count("deals", "经过该阶段的商机", "Deals seen at the stage", 10), count("closed", "已结(赢+丢)", "Closed (won + lost)", 10),
+    count("won", "赢单", "Won"), pct("win_rate", "历史赢单率", "Historical win rate"),
+    pct("gap", "历史−名义", "History − nominal"), count("advanced", "推进到更高阶段", "Moved to a later stage", 10),
+    pct("conversion", "阶段转化率", "Stage conversion"),
+), rows=0)
+HISTORY_TABLES: tuple[Table, ...] = (CHANGE_COUNTS, DEAL_CHANGES, ACCURACY, HISTORY_PERIODS, WIN_RATES, DEAL_PATHS)

@@ -1,0 +1,267 @@
+"""The ledger: migrations, idempotency, resubmissions, two processes at once, a process killed mid-snapshot, and a
+ledger that cannot be used — each against SQLite and a real PostgreSQL server (``ledger_url`` in conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from xlsales import synth
+from xlsales.cli import do_init, main
+from xlsales.io import ledger as lg
+from xlsales.run import consolidate_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+PERIOD = dt.date(2026, 11, 23)
+
+
+def _make(folder: Path, seed: int) -> Path:
+    setup = synth.demo_setup(3, PERIOD)
+    out = do_init(folder, "zh", None, False, PERIOD, setup)
+    synth.write_fills(setup, synth.generate(setup, seed=seed, mistakes=False), out["inbox"], "zh", submitted=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ledger-folders")
+    return _make(base / "a", 1), _make(base / "b", 2)
+
+
+@pytest.fixture
+def folder_a(folders, tmp_path):
+    return Path(shutil.copytree(folders[0], tmp_path / "a"))
+
+
+@pytest.fixture
+def folder_b(folders, tmp_path):
+    return Path(shutil.copytree(folders[1], tmp_path / "b"))
+
+
+def _count(url: str, table: str, where: str = "") -> int:
+    engine = sa.create_engine(lg._driver_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as c:
+            return int(c.execute(sa.text(f"SELECT COUNT(*) FROM {table} {where}")).scalar())  # noqa: S608
+    finally:
+        engine.dispose()
+
+
+def _sql(url: str, *statements: str) -> None:
+    engine = sa.create_engine(lg._driver_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as c:
+            for s in statements:
+                c.execute(sa.text(s))
+    finally:
+        engine.dispose()
+
+
+# --- migrations ------------------------------------------------------------------------------------------------
+
+def test_a_new_ledger_is_created_at_the_current_schema(ledger_url):
+    with lg.open_ledger(ledger_url) as book:
+        names = set(sa.inspect(book.engine).get_table_names())
+        with book.engine.connect() as c:
+            version = c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == lg.head_revision() == "0002"
+    assert {"snapshots", "submissions", "rows", "issues", "figures", "adjustments", "targets",
+            "snapshot_regions"} <= names
+
+
+def test_a_schema_1_ledger_is_migrated_and_keeps_its_snapshots(ledger_url):
+    lg.migrate_to(ledger_url, "0001")
+    _sql(ledger_url,
+         "INSERT INTO snapshots (id, created, as_of, period, content_hash) VALUES "
+         "(1, '2026-11-16 09:00:00', '2026-11-16', '2026-11-16', 'h1')",
+         "INSERT INTO submissions (snapshot_id, file, rep_id, region, status) VALUES (1, 'R001.xlsx', 'R001', '华东', "
+         "'accepted'), (1, 'R007.xlsx', 'R007', '华北', 'accepted'), (1, 'R002.xlsx', 'R002', '华东', 'accepted')",
+         "INSERT INTO figures (snapshot_id, review, level, key, region, name, value) VALUES "
+         "(1, 'weekly', 'rep', 'R001', '华东', 'commit_adj', 1000.0)")
+    assert "scope" not in {c["name"] for c in sa.inspect(sa.create_engine(lg._driver_url(ledger_url))).get_columns(
+        "snapshots")}
+    with lg.open_ledger(ledger_url) as book:
+        snaps = book.snapshots()
+        prev = book.previous(snaps[0])
+    assert [(s["id"], s["scope"], s["regions"]) for s in snaps] == [(1, "folder", ["华东", "华北"])]
+    assert prev.frame.to_dict("records")[0]["commit_adj"] == 1000.0
+
+
+def test_a_ledger_of_a_newer_xlsales_is_refused_but_the_report_is_written(ledger_url, folder_a):
+    lg.open_ledger(ledger_url).close()
+    _sql(ledger_url, "UPDATE alembic_version SET version_num = '0099'")
+    s = consolidate_folder(folder_a, ledger=ledger_url).summary()
+    assert Path(s["report"]).is_file() and s["recorded"] is False
+    assert s["ledger"]["reason"] == "newer" and "0099" in s["ledger"]["zh"] and "Upgrade xlsales" in s["ledger"]["en"]
+    assert _count(ledger_url, "snapshots") == 0
+
+
+# --- idempotency and resubmissions ---------------------------------------------------------------------------------
+
+def test_the_same_inbox_adds_no_snapshot_and_a_resubmission_supersedes(ledger_url, folder_a, capsys):
+    first = consolidate_folder(folder_a, ledger=ledger_url).summary()
+    assert first["recorded"] and first["ledger"]["new"] and first["ledger"]["snapshot"] == 1
+    assert main(["consolidate", str(folder_a), "--ledger", ledger_url, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["recorded"] is True and again["ledger"]["new"] is False and again["ledger"]["snapshot"] == 1
+    assert again["ledger"]["reason"] == "unchanged" and "#1" in again["ledger"]["zh"]
+    assert _count(ledger_url, "snapshots") == 1
+    rows_before = _count(ledger_url, "rows", "WHERE snapshot_id = 1")
+    assert rows_before == first["rows"]["read"] - first["rows"]["superseded"] - first["rows"]["rejected"] + \
+        _count(ledger_url, "rows", "WHERE snapshot_id = 1 AND NOT ok")
+    # R001 sends a corrected workbook: a new snapshot for the same week supersedes the first one
+    setup = synth.demo_setup(3, PERIOD)
+    fill = synth.generate(setup, seed=1, mistakes=False)[0]
+    fill.data["opportunities"] = fill.data["opportunities"][:-1]
+    (path,) = synth.write_fills(setup, [fill], folder_a / "inbox", "zh")
+    at = dt.datetime.combine(PERIOD - dt.timedelta(days=1), dt.time(21, 0)).timestamp()
+    os.utime(path, (at, at))
+    resubmitted = consolidate_folder(folder_a, ledger=ledger_url).summary()
+    assert resubmitted["ledger"]["snapshot"] == 2 and resubmitted["ledger"]["supersedes"] == 1
+    with lg.open_ledger(ledger_url) as book:
+        snaps = book.snapshots()
+        assert [(s["id"], s["superseded_by"]) for s in snaps] == [(1, 2), (2, None)]
+        assert list(book.current()) == [PERIOD] and book.current()[PERIOD]["id"] == 2
+        old = book.rows(1, "opportunities")
+        new = book.rows(2, "opportunities")
+    assert _count(ledger_url, "rows", "WHERE snapshot_id = 1") == rows_before  # the old snapshot is unchanged
+    assert len(old) - len(new) == 1 and isinstance(old["close_date"].iloc[0], dt.date)
+
+
+# --- two processes at once, and a process killed half-way -------------------------------------------------------
+
+def _cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "xlsales.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def test_two_consolidations_at_once_never_interleave(ledger_url, folder_a, folder_b):
+    procs = [_cli("consolidate", str(f), "--ledger", ledger_url, "--json", "--out", str(f / f"r{i}.xlsx"))
+             for i, f in enumerate((folder_a, folder_b, folder_a))]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        outs.append(json.loads(out))
+    assert all(o["recorded"] for o in outs)
+    assert sorted(o["ledger"]["new"] for o in outs) == [False, True, True]  # folder a twice: one snapshot
+    assert outs[0]["ledger"]["snapshot"] == outs[2]["ledger"]["snapshot"] != outs[1]["ledger"]["snapshot"]
+    with lg.open_ledger(ledger_url) as book:
+        assert len(book.snapshots()) == 2
+        for o in outs[:2]:
+            sid = o["ledger"]["snapshot"]
+            subs = book.table(lg.SUBMISSIONS, sid)
+            rows = book.table(lg.ROWS, sid)
+            assert set(rows["file"]) <= set(subs["file"])  # every row belongs to a file of its own snapshot
+            assert int(rows["ok"].astype(bool).sum()) == o["rows"]["accepted"]
+
+
+KILLED = textwrap.dedent("""
+    import datetime as dt, sys, time
+    from pathlib import Path
+    from xlsales.io.ledger import Snapshot, open_ledger
+    url, marker = sys.argv[1], Path(sys.argv[2])
+    meta = {"company": "x", "lang": "zh", "version": "t", "report": "", "files": 1, "rows_read": 3000,
+            "rows_accepted": 3000, "errors": 0, "warnings": 0}
+    rows = [{"tbl": "visits", "rep_id": "R001", "file": "R001.xlsx", "sheet": "s", "row": i, "ok": True,
+             "data": "{}"} for i in range(3000)]
+    snap = Snapshot(dt.date(2026, 11, 30), dt.date(2026, 11, 30), "k" * 64, meta, ["华东"], rows=rows)
+    def step(table):
+        if table == "rows":
+            marker.write_text("inside the transaction")
+            time.sleep(300)
+    open_ledger(url).record(snap, step)
+""")
+
+
+def test_a_process_killed_mid_snapshot_leaves_the_ledger_as_it_was(ledger_url, folder_a, tmp_path):
+    consolidate_folder(folder_a, ledger=ledger_url)
+    marker = tmp_path / "inside"
+    child = subprocess.Popen([sys.executable, "-c", KILLED, ledger_url, str(marker)], cwd=ROOT,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    if ledger_url.startswith("sqlite:///"):
+        path = ledger_url[len("sqlite:///"):]
+        assert Path(path + "-journal").exists()  # the half-written transaction's hot journal
+    with lg.open_ledger(ledger_url, timeout=60) as book:  # rolled back on open
+        assert [s["id"] for s in book.snapshots()] == [1]
+    assert _count(ledger_url, "rows", "WHERE tbl = 'visits' AND file = 'R001.xlsx' AND sheet = 's'") == 0
+    if ledger_url.startswith("sqlite:///"):
+        assert sqlite3.connect(ledger_url[len("sqlite:///"):]).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    # and the ledger takes the next consolidation
+    (folder_a / "inbox" / "R003.xlsx").unlink()
+    after = consolidate_folder(folder_a, ledger=ledger_url).summary()["ledger"]
+    assert after["new"] and after["supersedes"] == 1  # (PostgreSQL's id sequence skips the killed one's id)
+    assert _count(ledger_url, "snapshots") == 2
+
+
+# --- a ledger that cannot be used never stops the report ----------------------------------------------------------
+
+def _not_recorded(s: dict, reason: str) -> str:
+    assert Path(s["report"]).is_file() and s["recorded"] is False
+    assert s["ledger"]["recorded"] is False and s["ledger"]["reason"] == reason, s["ledger"]
+    assert "报告已照常写出" in s["ledger"]["zh"] and "The report was written" in s["ledger"]["en"]
+    a3 = openpyxl.load_workbook(s["report"], read_only=True)["汇总"]["A3"].value
+    assert a3.startswith("未记入台账 NOT RECORDED")
+    return s["ledger"]["zh"] + s["ledger"]["en"]
+
+
+def test_a_corrupt_ledger_file(folder_a):
+    (folder_a / "ledger.sqlite").write_bytes(b"this is not a database\n" * 100)
+    text = _not_recorded(consolidate_folder(folder_a).summary(), "corrupt")
+    assert str(folder_a / "ledger.sqlite") in text and "备份" in text and "backup" in text
+    assert (folder_a / "ledger.sqlite").read_bytes().startswith(b"this is not")  # never overwritten
+
+
+def test_a_locked_ledger(folder_a, monkeypatch):
+    consolidate_folder(folder_a)
+    monkeypatch.setattr(lg, "LOCK_TIMEOUT", 0.5)
+    holder = sqlite3.connect(folder_a / "ledger.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        (folder_a / "inbox" / "R002.xlsx").unlink()
+        text = _not_recorded(consolidate_folder(folder_a).summary(), "locked")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "另一次汇总" in text and "another consolidation" in text
+
+
+def test_an_unreachable_server_hides_the_password(folder_a, capsys):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://sales:s3cret@127.0.0.1:{port}/ledger"
+    assert main(["consolidate", str(folder_a), "--ledger", url, "--json"]) == 0
+    cap = capsys.readouterr()
+    s = json.loads(cap.out)
+    text = _not_recorded(s, "unreachable")
+    assert f"postgresql://sales@127.0.0.1:{port}/ledger" in text and s["ledger"]["url"].endswith("/ledger")
+    assert "s3cret" not in cap.out + cap.err
+
+
+def test_no_ledger_when_the_setting_is_off(folder_a):
+    s = consolidate_folder(folder_a, ledger="off").summary()
+    assert s["recorded"] is False and s["ledger"]["reason"] == "disabled" and Path(s["report"]).is_file()
+    assert not (folder_a / "ledger.sqlite").exists()
