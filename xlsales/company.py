@@ -84,7 +84,8 @@ def from_ledger(book: Ledger, setup: Setup, as_of: dt.date) -> tuple[Consolidati
             df = pd.DataFrame(columns=[*ORG_COLS, *empty_frame(table).columns])
         df["_ok"] = df["_ok"].astype(bool)
         frames[tbl] = df.reset_index(drop=True)
-    issues = [Issue(**{k: (r[k] or "") for k in ("severity", "rule", "file", "sheet", "cell", "value", "zh", "en")})
+    issues = [Issue("error" if r["severity"] == "error" else "warning",
+                    *(str(r[k] or "") for k in ("rule", "file", "sheet", "cell", "value", "zh", "en")))
               for r in (book.table(ISSUES, ids).to_dict("records") if ids else [])
               if r["rule"] != "missing_submission"]
     issues += [make("region_not_consolidated", "", value=g, period=period.isoformat()) for g in missing_regions]
@@ -104,7 +105,7 @@ def _datetime(v: object) -> dt.datetime | None:
     if v is None or v != v:  # NaT / NaN
         return None
     try:
-        return pd.Timestamp(v).to_pydatetime()  # type: ignore[arg-type]
+        return pd.Timestamp(v).to_pydatetime()
     except (TypeError, ValueError):
         return None
 

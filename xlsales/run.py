@@ -414,17 +414,14 @@ def _csv_error_line(path: Path) -> int | None:
     import csv
     import io
 
+    from xlsales.io.csvtext import decode
+
     try:
         raw = path.read_bytes()
     except OSError:
         return None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode(raw)
+    if text is None:
         return None
     reader = csv.reader(io.StringIO(text))
     try:
