@@ -249,9 +249,10 @@ def say_consolidation(res, per_file: bool = True) -> None:
     src = res.targets_source
     say(f"目标来源:{'分解自设置' if src == 'setup' else src}",
         f"Targets from: {'the setup (decomposed)' if src == 'setup' else src}")
-    say(f"上周:{res.previous or '无(没有更早的报告)'};上月:{res.last_month or '无'}",
-        f"Last week: {res.previous or 'none (no earlier report)'}; last month: {res.last_month or 'none'}")
-    say(f"实际数:{res.actuals_source}", f"Actuals: {res.actuals_source}")
+    week, month = res.last_week_source, res.last_month_source
+    say(f"上周:{week or '无(没有更早的报告或台账快照)'};上月:{month or '无'}",
+        f"Last week: {week or 'none (no earlier report or ledger snapshot)'}; last month: {month or 'none'}")
+    say(f"实际数:{res.actuals_label('zh')}", f"Actuals: {res.actuals_label('en')}")
     if res.ledger is not None:
         say(res.ledger.zh, res.ledger.en, err=not res.ledger.recorded and res.ledger.reason != "disabled")
     say(f"报告:{res.report}", f"Report: {res.report}")

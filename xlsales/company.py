@@ -113,7 +113,7 @@ def _datetime(v: object) -> dt.datetime | None:
 def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path | None = None,
                         ledger: str | None = None, progress: Progress | None = None) -> CompanyResult:
     """The national report of ``folder`` (the company's manager folder) from the shared ledger."""
-    from xlsales.core.actuals import SOURCE_LABEL, resolve
+    from xlsales.core.actuals import resolve
     from xlsales.io.ledger_run import LedgerRun, mark_report
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
@@ -156,7 +156,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
         source = resolve(setup, c, None).source
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
                              setup_issues=setup_issues, previous=None, previous_issues=[],
-                             targets_source=targets_source, actuals_source=SOURCE_LABEL[source][lang],
+                             targets_source=targets_source, actuals_source=source,
                              seconds=time.monotonic() - started, totals=figures["totals"], ledger=status,
                              previous_from_ledger=last_week.source if last_week else None,
                              last_month_from_ledger=last_month.source if last_month else None, regions=regions,

@@ -358,6 +358,12 @@ class Ledger:
         return safe_url(self.url)
 
     @property
+    def place(self) -> str:
+        """Where the ledger is, as a person reads it: a SQLite file's path, else the URL without its password."""
+        u = make_url(self.url)
+        return u.database if u.get_backend_name() == "sqlite" and u.database else self.shown
+
+    @property
     def postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
