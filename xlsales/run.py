@@ -340,12 +340,12 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         targets, targets_source = load_targets(setup, folder)
         report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month,
                                       history=book.history(c, calendar(c, setup)))
+        if before_write:  # (the Excel button closes an open copy of the report; the manager may cancel)
+            before_write(out)
         status = book.record(c, figures, out)
     finally:
         book.close()
     mark_report(report, status)
-    if before_write:
-        before_write(out)
     try:
         with collect_cuts() as cuts, output_kind(REPORT_KIND):
             render_xlsx(report, out)
