@@ -82,3 +82,63 @@ def test_the_national_report_needs_a_ledger_with_this_weeks_snapshots(tmp_path, 
     assert main(["consolidate", str(company), "--scope", "company"]) == 2
     err = capsys.readouterr().err
     assert "没有任何大区" in err and "ask the regional managers to consolidate" in err
+
+
+def test_the_control_sheets_scope_runs_the_national_report_from_the_button(tmp_path, monkeypatch):
+    """汇总范围 = 全公司 on the Control sheet: the Consolidate button builds what --scope company builds."""
+    import xlwings as xw
+
+    from xlsales.excel import buttons
+    from xlsales.excel.workbook import CONTROL_SHEET, SCOPE_CELL
+
+    from . import xlstandin
+
+    url = f"sqlite:///{tmp_path / 'company-ledger.sqlite'}"
+    national = Setup.default(None, PERIOD)
+    fills = synth.generate(national, seed=3, mistakes=False)
+    for region in ("华东", "华北"):
+        assert main(["consolidate", str(_region_folder(tmp_path, region, national, fills)), "--ledger", url,
+                     "--json"]) == 0
+    national.tables["settings"].loc[national.tables["settings"]["key"] == "ledger", "value"] = url
+    company = tmp_path / "company"
+    do_init(company, "zh", None, False, PERIOD, national)
+    app, book = xlstandin.start(company / "manager.xlsm")
+    monkeypatch.setattr(xw.Book, "_mock_caller", book, raising=False)
+    control = book.sheets[CONTROL_SHEET]
+    assert control.range(SCOPE_CELL).value == "本文件夹 This folder"  # a new workbook consolidates its own inbox
+    control.range(SCOPE_CELL).value = "全公司 Company"
+    buttons.consolidate()
+    assert app.impl._alerts == []
+    report = company / "reports" / f"consolidated-{PERIOD}.xlsx"
+    assert [b.name for b in app.books if b.name == report.name] == [report.name]
+    status = {str(r[0].value).strip("\u3000 "): (r[1].value, r[2].value)
+              for r in (control.range((row, 2), (row, 4)) for row in range(1, 60)) if r[0].value}
+    assert status["范围 Scope"] == ("全公司", "华东 #1, 华北 #2")
+    assert status["未汇总大区 regions missing"] == (1, "华南 (其业务员按未提交计)")
+    assert status["文件 读取 Files read"][0] == 9 and status["未提交 missing"][0] == 3
+    with lg.open_ledger(url) as ledger:
+        assert [s["scope"] for s in ledger.snapshots()] == ["folder", "folder", "company"]
+    # what the command gives for the same week is the same report
+    assert _company_row(str(report), "commit_adj") > 0
+    out = tmp_path / "cli.xlsx"
+    assert main(["consolidate", str(company), "--scope", "company", "--out", str(out)]) == 0
+    assert _company_row(str(out), "commit_adj") == _company_row(str(report), "commit_adj")
+
+
+def test_a_scope_that_is_not_a_choice_is_named_with_its_cell(tmp_path, monkeypatch):
+    import xlwings as xw
+
+    from xlsales.excel import buttons
+    from xlsales.excel.workbook import CONTROL_SHEET, SCOPE_CELL
+
+    from . import xlstandin
+
+    company = tmp_path / "company"
+    do_init(company, "zh", None, False, PERIOD, Setup.default(None, PERIOD))
+    app, book = xlstandin.start(company / "manager.xlsm")
+    monkeypatch.setattr(xw.Book, "_mock_caller", book, raising=False)
+    book.sheets[CONTROL_SHEET].range(SCOPE_CELL).value = "全国"
+    buttons.consolidate()
+    [(text, _title, _buttons, mode)] = app.impl._alerts
+    assert "D8" in text and "「全国」无法识别" in text and "全公司 Company" in text and mode == "critical"
+    assert not (company / "reports").exists() or not list((company / "reports").glob("consolidated-*"))

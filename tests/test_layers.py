@@ -21,7 +21,7 @@ ALLOWED = {
     "core": set(),
     "report": {"core"},
     "io": {"core", "report"},
-    "excel": {"core", "io", "report", "run"},
+    "excel": {"core", "io", "report", "run", "company"},
     "run": {"core", "io", "report"},
     "cli": {"core", "io", "report", "run", "synth", "excel", "console", "company", "history_cli", "demo_history"},
     "console": set(),

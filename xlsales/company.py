@@ -22,7 +22,23 @@ from xlsales.core.combine import DATA_TABLES, ORG_COLS, Consolidation, FileResul
 from xlsales.core.issues import Issue, define, make
 from xlsales.core.setup import Setup, monday
 from xlsales.io.ledger import ISSUES, SUBMISSIONS, Ledger, LedgerError, ledger_url, open_ledger
-from xlsales.run import ConsolidateResult, Progress, RunError, _InLanguage, load_folder_setup, reports_dir
+from xlsales.run import (
+    REPORT_KIND,
+    BeforeWrite,
+    ConsolidateResult,
+    Progress,
+    RunError,
+    _InLanguage,
+    build_and_record,
+    check_as_of,
+    check_output,
+    load_actuals,
+    load_folder_setup,
+    report_inputs,
+    reports_dir,
+    setting_path,
+    write_report,
+)
 
 define("region_not_consolidated", "warning",
        "大区「{value}」本周({period})还没有汇总记入台账:全国报告不含该大区的数据,其业务员按未提交计。"
@@ -111,23 +127,35 @@ def _datetime(v: object) -> dt.datetime | None:
 
 
 def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path | None = None,
-                        ledger: str | None = None, progress: Progress | None = None) -> CompanyResult:
-    """The national report of ``folder`` (the company's manager folder) from the shared ledger."""
+                        ledger: str | None = None, progress: Progress | None = None,
+                        before_write: BeforeWrite | None = None) -> CompanyResult:
+    """The national report of ``folder`` (the company's manager folder) from the shared ledger.
+
+    Written like a regional one (:func:`xlsales.run.build_and_record`, :func:`xlsales.run.write_report`): the
+    folder's targets and finance actuals (the ``actuals_file`` setting), last week and last month from the
+    ledger's company snapshots, never over an input; ``before_write`` as in
+    :func:`xlsales.run.consolidate_folder`.
+    """
     from xlsales.core.actuals import resolve
-    from xlsales.io.ledger_run import LedgerRun, mark_report
-    from xlsales.io.targets_file import load_targets
-    from xlsales.report.consolidated import calendar, full_report
-    from xlsales.report.model import render_xlsx
+    from xlsales.io.ledger_run import LedgerRun
 
     started = time.monotonic()
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
     with _InLanguage(setup):
+        check_as_of(as_of)
+        period = monday(as_of or setup.period)
+        actuals_path = setting_path(folder, setup, "actuals_file")
+        default_out = reports_dir(folder, setup) / f"consolidated-{period.isoformat()}.xlsx"
+        check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup,
+                     inputs=report_inputs(folder, setup, actuals_path, None), explicit=out is not None)
         url = ledger_url(folder, setup, ledger)
         if url is None:
             raise RunError("全国报告读取各大区的台账:请在「设置」表的 ledger 中填写共享台账地址,或用 --ledger 指定。",
                            "The national report reads the regions' ledger: put the shared ledger's URL in 'ledger' on "
                            "the Settings sheet, or name it with --ledger.")
+        if progress:
+            progress(0, 1, url.rsplit("/", 1)[-1])
         try:
             with open_ledger(url) as book:
                 c, regions, missing_regions = from_ledger(book, setup, as_of or setup.period)
@@ -135,29 +163,26 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
             raise RunError(e.zh + " 全国报告需要台账,未生成。", e.en + " The national report needs the ledger; none was "
                            "written.") from e
         if not regions:
-            raise RunError(f"台账中没有任何大区 {monday(as_of or setup.period)} 这一周的快照:请各大区经理先运行汇总。",
-                           f"The ledger holds no region's snapshot of the week of {monday(as_of or setup.period)}: ask "
+            raise RunError(f"台账中没有任何大区 {period} 这一周的快照:请各大区经理先运行汇总。",
+                           f"The ledger holds no region's snapshot of the week of {period}: ask "
                            "the regional managers to consolidate first.")
-        if progress:
-            progress(1, 1, "")
-        lang = "en" if setup.lang == "en" else "zh"
-        out = Path(out) if out else reports_dir(folder, setup) / f"consolidated-{c.period.isoformat()}.xlsx"
+        loaded, actuals_issues = load_actuals(actuals_path, setup) if actuals_path else (None, [])
+        out = Path(out) if out else default_out
         run = LedgerRun(folder, setup, ledger, scope="company")
         try:
             last_week, last_month = run.last_week(c.period), run.last_month(c.period, c.as_of)
-            targets, targets_source = load_targets(setup, folder)
-            report, figures = full_report(c, setup, lang, targets, None, last_week, last_month,  # type: ignore[arg-type]
-                                          history=run.history(c, calendar(c, setup)))
-            status = run.record(c, figures, out)
+            report, figures, status, targets_source = build_and_record(
+                c, setup, folder, out, run, actuals=loaded, last_week=last_week, last_month=last_month,
+                before_write=before_write)
         finally:
             run.close()
-        mark_report(report, status)
-        render_xlsx(report, out)
-        source = resolve(setup, c, None).source
+        cut = write_report(report, status, out)
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
                              setup_issues=setup_issues, previous=None, previous_issues=[],
-                             targets_source=targets_source, actuals_source=source,
-                             seconds=time.monotonic() - started, totals=figures["totals"], ledger=status,
+                             targets_source=targets_source, actuals_source=resolve(setup, c, loaded).source,
+                             actuals_issues=actuals_issues, seconds=time.monotonic() - started, output_issues=cut,
+                             totals=figures["totals"], ledger=status,
                              previous_from_ledger=last_week.source if last_week else None,
                              last_month_from_ledger=last_month.source if last_month else None, regions=regions,
-                             missing_regions=missing_regions)
+                             missing_regions=missing_regions,
+                             actuals_file=actuals_path.name if loaded is not None and actuals_path else None)

@@ -39,8 +39,9 @@ from xlsales.report.writer import WriteError, collect_cuts, output_kind
 if TYPE_CHECKING:
     from xlsales.core.combine import Consolidation
     from xlsales.core.setup import Setup
-    from xlsales.io.ledger_run import LedgerStatus
+    from xlsales.io.ledger_run import LedgerRun, LedgerStatus
     from xlsales.report.book import Previous
+    from xlsales.report.model import Report
 
 Progress = Callable[[int, int, str], None]
 BeforeWrite = Callable[[Path], None]  # called with a path just before it is (re)written
@@ -302,27 +303,23 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from xlsales.core.identity import KEY_NAME
     from xlsales.core.setup import monday
     from xlsales.io.inbox import consolidate
-    from xlsales.io.ledger_run import LedgerRun, mark_report
-    from xlsales.io.targets_file import load_targets
-    from xlsales.report.consolidated import calendar, full_report
-    from xlsales.report.model import render_xlsx
+    from xlsales.io.ledger_run import LedgerRun
     from xlsales.report.templates import load_key
 
     check_as_of(as_of)
 
-    lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     box = Path(inbox) if inbox else _inbox_of(folder, setup)
     if not box.is_dir():
         raise RunError(f"找不到收件箱文件夹 {box}。请在「设置」表中检查 inbox,或用 --inbox 指定。",
                        f"No inbox folder {box}. Check 'inbox' on the Settings sheet, or name one with --inbox.")
-    actuals_path = Path(actuals) if actuals else _setting_path(folder, setup, "actuals_file")
+    actuals_path = Path(actuals) if actuals else setting_path(folder, setup, "actuals_file")
     reports = reports_dir(folder, setup)
     week = monday(as_of or setup.period)
     default_out = reports / f"consolidated-{week.isoformat()}.xlsx"
-    inputs = _inputs(folder, setup, actuals_path, previous)
+    inputs = report_inputs(folder, setup, actuals_path, previous)
     check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup, inputs=inputs,
                  explicit=out is not None)
-    loaded, actuals_issues = (_read_actuals(actuals_path, setup) if actuals_path else (None, []))
+    loaded, actuals_issues = (load_actuals(actuals_path, setup) if actuals_path else (None, []))
     key = load_key(folder)
     c = consolidate(box, setup, as_of, progress=progress, key=key)
     if key is None:  # said once: without the key no signature can be checked
@@ -337,22 +334,12 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         month_path = None if ledger_month else find_last_month(reports, c.period, c.as_of)
         last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
         last_week, last_month = last_week or ledger_week, last_month or ledger_month
-        targets, targets_source = load_targets(setup, folder)
-        report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month,
-                                      history=book.history(c, calendar(c, setup)))
-        if before_write:  # (the Excel button closes an open copy of the report; the manager may cancel)
-            before_write(out)
-        status = book.record(c, figures, out)
+        report, figures, status, targets_source = build_and_record(c, setup, folder, out, book, actuals=loaded,
+                                                                   last_week=last_week, last_month=last_month,
+                                                                   before_write=before_write)
     finally:
         book.close()
-    mark_report(report, status)
-    try:
-        with collect_cuts() as cuts, output_kind(REPORT_KIND):
-            render_xlsx(report, out)
-    except WriteError as e:
-        raise write_failed(e) from e
-    cut = [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")
-           for k in cuts]
+    cut = write_report(report, status, out)
     source = resolve(setup, c, loaded).source
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
                              prev_issues + month_issues, targets_source, source,
@@ -365,7 +352,44 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                              actuals_file=actuals_path.name if loaded is not None and actuals_path else None)
 
 
-def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:
+def build_and_record(c: Consolidation, setup: Setup, folder: Path, out: Path, book: LedgerRun, *,
+                     actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
+                     last_month: Previous | None = None, before_write: BeforeWrite | None = None,
+                     ) -> tuple[Report, dict, LedgerStatus, str]:
+    """The report of ``c`` (targets from the folder, history from the ledger), recorded as the ledger's snapshot.
+
+    ``before_write(out)`` runs before anything is recorded, so a run the manager cancels there (the Excel
+    button: the report is open and must be closed) leaves no snapshot.  Returns the report model, its
+    figures, the ledger's status and where the targets came from; :func:`write_report` writes the file.
+    """
+    from xlsales.io.targets_file import load_targets
+    from xlsales.report.consolidated import calendar, full_report
+
+    lang: schema.Lang = "en" if setup.lang == "en" else "zh"
+    targets, targets_source = load_targets(setup, folder)
+    report, figures = full_report(c, setup, lang, targets, actuals, last_week, last_month,
+                                  history=book.history(c, calendar(c, setup)))
+    if before_write:
+        before_write(out)
+    return report, figures, book.record(c, figures, out), targets_source
+
+
+def write_report(report: Report, status: LedgerStatus, out: Path) -> list[Issue]:
+    """Write the report atomically (marked with its ledger snapshot); the cells whose text had to be cut."""
+    from xlsales.io.ledger_run import mark_report
+    from xlsales.report.model import render_xlsx
+
+    mark_report(report, status)
+    try:
+        with collect_cuts() as cuts, output_kind(REPORT_KIND):
+            render_xlsx(report, out)
+    except WriteError as e:
+        raise write_failed(e) from e
+    return [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")
+            for k in cuts]
+
+
+def report_inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:
     """The files a consolidation reads besides the manager workbook and the inbox: never its output."""
     from xlsales.report.targets_book import default_out
 
@@ -377,7 +401,7 @@ def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | N
     return out
 
 
-def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
+def setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
     v = (setup.setting(key, "") or "").strip()
     if not v:
         return None
@@ -385,7 +409,7 @@ def _setting_path(folder: Path, setup: Setup, key: str) -> Path | None:
     return p if p.is_absolute() else folder / p
 
 
-def _read_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
+def load_actuals(path: Path, setup: Setup) -> tuple[pd.DataFrame, list[Issue]]:
     """Finance's actuals from ``path``; a file that is not an actuals table is an error, never a silent fallback."""
     import csv
 

@@ -91,8 +91,8 @@ class CancelledError(Exception):
 class _Ctx:
     """What a body needs: the folder, the app (for the status bar and questions), the language."""
 
-    def __init__(self, action: str, app: Any, folder: Path) -> None:
-        self.action, self.app, self.folder = action, app, folder
+    def __init__(self, action: str, app: Any, folder: Path, book: Any = None) -> None:
+        self.action, self.app, self.folder, self.book = action, app, folder, book
         self.lang = "zh"
 
     def t(self, zh: str, en: str) -> str:
@@ -135,7 +135,7 @@ def _run(action: str) -> None:
         book = xw.Book.caller()
         app = book.app
         saved = _quiet(app)
-        ctx = _Ctx(action, app, _folder(str(book.fullname)))
+        ctx = _Ctx(action, app, _folder(str(book.fullname)), book)
         outcome = BODIES[action](ctx)
         outcome.lang = ctx.lang
     except Exception as e:  # every failure, whatever it is, becomes a message and a Status block
@@ -346,10 +346,39 @@ class _Link:
 
 # --- the bodies ---------------------------------------------------------------------------
 
-def _consolidate(ctx: _Ctx) -> Outcome:
-    from xlsales.run import consolidate_folder
+def scope_of(book: Any) -> str:
+    """The Control sheet's 汇总范围 Scope: ``"folder"`` (also when the cell is empty or the sheet older) or
+    ``"company"``; anything else is a :class:`RunError` naming the choices."""
+    from xlsales.run import RunError
 
-    res = consolidate_folder(ctx.folder, progress=ctx.progress, before_write=ctx.close_open_book)
+    from .workbook import CONTROL_SHEET, SCOPE_CELL, SCOPES
+
+    if book is None or CONTROL_SHEET not in [s.name for s in book.sheets]:
+        return "folder"
+    raw = book.sheets[CONTROL_SHEET].range(SCOPE_CELL).value
+    text = "" if raw is None else str(raw).strip().casefold()
+    if not text:
+        return "folder"
+    for code, (zh, en) in SCOPES.items():
+        if text in (code, zh.casefold(), en.casefold(), f"{zh} {en}".casefold()):
+            return code
+    choices = "、".join(f"{zh} {en}" for zh, en in SCOPES.values())
+    row, col = SCOPE_CELL
+    cell = f"{chr(64 + col)}{row}"
+    raise RunError(f"控制台 {cell} 的汇总范围「{raw}」无法识别:请从下拉列表选择 {choices}。",
+                   f"The Scope '{raw}' in {cell} of the Control sheet is not a choice: pick {choices} from its list.")
+
+
+def _consolidate(ctx: _Ctx) -> Outcome:
+    from xlsales.run import ConsolidateResult, consolidate_folder
+
+    res: ConsolidateResult
+    if scope_of(ctx.book) == "company":
+        from xlsales.company import consolidate_company
+
+        res = consolidate_company(ctx.folder, progress=ctx.progress, before_write=ctx.close_open_book)
+    else:
+        res = consolidate_folder(ctx.folder, progress=ctx.progress, before_write=ctx.close_open_book)
     ctx.lang = res.lang
     s = res.summary()
     f, r, i, t = s["files"], s["rows"], s["issues"], s["totals"]
@@ -358,6 +387,7 @@ def _consolidate(ctx: _Ctx) -> Outcome:
     lines: list[Line] = [
         ("报告 Report", _Link(res.report), str(res.report)),
         ("本期 Week of", c.period.isoformat(), f"截至 as of {c.as_of.isoformat()}"),
+        *_scope_lines(ctx, s),
         ("文件 读取 Files read", f["read"], ""),
         ("　计入 accepted", f["accepted"], ""),
         ("　拒收 rejected", f["rejected"], ""),
@@ -391,6 +421,18 @@ def _consolidate(ctx: _Ctx) -> Outcome:
           f"{r['rejected']} rejected + {r['superseded']} superseded; {i['error']} errors, {i['warning']} warnings. "
           f"Report: {res.report.name}")
     return Outcome(True, (zh, en), lines, res.report)
+
+
+def _scope_lines(ctx: _Ctx, s: dict) -> list[Line]:
+    """A national report's rows: the regions included (with their snapshots) and those not consolidated."""
+    regions = s.get("regions")
+    if not regions:
+        return []
+    included = ", ".join(f"{g} #{n}" for g, n in regions["included"].items())
+    missing = ", ".join(regions["missing"])
+    return [("范围 Scope", ctx.t("全公司", "Company"), included),
+            ("　未汇总大区 regions missing", len(regions["missing"]),
+             missing + (ctx.t(" (其业务员按未提交计)", " (their reps count as missing)") if missing else ""))]
 
 
 def _targets(ctx: _Ctx) -> Outcome:

@@ -61,6 +61,11 @@ ACTIONS: dict[str, tuple[str, str, str, str, str]] = {
 FIRST_BUTTON_ROW = 4  # 0-based row of the first button; each action takes 4 rows
 #: action → (row, col), 1-based, of the cell holding the last run's time and summary
 LAST_RUN = {a: (FIRST_BUTTON_ROW + 4 * i + 3, 4) for i, a in enumerate(ACTIONS)}
+#: what the Consolidate button reads (1-based row, col): 本文件夹 this folder's inbox, or 全公司 the national report
+#: from the regions' snapshots in the shared ledger (as ``xlsales consolidate --scope company``).  Row 4 of the
+#: Consolidate block, a cell the manager sets and no button writes.
+SCOPE_CELL = (FIRST_BUTTON_ROW + 4, 4)
+SCOPES: dict[str, tuple[str, str]] = {"folder": ("本文件夹", "This folder"), "company": ("全公司", "Company")}
 #: the Status block the buttons write: 1-based (first row, first col) and its size (rows, cols).
 #: Together with the LAST_RUN cells it is the only part of manager.xlsm a button ever writes.
 STATUS_TITLE_ROW = FIRST_BUTTON_ROW + 4 * len(ACTIONS) + 3  # 0-based row of the block's title
@@ -108,6 +113,19 @@ def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
         ws.set_row(r + 1, 44)
         ws.write_string(r + 2, 2, "上次运行 Last run", label)
         ws.write_blank(r + 2, 3, None, last)
+    r = SCOPE_CELL[0] - 1
+    ws.write_string(r, 2, "汇总范围 Scope", label)
+    choices = [f"{zh} {en}" for zh, en in SCOPES.values()]
+    ws.write_string(r, 3, choices[0], fm.get("text", fill="#FFF2CC", border=1, border_color="#BF9000"))
+    ws.data_validation(r, 3, r, 3, {
+        "validate": "list", "source": choices, "input_title": "汇总范围 Scope",
+        "input_message": "本文件夹:汇总收件箱中的业务员工作簿。全公司:由共享台账中各大区本周的快照生成全国报告。\n"
+                         "This folder: the rep workbooks in the inbox. Company: the national report from the "
+                         "regions' snapshots.",
+        "error_title": "汇总范围", "error_message": "请从下拉列表选择:" + "、".join(choices)})
+    ws.write_string(r, 4, "全公司 = 各大区本周已记入共享台账的汇总(设置表 ledger);不读业务员文件。 Company = the "
+                    "regions' snapshots of this week in the shared ledger (Settings: ledger); no rep file is read.",
+                    fm.note())
     foot = FIRST_BUTTON_ROW + 4 * len(ACTIONS) + 1
     ws.write_string(foot, 1, f"xlsales {__version__} · xlwings 0.37.8 · 说明 docs/excel.md", fm.note())
     ws.write_string(STATUS_TITLE_ROW, 1, "运行状态 Status", fm.get("text", bold=True, font_size=13,
