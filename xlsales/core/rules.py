@@ -93,7 +93,7 @@ def _where(row: Row, letters: dict[str, str], col: str) -> tuple[str, str, str]:
     return str(row["_file"]), str(row["_sheet"]), f"{letter}{int(row['_row'])}" if letter else ""
 
 
-def _issue(rule: str, row: Row, letters: dict[str, str], col: str, value: object, **p: object) -> Issue:
+def _issue(rule: str, row: Row, letters: dict[str, str], col: str, value: object, **p: Any) -> Issue:
     f, s, c = _where(row, letters, col)
     return make(rule, f, s, c, value, **p)
 
@@ -132,7 +132,8 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
             missing = [OPPORTUNITIES.column(k).zh for k in CHECKLIST if r.get(k) is not True]
             if missing:
                 first = next(k for k in CHECKLIST if r.get(k) is not True)
-                shown = {True: lab["yesno"]["yes"], False: lab["yesno"]["no"]}.get(r.get(first), "")
+                yes_no: dict[object, str] = {True: lab["yesno"]["yes"], False: lab["yesno"]["no"]}
+                shown = yes_no.get(r.get(first), "")
                 out.append(_issue("commit_checklist", r, L, first, shown, missing="、".join(missing)))
         elif cat == "upside" and p >= cmin and p > qual:
             out.append(_issue("likely_commit_in_upside", r, L, "category", lab["category"]["upside"],
