@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
@@ -273,10 +274,12 @@ def test_a_hostile_file_read_beside_others_costs_only_itself(tmp_path: Path, mon
     assert refused["R001-bomb.xlsx"] == "file_bomb"
 
 
-def test_the_workers_default_to_the_cores_and_never_exceed_the_files(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_workers_default_to_the_cores_when_the_files_pay_for_them_and_never_exceed_the_files(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ib.WORKERS_ENV, raising=False)
     assert ib.workers_for(1) == 1 and ib.workers_for(0) == 1
-    assert ib.workers_for(1000) >= 1 and ib.workers_for(1000, 3) == 3
+    assert ib.workers_for(2 * ib.FILES_PER_READER - 1) == 1  # too few files to pay for a second reader
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert ib.workers_for(1000) == cores and ib.workers_for(1000, 3) == 3 and ib.workers_for(5, 3) == 3
     monkeypatch.setenv(ib.WORKERS_ENV, "2")
     assert ib.workers_for(1000) == 2 and ib.workers_for(1) == 1
     monkeypatch.setenv(ib.WORKERS_ENV, "many")

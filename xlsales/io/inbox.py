@@ -123,16 +123,19 @@ def _outside(p: Path, real_inbox: Path) -> str | None:
 # --- the consolidation ---------------------------------------------------------------
 
 WORKERS_ENV = "XLSALES_WORKERS"  # how many files are read at once (default: one per core)
+FILES_PER_READER = 8  # a reader process must have this many files to pay for its start (measured: bench/)
 
 
 def workers_for(files: int, workers: int | None = None) -> int:
-    """How many files to read at once: ``workers``, else ``$XLSALES_WORKERS``, else one per core — never more
-    than there are files, never fewer than one."""
+    """How many files to read at once: ``workers``, else ``$XLSALES_WORKERS``, else one per core but one per
+    :data:`FILES_PER_READER` files at most (a small inbox is read by one reader: a second one's start would cost
+    more than it saves) — never more than there are files, never fewer than one."""
     if workers is None:
         env = os.environ.get(WORKERS_ENV, "").strip()
         workers = int(env) if env.isdigit() else None
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = min(cores, files // FILES_PER_READER)
     return max(1, min(workers, files))
 
 
