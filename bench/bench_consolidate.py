@@ -13,12 +13,14 @@ peak RSS (the largest process of the child's tree, via ``os.wait4`` in a tiny la
 - **floor** — the least any tool must do: python-calamine reads the same sheets,
   XlsxWriter writes the same rows (constant-memory mode).
 
-Optionally it times a headless LibreOffice recalculation of the 200-rep report.
+The xlsales runs are cold (``--no-cache``).  It also times a re-run of the 200-rep
+inbox after one file changed, with the read cache of the run before, and a
+headless LibreOffice recalculation of the 200- and 1,000-rep reports.
 Prints a Markdown table, writes it with the raw numbers (``results.md``,
 ``results.json``) and, when matplotlib is installed, a chart (``bench.png``)
 into the work folder.
 
-    python bench/bench_consolidate.py                       # 12,50,200,500,1000 + 200 realistic + LibreOffice
+    python bench/bench_consolidate.py                       # 12,50,200,500,1000 + 200 realistic + re-run + LibreOffice
     python bench/bench_consolidate.py --reps 12,50,200 --repeat 3 --skip-lo
     python bench/bench_consolidate.py --reps "" --realistic 200
 
@@ -151,7 +153,7 @@ class Case:
 def fingerprint(case: Case) -> str:
     """What the inbox depends on: the case, the seed, the generator and the schema (not the consolidation code)."""
     h = hashlib.sha256(f"{case.key} seed={SEED}".encode())
-    for name in ("synth.py", "schema.py", "defaults.py", "templates.py"):
+    for name in ("synth.py", "core/schema.py", "core/defaults.py", "report/templates.py"):
         h.update((ROOT / "xlsales" / name).read_bytes())
     return h.hexdigest()
 
@@ -245,7 +247,8 @@ def xlsales_cmd() -> list[str]:
 def commands(case: Case, folder: Path, out: Path) -> dict[str, list[str]]:
     me = [sys.executable, str(Path(__file__).resolve()), "_task"]
     return {
-        "xlsales": [*xlsales_cmd(), "consolidate", str(folder), "--json", "--out", str(out / f"{case.key}-xlsales.xlsx")],
+        "xlsales": [*xlsales_cmd(), "consolidate", str(folder), "--json", "--no-cache",
+                    "--out", str(out / f"{case.key}-xlsales.xlsx")],
         "naive": [*me, "naive", str(folder / "inbox"), str(out / f"{case.key}-naive.xlsx")],
         "floor": [*me, "floor", str(folder / "inbox"), str(out / f"{case.key}-floor.xlsx")],
     }
@@ -274,6 +277,45 @@ def measure(case: Case, folder: Path, out: Path, repeat: int, timeout: float) ->
     res["xlsales_vs_naive"] = res["xlsales_s"] / res["naive_s"]
     res["xlsales_vs_floor"] = res["xlsales_s"] / res["floor_s"]
     return res
+
+
+def change_one_file(case: Case, inbox: Path, n: int) -> str:
+    """Re-write one rep's workbook as that rep would after changing one deal's amount (by ``n`` yuan), keeping its
+    received time; returns the file's name.  The rep is the second of the roster (the last one is the late one)."""
+    from xlsales import synth
+
+    setup = synth.demo_setup(case.reps, seed=SEED)
+    volume = synth.REALISTIC if case.realistic else synth.DEMO
+    fill = synth.generate(setup, seed=SEED, mistakes=True, volume=volume)[1]
+    fill.data["opportunities"][0]["amount"] = float(fill.data["opportunities"][0]["amount"]) + n
+    target = inbox / f"{fill.rep['rep_id']}.xlsx"
+    times = target.stat()
+    synth.write_fills(setup, [fill], inbox, "zh")
+    os.utime(target, (times.st_atime, times.st_mtime))
+    return target.name
+
+
+def measure_rerun(case: Case, folder: Path, out: Path, repeat: int, timeout: float) -> dict:
+    """Consolidating again after one file of the inbox changed, with the read cache (``.xlsales-cache``) of the run
+    before: a copy of the case's folder is consolidated once with the cache (filling it), then ``repeat`` times
+    after changing one file each time."""
+    work = folder.parent / f"{case.key}-rerun"
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(folder, work)
+    shutil.rmtree(work / ".xlsales-cache", ignore_errors=True)
+    report = out / f"{case.key}-rerun.xlsx"
+    cmd = [*xlsales_cmd(), "consolidate", str(work), "--json", "--out", str(report)]
+    first = run_child(cmd, timeout)  # every file read, every read cached
+    runs: list[Run] = []
+    for n in range(repeat):
+        changed = change_one_file(case, work / "inbox", n + 1)
+        runs.append(run_child(cmd, timeout))
+    files = runs[-1].out.get("files", {})
+    return {"case": case.key, "label": case.label, "changed": changed, "files": files,
+            "first_with_cache_s": first.seconds, "first_with_cache_mib": first.peak_mib,
+            "rerun_s": statistics.median(r.seconds for r in runs), "rerun_all_s": [round(r.seconds, 3) for r in runs],
+            "rerun_cpu_s": statistics.median(r.cpu for r in runs), "rerun_mib": max(r.peak_mib for r in runs)}
 
 
 # --- reporting ---------------------------------------------------------------------
@@ -321,7 +363,7 @@ def _pair(r: dict, tool: str) -> str:
     return f"{_s(r[tool + '_s'])} ({_s(r.get(tool + '_cpu_s'))})"
 
 
-def markdown(env: dict, results: list[dict], lo: dict | None) -> str:
+def markdown(env: dict, results: list[dict], lo: list[dict] | None, rerun: dict | None = None) -> str:
     v = env["versions"]
     lines = [
         f"Measured {env['date']} at commit `{env['commit']}` on {env['machine']} (Python {env['python']}, "
@@ -341,14 +383,23 @@ def markdown(env: dict, results: list[dict], lo: dict | None) -> str:
             f"{r['xlsales_mib']:.0f} | {_pair(r, 'naive')} | {r['naive_mib']:.0f} | {_pair(r, 'floor')} | "
             f"{r['floor_mib']:.0f} | {r['xlsales_vs_naive']:.2f}× | {r['xlsales_vs_floor']:.1f}× | "
             f"{r['errors'] or 0:,} / {r['warnings'] or 0:,} |")
-    if lo:
+    for one in lo or []:
         lines.append("")
-        if "error" in lo:
-            lines.append(f"LibreOffice recalculation of the {lo['label']}-rep report: not measured ({lo['error']}).")
+        if "error" in one:
+            lines.append(f"LibreOffice recalculation of the {one['label']}-rep report: not measured ({one['error']}).")
         else:
             lines.append(f"LibreOffice headless recalculation (load, recompute every formula, save) of the "
-                         f"{lo['label']}-rep report: **{_s(lo['recalc'])} s**, peak {lo['mib']:.0f} MiB "
-                         f"(starting LibreOffice on a fresh profile first: {_s(lo['warmup'])} s, not included).")
+                         f"{one['label']}-rep report: **{_s(one['recalc'])} s**, peak {one['mib']:.0f} MiB "
+                         f"(starting LibreOffice on a fresh profile first: {_s(one['warmup'])} s, not included).")
+    if rerun:
+        full = next((r for r in results if r["case"] == rerun["case"]), None)
+        ratio = f", {full['xlsales_s'] / rerun['rerun_s']:.1f}× faster than the full run without the cache " \
+            f"({_s(full['xlsales_s'])} s)" if full else ""
+        lines.append("")
+        lines.append(f"Re-consolidating {rerun['label']} reps after one file changed ({rerun['changed']}), with the "
+                     f"read cache of the run before: **{_s(rerun['rerun_s'])} s** (CPU {_s(rerun['rerun_cpu_s'])} s, "
+                     f"peak {rerun['rerun_mib']:.0f} MiB; runs {rerun['rerun_all_s']}){ratio}. The first run, which "
+                     f"filled the cache, took {_s(rerun['first_with_cache_s'])} s.")
     return "\n".join(lines) + "\n"
 
 
@@ -411,8 +462,13 @@ def parser() -> argparse.ArgumentParser:
                     f"(default {','.join(map(str, REALISTIC_SIZES))} when --reps is not given, else none)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported (default 1)")
     ap.add_argument("--skip-lo", action="store_true", help="do not time the LibreOffice recalculation")
-    ap.add_argument("--lo-reps", type=int, default=200,
-                    help="the demo size whose report LibreOffice recalculates (default 200; must be among --reps)")
+    ap.add_argument("--lo-reps", type=_sizes, default=(200, 1000),
+                    help="the demo sizes whose reports LibreOffice recalculates (default 200,1000; each must be "
+                    "among --reps)")
+    ap.add_argument("--lo-timeout", type=float, default=900, help="seconds allowed per recalculation (default 900)")
+    ap.add_argument("--rerun-reps", type=int, default=200,
+                    help="the demo size re-consolidated after one changed file, with the cache (default 200; must "
+                    "be among --reps; 0 for none)")
     ap.add_argument("--work", type=Path, default=WORK, help=f"cache of inboxes and outputs (default {WORK})")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the inboxes even if cached")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed per child process (default 3600)")
@@ -436,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     (work / ".gitignore").write_text("*\n")
     env = environment(a.repeat)
     results: list[dict] = []
-    lo: dict | None = None
+    lo: list[dict] = []
+    rerun: dict | None = None
     for case in cases:
         print(f"[{case.label}] building/reusing the inbox …", file=sys.stderr)
         folder = build(case, work, a.rebuild)
@@ -449,32 +506,43 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
         print(f"[{case.label}] xlsales {_s(r['xlsales_s'])} s, naive {_s(r['naive_s'])} s, "
               f"floor {_s(r['floor_s'])} s", file=sys.stderr)
-        _save(work, env, results, lo)
-    lo_case = next((r for r in results if r["reps"] == a.lo_reps and not r["realistic"]), None)
-    if not a.skip_lo:
-        if lo_case is None:
-            print(f"LibreOffice: no {a.lo_reps}-rep demo report in this run; skipped", file=sys.stderr)
-        else:
-            print(f"[LibreOffice] recalculating the {a.lo_reps}-rep report …", file=sys.stderr)
-            me = [sys.executable, str(Path(__file__).resolve()), "_task"]
+        if case.reps == a.rerun_reps and not case.realistic:
+            print(f"[{case.label}] re-consolidating after one changed file, with the cache × {a.repeat} …",
+                  file=sys.stderr)
             try:
-                run = run_child([*me, "lo", lo_case["report"], str(out / "lo"), str(a.timeout)], a.timeout + 120)
-                lo = {"label": str(a.lo_reps), "mib": run.peak_mib, **run.out}
+                rerun = measure_rerun(case, folder, out, a.repeat, a.timeout)
+                print(f"[{case.label}] re-run {_s(rerun['rerun_s'])} s", file=sys.stderr)
             except ChildError as e:
-                lo = {"label": str(a.lo_reps), "error": str(e).splitlines()[0]}
+                print(f"[{case.label}] re-run FAILED: {e}", file=sys.stderr)
+        _save(work, env, results, lo, rerun)
+    if not a.skip_lo:
+        me = [sys.executable, str(Path(__file__).resolve()), "_task"]
+        for reps in a.lo_reps:
+            case = next((r for r in results if r["reps"] == reps and not r["realistic"]), None)
+            if case is None:
+                print(f"LibreOffice: no {reps}-rep demo report in this run; skipped", file=sys.stderr)
+                continue
+            print(f"[LibreOffice] recalculating the {reps}-rep report …", file=sys.stderr)
+            try:
+                run = run_child([*me, "lo", case["report"], str(out / f"lo-{reps}"), str(a.lo_timeout)],
+                                a.lo_timeout + 120)
+                lo.append({"label": str(reps), "mib": run.peak_mib, **run.out})
+            except ChildError as e:
+                lo.append({"label": str(reps), "error": str(e).splitlines()[0]})
+            _save(work, env, results, lo, rerun)
     env["load_end"] = _load()
-    text = markdown(env, results, lo)
-    _save(work, env, results, lo)
+    text = markdown(env, results, lo, rerun)
+    _save(work, env, results, lo, rerun)
     print(text)
     print(f"written: {work / 'results.md'}, {work / 'results.json'}", file=sys.stderr)
     print(chart(results, work / "bench.png"), file=sys.stderr)
     return 0
 
 
-def _save(work: Path, env: dict, results: list[dict], lo: dict | None) -> None:
-    (work / "results.json").write_text(json.dumps({"env": env, "results": results, "libreoffice": lo},
-                                                  ensure_ascii=False, indent=1), encoding="utf-8")
-    (work / "results.md").write_text(markdown(env, results, lo), encoding="utf-8")
+def _save(work: Path, env: dict, results: list[dict], lo: list[dict], rerun: dict | None) -> None:
+    (work / "results.json").write_text(json.dumps({"env": env, "results": results, "libreoffice": lo,
+                                                   "rerun": rerun}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (work / "results.md").write_text(markdown(env, results, lo, rerun), encoding="utf-8")
 
 
 if __name__ == "__main__":

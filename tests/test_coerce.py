@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import zipfile
 
 import pytest
@@ -61,6 +62,16 @@ def test_excel_error_recognised(raw):
 @pytest.mark.parametrize("raw", ["", "N/A", "#", "#hashtag", "NA", 0, None, True, 3.5])
 def test_excel_error_none_for_other_values(raw):
     assert c.excel_error(raw) is None
+
+
+def test_excel_error_in_full_width_or_small_forms_is_still_an_error():
+    assert c.excel_error("＃N/A") == "#N/A" and c.excel_error("\u200b﹟REF!") == "#REF!"
+
+
+def test_only_the_known_characters_normalise_to_a_number_sign():
+    """excel_error skips text without one of these characters: no other character may turn into "#"."""
+    found = {chr(n) for n in range(0x110000) if "#" in unicodedata.normalize("NFKC", chr(n))}
+    assert found == set(c._HASHES)
 
 
 CALLS = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from tests.test_consolidate import (
@@ -30,7 +31,9 @@ from tests.test_consolidate import (
     the,
     write_rep,
 )
+from xlsales.core import rules
 from xlsales.core.issues import RULES
+from xlsales.core.rules import check_customers
 from xlsales.io.inbox import consolidate
 
 NEW = FIRST + 4  # Excel row of a deal added after R001's four baseline deals
@@ -281,3 +284,44 @@ def test_an_error_on_the_forecast_does_not_reject_the_weekly_commit_beside_it(tm
     weekly = c.frames["weekly"]
     assert bool(weekly.loc[weekly["_file"] == "R001.xlsx", "_ok"].all())
     assert file_of(c, "R001.xlsx").rows_rejected == 0
+
+
+def _shared(reps: int, per_rep: int = 1) -> pd.DataFrame:
+    """One customer on the lists of ``reps`` reps (``per_rep`` rows each), spelt with spaces and case."""
+    rows = [{"rep_id": f"R{n:04d}", "customer": " Acme " if n % 2 else "acme", "_file": f"R{n:04d}.xlsx",
+             "_sheet": "客户", "_row": 3 + k, "_ok": True} for n in range(reps) for k in range(per_rep)]
+    return pd.DataFrame(rows)
+
+
+def test_a_customer_shared_by_two_reps_names_each_other_in_full() -> None:
+    got = check_customers(_shared(2), {f"R{n:04d}.xlsx": {"customer": "A"} for n in range(2)})
+    assert [(i.file, i.cell, i.value) for i in got] == [("R0000.xlsx", "A3", "acme"), ("R0001.xlsx", "A3", " Acme ")]
+    assert "R0001 (R0001.xlsx!A3)" in got[0].en and "more" not in got[0].en and "另外" not in got[0].zh
+    assert "R0000 (R0000.xlsx!A3)" in got[1].en
+
+
+def test_a_customer_shared_by_many_reps_names_a_few_others_and_counts_the_rest() -> None:
+    """One issue per row, each naming the first others and "and N more" — never the whole team."""
+    reps, per_rep = 40, 2
+    letters = {f"R{n:04d}.xlsx": {"customer": "A"} for n in range(reps)}
+    got = check_customers(_shared(reps, per_rep), letters)
+    assert len(got) == reps * per_rep
+    first = got[0]
+    assert first.file == "R0000.xlsx"
+    named = [f"R{n:04d} (R{n:04d}.xlsx!A{3 + k})" for n in range(1, reps) for k in range(per_rep)]
+    shown = ", ".join(named[:rules.MAX_NAMED])
+    rest = len(named) - rules.MAX_NAMED
+    assert f"{shown} and {rest} more" in first.en
+    assert f"{shown} 等另外 {rest} 处" in first.zh
+    assert "R0000 (" not in first.en  # never itself
+    last = got[-1]
+    assert last.file == f"R{reps - 1:04d}.xlsx" and "R0000 (R0000.xlsx!A3)" in last.en
+    assert f"R{reps - 1:04d} (" not in last.en
+    assert all(len(i.en) < 600 for i in got)
+
+
+def test_a_duplicate_opp_id_across_many_reps_is_capped_too() -> None:
+    df = _shared(30).rename(columns={"customer": "opp_id"}).assign(_sheet="商机")
+    got = rules._duplicates(df, {f"R{n:04d}.xlsx": {"opp_id": "A"} for n in range(30)}, "opp_id",
+                            "duplicate_opp_id", by_rep=True)
+    assert len(got) == 30 and all(f"and {29 - rules.MAX_NAMED} more" in i.en for i in got)

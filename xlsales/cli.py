@@ -276,7 +276,7 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
                              previous=Path(a.previous) if a.previous else None,
                              actuals=Path(a.actuals) if getattr(a, "actuals", None) else None,
                              progress=_progress(sys.stderr.isatty() and not a.json),
-                             ledger=getattr(a, "ledger", None))
+                             ledger=getattr(a, "ledger", None), cache=not getattr(a, "no_cache", False))
     errors_shown(res.actuals_issues, "实际数文件中有错误,这些行未计入 / rows with errors in the actuals file were left out:")
     return _finish(a, res)
 
@@ -401,6 +401,8 @@ def parser() -> argparse.ArgumentParser:
                    "finance actuals from an ERP export (rep, month, kind, amount)")
     s.add_argument("--ledger", help="台账:SQLite 文件或数据库地址(默认:设置中的 ledger)/ the ledger: a SQLite file or "
                    "a database URL such as postgresql://user@host/db (default: 'ledger' in the setup)")
+    s.add_argument("--no-cache", action="store_true", help="重新读取每个文件,不用 .xlsales-cache 中的缓存 / read "
+                   "every file again instead of reusing the reads cached in DIR/.xlsales-cache")
     s.add_argument("--scope", choices=("folder", "company"), default="folder",
                    help="company:由共享台账中各大区本周的快照生成全国报告(不读业务员文件)/ company: the national report "
                    "from every region's snapshot of the week in the shared ledger (no rep file is read)")

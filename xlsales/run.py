@@ -265,7 +265,7 @@ class ConsolidateResult:
 def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Path | None = None,
                        out: Path | None = None, previous: Path | None = None, actuals: Path | None = None,
                        progress: Progress | None = None, before_write: BeforeWrite | None = None,
-                       ledger: str | None = None) -> ConsolidateResult:
+                       ledger: str | None = None, cache: bool = True) -> ConsolidateResult:
     """Consolidate the inbox of the manager's ``folder`` and write the report; the one pipeline.
 
     ``previous`` and ``actuals`` override what would be found (see the module doc);
@@ -273,6 +273,7 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     closes an open copy of it there).  ``ledger``: a ledger file or URL instead of the setup's ``ledger``
     setting; the consolidation is recorded there as a snapshot, and last week, last month and the history
     sheets come from it (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
+    ``cache``: reuse the reads of unchanged rep files cached in ``DIR/.xlsales-cache/`` (:mod:`xlsales.io.cache`).
     Raises :class:`RunError` for setup errors, a missing inbox, or an unreadable
     ``previous``/``actuals`` file the caller named.
     """
@@ -281,7 +282,7 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     setup, setup_issues, _ = load_folder_setup(folder)
     with _InLanguage(setup):
         return _consolidate(folder, setup, setup_issues, started, as_of, inbox, out, previous, actuals, progress,
-                            before_write, ledger)
+                            before_write, ledger, cache)
 
 
 def check_as_of(as_of: dt.date | None) -> None:
@@ -298,10 +299,11 @@ def check_as_of(as_of: dt.date | None) -> None:
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None,
-                 ledger: str | None = None) -> ConsolidateResult:
+                 ledger: str | None = None, cache: bool = True) -> ConsolidateResult:
     from xlsales.core.actuals import resolve
     from xlsales.core.identity import KEY_NAME
     from xlsales.core.setup import monday
+    from xlsales.io.cache import CACHE_DIR
     from xlsales.io.inbox import consolidate
     from xlsales.io.ledger_run import LedgerRun
     from xlsales.report.templates import load_key
@@ -321,7 +323,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                  explicit=out is not None)
     loaded, actuals_issues = (load_actuals(actuals_path, setup) if actuals_path else (None, []))
     key = load_key(folder)
-    c = consolidate(box, setup, as_of, progress=progress, key=key)
+    c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None)
     if key is None:  # said once: without the key no signature can be checked
         c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
     out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import rules, schema
@@ -60,6 +63,7 @@ class FileResult:
     signature: str = ""  # verified | unsigned | forged; "" when no key was given
     signed: dict[str, str] | None = None  # the values of its signature sheet, None without one
     read: RepRead | None = None
+    cached: bool = False  # its read came from the read cache (same bytes, name and setup as a run before)
 
 
 @dataclass
@@ -214,22 +218,20 @@ def _combine(counted: list[FileResult], roster: dict[str, dict], probs: dict[str
     letters: dict[str, dict[str, dict[str, str]]] = {}
     for key in DATA_TABLES:
         table = next(t for t in schema.REP_TABLES if t.key == key)
-        parts, lets = [], {}
+        parts, owners, lets = [], [], {}
         for f in counted:
             assert f.read is not None
             tr = f.read.tables[key]
             lets[f.display] = tr.letters
             if tr.frame is None or tr.frame.empty:
                 continue
-            df = tr.frame.copy()
-            r = roster.get(f.rep_id or "", {})
-            df.insert(0, "region", r.get("region"))
-            df.insert(0, "team", r.get("team"))
-            df.insert(0, "rep_name", r.get("name"))
-            df.insert(0, "rep_id", f.rep_id)
-            parts.append(df)
-        cols = [*ORG_COLS, *empty_frame(table).columns]
-        frames[key] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+            parts.append(tr.frame)
+            owners.append(f)
+        if parts:
+            frames[key] = pd.concat(parts, ignore_index=True)
+            _add_org(frames[key], owners, [len(p) for p in parts], roster)
+        else:
+            frames[key] = pd.DataFrame(columns=[*ORG_COLS, *empty_frame(table).columns])
         frames[key]["_ok"] = frames[key]["_ok"].astype(bool)
         letters[key] = lets
     deals = frames["opportunities"]
@@ -238,6 +240,25 @@ def _combine(counted: list[FileResult], roster: dict[str, dict], probs: dict[str
         deals["weighted"] = [cents(float(a) * float(p)) if _num(a) and _num(p) else None
                              for a, p in zip(deals["amount"], deals["probability"], strict=True)]
     return frames, letters
+
+
+def _add_org(df: pd.DataFrame, owners: list[FileResult], counts: list[int], roster: dict[str, dict]) -> None:
+    """Rep, name, team and region in front of ``df``, whose rows are ``counts[i]`` rows of ``owners[i]`` in turn —
+    the columns a per-file insert of each value would have made, built once for the whole table."""
+    org = {"rep_id": [f.rep_id for f in owners]}
+    for col, field_ in (("rep_name", "name"), ("team", "team"), ("region", "region")):
+        org[col] = [roster.get(f.rep_id or "", {}).get(field_) for f in owners]
+    for pos, col in enumerate(ORG_COLS):
+        df.insert(pos, col, _repeated(org[col], counts))
+
+
+def _repeated(values: Sequence[object], counts: list[int]) -> pd.Series:
+    """``values[i]`` repeated ``counts[i]`` times, typed as concatenating per-file columns of each value would be:
+    one type throughout keeps pandas' own type for it (text, numbers), a mix (text and None) stays objects."""
+    flat = np.repeat(np.array([*values, None], dtype=object)[:-1], counts)
+    if values[0] is not None and len({type(v) for v in values}) == 1:
+        return pd.Series(flat.tolist(), dtype=pd.Series(values[:1]).dtype)
+    return pd.Series(flat, dtype=object)
 
 
 def _num(v: object) -> bool:
@@ -285,9 +306,9 @@ def _count(files: list[FileResult], frames: dict[str, pd.DataFrame], issues: lis
         for file, ok in zip(df["_file"], df["_ok"], strict=True):
             if ok:
                 accepted[str(file)] = accepted.get(str(file), 0) + 1
+    per_file = Counter((i.file, i.severity) for i in issues)
     for f in files:
-        f.errors = sum(1 for i in issues if i.file == f.display and i.severity == "error")
-        f.warnings = sum(1 for i in issues if i.file == f.display and i.severity == "warning")
+        f.errors, f.warnings = per_file[(f.display, "error")], per_file[(f.display, "warning")]
         if f.status == "accepted":
             f.rows_accepted = accepted.get(f.display, 0)
             f.rows_rejected += rejected_by_rules.get(f.display, 0)

@@ -6,10 +6,14 @@ Made by :mod:`xlsales.io` (the readers), used by the pure core (:mod:`xlsales.co
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import pandas as pd
 
+from . import schema
 from .issues import Issue
 from .schema import Table
 
@@ -64,3 +68,122 @@ class RepRead:
     @property
     def rows_rejected(self) -> int:
         return sum(t.rows_rejected for t in self.tables.values())
+
+
+# --- as plain data: what a cache stores (JSON), and reads back into the same objects ---------------------------
+
+PLAIN_FORMAT = 1  # bump when the plain form of a read changes
+
+
+class PlainError(ValueError):
+    """Plain data that is not a read this version wrote (damaged, tampered with or foreign)."""
+
+
+def value_to_plain(v: object) -> object:
+    """A cell value as JSON: text, whole numbers, finite floats, booleans and None as themselves; dates,
+    times, durations and non-finite floats tagged (``{"$d": "2026-11-30"}``); anything else is a :class:`PlainError`."""
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else {"$f": repr(v)}
+    if isinstance(v, dt.datetime):
+        return {"$dt": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"$d": v.isoformat()}
+    if isinstance(v, dt.time):
+        return {"$t": v.isoformat()}
+    if isinstance(v, dt.timedelta):
+        return {"$td": [v.days, v.seconds, v.microseconds]}
+    raise PlainError(f"no plain form for {type(v).__name__}")
+
+
+_TAGS: dict[str, Callable[[Any], object]] = {
+    "$f": lambda x: float(x) if x in ("nan", "inf", "-inf") else _bad(x),
+    "$dt": dt.datetime.fromisoformat, "$d": dt.date.fromisoformat, "$t": dt.time.fromisoformat,
+    "$td": lambda x: dt.timedelta(days=int(x[0]), seconds=int(x[1]), microseconds=int(x[2])),
+}
+
+
+def _bad(x: object) -> object:
+    raise PlainError(f"not a plain value: {x!r}")
+
+
+def value_from_plain(v: object) -> object:
+    """The inverse of :func:`value_to_plain`."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, dict) and len(v) == 1:
+        (tag, x), = v.items()
+        if tag in _TAGS:
+            return _TAGS[tag](x)
+    return _bad(v)
+
+
+def read_to_plain(read: RepRead) -> dict[str, Any]:
+    """A :class:`RepRead` as JSON-ready data (see :func:`read_from_plain`)."""
+    return {"display": read.display, "period": value_to_plain(read.period),
+            "identity": {k: value_to_plain(v) for k, v in read.identity.items()},
+            "identity_cells": dict(read.identity_cells),
+            "tables": {k: _table_to_plain(t) for k, t in read.tables.items()}}
+
+
+def read_from_plain(data: Any) -> RepRead:
+    """The :class:`RepRead` that :func:`read_to_plain` gave; :class:`PlainError` for anything else."""
+    try:
+        out = RepRead(_text(data["display"]))
+        period = value_from_plain(data["period"])
+        out.period = period if isinstance(period, dt.date) else None
+        out.identity = {_text(k): value_from_plain(v) for k, v in data["identity"].items()}
+        out.identity_cells = {_text(k): _text(v) for k, v in data["identity_cells"].items()}
+        out.tables = {_text(k): _table_from_plain(k, t) for k, t in data["tables"].items()}
+    except PlainError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise PlainError(f"not a read: {type(e).__name__}: {e}") from e
+    return out
+
+
+def _text(v: object) -> str:
+    return v if isinstance(v, str) else str(_bad(v))
+
+
+def _issue(d: Any) -> Issue:
+    if not isinstance(d, dict) or set(d) != {f.name for f in fields(Issue)}:
+        _bad(d)
+    return Issue(**{k: _text(v) for k, v in d.items()})  # type: ignore[arg-type]
+
+
+def _table_to_plain(t: TableRead) -> dict[str, Any]:
+    frame = None
+    if t.frame is not None:
+        frame = {"columns": [str(c) for c in t.frame.columns],
+                 "rows": [[value_to_plain(_native(v)) for v in row] for row in t.frame.itertuples(index=False)]}
+    return {"sheet": t.sheet, "header_row": t.header_row, "letters": dict(t.letters), "frame": frame,
+            "issues": [i.as_dict() for i in t.issues], "rows_read": t.rows_read, "rows_rejected": t.rows_rejected,
+            "refused": t.refused.as_dict() if t.refused is not None else None}
+
+
+def _native(v: object) -> object:
+    """numpy scalars as the Python values they hold (a frame's numeric columns give them back)."""
+    return v.item() if hasattr(v, "item") and not isinstance(v, str | dt.date | dt.time | dt.timedelta) else v
+
+
+def _table_from_plain(key: str, d: Any) -> TableRead:
+    table = next((t for t in schema.REP_TABLES if t.key == key), None)
+    if table is None:
+        _bad(key)
+    assert table is not None
+    out = TableRead(table, None if d["sheet"] is None else _text(d["sheet"]),
+                    None if d["header_row"] is None else int(d["header_row"]),
+                    {_text(k): _text(v) for k, v in d["letters"].items()})
+    frame = d["frame"]
+    if frame is not None:
+        columns = [_text(c) for c in frame["columns"]]
+        if columns != [*table.keys, *LOC]:
+            _bad(columns)
+        records = [dict(zip(columns, map(value_from_plain, row), strict=True)) for row in frame["rows"]]
+        out.frame = pd.DataFrame(records, columns=columns) if records else empty_frame(table)
+    out.issues = [_issue(i) for i in d["issues"]]
+    out.rows_read, out.rows_rejected = int(d["rows_read"]), int(d["rows_rejected"])
+    out.refused = None if d["refused"] is None else _issue(d["refused"])
+    return out

@@ -10,6 +10,8 @@ the setup, the period or more than one row or file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from itertools import islice
 from typing import Any
 
 import pandas as pd
@@ -18,6 +20,8 @@ from xlsales.core.issues import Issue, define, make
 from xlsales.core.money import cents
 from xlsales.core.schema import CHECKLIST, FORECAST, OPPORTUNITIES, VISITS, Table
 from xlsales.core.setup import Setup
+
+MAX_NAMED = 5  # rows of other reps a duplicate names; the rest are counted ("and 995 more")
 
 define("commit_below_90", "error",
        "承诺商机的阶段概率只有 {prob},低于承诺要求的 {min}。请推进阶段或改为「有望/通路」。",
@@ -45,11 +49,11 @@ define("won_future_close", "error",
 define("won_no_amount", "error", "已下订单的金额为 0。请填写订单金额。", "A won deal has amount 0. Enter the order amount.")
 define("duplicate_opp_id", "error",
        "商机编号「{value}」同时出现在 {others}。一个商机只能有一个负责人:请与主管确认归属后删除重复行。",
-       "Opportunity id '{value}' also appears in {others}. A deal has one owner: agree with your manager and "
+       "Opportunity id '{value}' also appears in {others_en}. A deal has one owner: agree with your manager and "
        "remove the duplicate.")
 define("shared_customer", "warning",
        "客户「{value}」同时被 {others} 登记。一个客户只归一位业务员:请主管确认归属。",
-       "Customer '{value}' is also claimed by {others}. One customer, one owner: the manager decides.")
+       "Customer '{value}' is also claimed by {others_en}. One customer, one owner: the manager decides.")
 define("visit_outside_period", "warning",
        "拜访日期 {value} 不在本期({start} 至 {end})内。完成的拜访应在上周至今,计划的拜访在本周或下周。",
        "Visit date {value} is outside the period ({start} to {end}). Done visits belong to last week up to today, "
@@ -76,12 +80,20 @@ define("forecast_incomplete", "error",
        "The 12-month forecast has only {n} months (missing {missing}). Submission must be 100%, no exceptions.")
 
 
-def _where(row: pd.Series, letters: dict[str, str], col: str) -> tuple[str, str, str]:
+Row = Mapping[str, Any]  # one row of a combined table, column → value
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``df`` as dicts of plain Python values (what ``iterrows`` gives, without a Series per row)."""
+    return df.to_dict("records")
+
+
+def _where(row: Row, letters: dict[str, str], col: str) -> tuple[str, str, str]:
     letter = letters.get(col, "")
     return str(row["_file"]), str(row["_sheet"]), f"{letter}{int(row['_row'])}" if letter else ""
 
 
-def _issue(rule: str, row: pd.Series, letters: dict[str, str], col: str, value: object, **p: Any) -> Issue:
+def _issue(rule: str, row: Row, letters: dict[str, str], col: str, value: object, **p: Any) -> Issue:
     f, s, c = _where(row, letters, col)
     return make(rule, f, s, c, value, **p)
 
@@ -97,7 +109,7 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
     cmin = setup.threshold("commit_min_probability")
     qual = setup.threshold("quality_probability")
     lab = _labels(setup)
-    for _, r in df.iterrows():
+    for r in _records(df):
         L = letters.get(r["_file"], {})  # noqa: N806
         stage, cat = r.get("stage"), r.get("category")
         if stage is None or cat is None:
@@ -120,7 +132,8 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
             missing = [OPPORTUNITIES.column(k).zh for k in CHECKLIST if r.get(k) is not True]
             if missing:
                 first = next(k for k in CHECKLIST if r.get(k) is not True)
-                shown = {True: lab["yesno"]["yes"], False: lab["yesno"]["no"]}.get(r.get(first), "")
+                yes_no: dict[object, str] = {True: lab["yesno"]["yes"], False: lab["yesno"]["no"]}
+                shown = yes_no.get(r.get(first), "")
                 out.append(_issue("commit_checklist", r, L, first, shown, missing="、".join(missing)))
         elif cat == "upside" and p >= cmin and p > qual:
             out.append(_issue("likely_commit_in_upside", r, L, "category", lab["category"]["upside"],
@@ -142,8 +155,8 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
 def _repeats_in_file(df: pd.DataFrame, letters: dict[str, dict[str, str]], col: str, label: str) -> list[Issue]:
     """The same key twice in one file: the second and later rows are errors naming the first."""
     out: list[Issue] = []
-    seen: dict[tuple[str, str], pd.Series] = {}
-    for _, r in df.iterrows():
+    seen: dict[tuple[str, str], Row] = {}
+    for r in _records(df):
         v = r.get(col)
         if v is None:
             continue
@@ -164,18 +177,43 @@ def check_customers(df: pd.DataFrame, letters: dict[str, dict[str, str]]) -> lis
 
 def _duplicates(df: pd.DataFrame, letters: dict[str, dict[str, str]], col: str, rule: str, by_rep: bool
                 ) -> list[Issue]:
+    """One issue per row whose ``col`` (trimmed, any case) other reps have too, naming the first
+    :data:`MAX_NAMED` of their rows and counting the rest — linear in the rows, whatever the sharing."""
     out: list[Issue] = []
     if df.empty:
         return out
     key = df[col].map(lambda v: str(v).strip().casefold() if v is not None else None)
-    for _, grp in df[key.notna()].groupby(key[key.notna()]):
-        reps = grp["rep_id"].unique()
-        if by_rep and len(reps) < 2:
+    shared = key.notna() & key.duplicated(keep=False)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for k, r in zip(key[shared], _records(df[shared]), strict=True):
+        groups.setdefault(k, []).append(r)
+    for k in sorted(groups):
+        rows = groups[k]
+        if by_rep and len({r["rep_id"] for r in rows}) < 2:
             continue
-        for _, r in grp.iterrows():
-            others = ", ".join(sorted({f"{o['rep_id']} ({o['_file']}!{letters.get(o['_file'], {}).get(col, '')}"
-                                       f"{int(o['_row'])})" for _, o in grp.iterrows() if o["rep_id"] != r["rep_id"]}))
-            out.append(_issue(rule, r, letters.get(r["_file"], {}), col, r[col], others=others))
+        others = _others(rows, letters, col)
+        for r in rows:
+            zh, en = others[r["rep_id"]]
+            out.append(_issue(rule, r, letters.get(r["_file"], {}), col, r[col], others=zh, others_en=en))
+    return out
+
+
+def _others(rows: list[dict], letters: dict[str, dict[str, str]], col: str) -> dict[object, tuple[str, str]]:
+    """For each rep among ``rows``: the other reps' rows, sorted, the first :data:`MAX_NAMED` named
+    (``R002 (R002.xlsx!A4)``) and the rest counted, in zh and en."""
+    owner: dict[str, object] = {}
+    for o in rows:
+        owner[f"{o['rep_id']} ({o['_file']}!{letters.get(o['_file'], {}).get(col, '')}{int(o['_row'])})"] = o["rep_id"]
+    ordered = sorted(owner)
+    own: dict[object, int] = {}
+    for rep in owner.values():
+        own[rep] = own.get(rep, 0) + 1
+    out: dict[object, tuple[str, str]] = {}
+    for rep, mine in own.items():
+        named = list(islice((e for e in ordered if owner[e] != rep), MAX_NAMED))
+        rest = len(ordered) - mine - len(named)
+        shown = ", ".join(named)
+        out[rep] = (f"{shown} 等另外 {rest:,} 处" if rest else shown, f"{shown} and {rest:,} more" if rest else shown)
     return out
 
 
@@ -187,7 +225,7 @@ def check_visits(df: pd.DataFrame, letters: dict[str, dict[str, str]], period: d
     as_of = as_of or period
     start, end_plan = period - dt.timedelta(days=7), period + dt.timedelta(days=13)
     end_done = max(as_of, period - dt.timedelta(days=1))
-    for _, r in df.iterrows():
+    for r in _records(df):
         d = r.get("date")
         if not isinstance(d, dt.date):
             continue
@@ -212,7 +250,7 @@ def check_commit_rows(weekly: pd.DataFrame, deals: pd.DataFrame, letters: dict[s
     this_week = deals[(deals["category"] == "commit") & deals["close_date"].map(
         lambda d: isinstance(d, dt.date) and period <= d <= end)] if not deals.empty else deals
     by_rep = this_week.groupby("rep_id")["amount"].sum() if not this_week.empty else pd.Series(dtype=float)
-    for _, r in weekly.iterrows():
+    for r in _records(weekly):
         if r.get("week") != period or not isinstance(r.get("commit"), int | float):
             continue
         got = cents(float(by_rep.get(r["rep_id"], 0.0)))
@@ -230,7 +268,7 @@ def check_forecast_vs_booked(forecast: pd.DataFrame, booked: pd.DataFrame, lette
     if forecast.empty or booked.empty:
         return out
     got = booked[(booked["month"] == month) & (booked["kind"] == "revenue")].groupby("rep_id")["amount"].sum()
-    for _, r in forecast[forecast["month"] == month].iterrows():
+    for r in _records(forecast[forecast["month"] == month]):
         b = float(got.get(str(r["rep_id"]), 0.0))
         fc = r.get("forecast")
         if isinstance(fc, int | float) and cents(float(fc)) < cents(b):
@@ -258,8 +296,9 @@ def check_forecast(df: pd.DataFrame, reads: dict, months: list[dt.date]) -> list
     layout (one month per row under the header).
     """
     out: list[Issue] = []
+    months_of = df.groupby("_file")["month"].agg(set).to_dict() if not df.empty else {}
     for file, tr in reads.items():
-        got = set(df.loc[df["_file"] == file, "month"]) if not df.empty else set()
+        got = months_of.get(file, set())
         missing = [m for m in months if m not in got]
         if not missing:
             continue

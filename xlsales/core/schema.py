@@ -23,6 +23,7 @@ Column kinds:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -126,8 +127,12 @@ _SPACE = re.compile(r"[\s_\-/()（）:：*·.]+")
 
 def norm(text: object) -> str:
     """Normalize a header or label for matching: width, case, spaces and punctuation."""
-    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    return _SPACE.sub("", s)
+    return _norm(str(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _norm(text: str) -> str:  # headers and labels repeat in every workbook: each is normalised once
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text).strip().lower())
 
 
 def C(key: str, zh: str, en: str, kind: Kind = "text", **kw) -> Column:  # noqa: N802 - table-like shorthand

@@ -32,7 +32,7 @@ from xlsales.core.issues import RULES
 from xlsales.core.money import cents
 
 __all__ = [
-    "EXCEL_ERRORS", "FALSE_WORDS", "TRUE_WORDS", "CoerceError", "Parsed", "date_to_serial", "excel_error",
+    "EXCEL_ERRORS", "FALSE_WORDS", "TRUE_WORDS", "Choices", "CoerceError", "Parsed", "date_to_serial", "excel_error",
     "is_blank", "serial_to_date", "to_amount", "to_bool", "to_choice", "to_date", "to_int", "to_month",
     "to_number", "to_percent",
 ]
@@ -116,10 +116,13 @@ def is_blank(raw: object) -> bool:
 
 def excel_error(raw: object) -> str | None:
     """The Excel error text (``"#N/A"``, ``"#DIV/0!"`` …) when ``raw`` is one, else None."""
-    if not isinstance(raw, str):
-        return None
+    if not isinstance(raw, str) or not _HASHES.intersection(raw):
+        return None  # every error begins with "#", and only these characters normalise to one
     s = _clean(raw).upper()
     return s if s in EXCEL_ERRORS else None
+
+
+_HASHES = frozenset("#\ufe5f\uff03")  # "#", "﹟", "＃": the characters whose NFKC form holds a "#"
 
 
 # --- numbers -------------------------------------------------------------------
@@ -489,32 +492,63 @@ def _number_pairs(numbers: Numbers) -> list[tuple[float, str]]:
     return list(numbers)
 
 
-def to_choice(raw: object, options: list[tuple[str, str, str]], numbers: Numbers | None = None) -> Parsed:
+@dataclass(frozen=True)
+class Choices:
+    """A list's options indexed once, so that reading a cell normalises the cell and never every option again.
+
+    ``by_key``: match key → the codes it names (options order); ``exact``: code → its code, zh and en as typed;
+    ``typed``: an option's exact text → its code, when that text names one code only (the cell a dropdown wrote).
+    """
+
+    labels: dict[str, str]
+    by_key: dict[str, list[str]]
+    exact: dict[str, set[str]]
+    typed: dict[str, str]
+
+    @classmethod
+    def of(cls, options: list[tuple[str, str, str]]) -> Choices:
+        labels = {code: _label(zh, en) for code, zh, en in options}
+        by_key: dict[str, list[str]] = {}
+        exact: dict[str, set[str]] = {}
+        for code, zh, en in options:
+            for k in dict.fromkeys((_key(code), _key(zh), _key(en), _key(f"{zh}/{en}"))):
+                codes = by_key.setdefault(k, [])
+                if code not in codes:
+                    codes.append(code)
+            exact.setdefault(code, set()).update((code, zh, en))
+        typed = {t: code for code, texts in exact.items() for t in texts if by_key.get(_key(t)) == [code]}
+        return cls(labels, by_key, exact, typed)
+
+    def find(self, raw: object, numbers: Numbers | None = None) -> Parsed:
+        """:func:`to_choice` over these options."""
+        _check_error(raw)
+        text = _shown(raw) if isinstance(raw, str) or _is_number(raw) else None
+        if text:
+            if text in self.typed:
+                return Parsed(self.typed[text])
+            hits = self.by_key.get(_key(text), [])
+            if len(hits) > 1:
+                raise CoerceError("ambiguous_choice", allowed=", ".join(self.labels[c] for c in hits))
+            if hits:
+                code = hits[0]
+                return Parsed(code, None if text in self.exact[code] else f"{text} → {self.labels[code]}")
+        if numbers is not None and (got := _percent(raw)) is not None:
+            p = got[0]
+            hits = list(dict.fromkeys(c for q, c in _number_pairs(numbers) if abs(q - p) < 1e-9))
+            if len(hits) > 1:
+                raise CoerceError("ambiguous_choice", allowed=", ".join(self.labels.get(c, c) for c in hits))
+            if hits:
+                return Parsed(hits[0], f"{_shown(raw)} → {self.labels.get(hits[0], hits[0])}")
+        raise CoerceError("bad_choice", allowed=", ".join(self.labels.values()))
+
+
+def to_choice(raw: object, options: list[tuple[str, str, str]] | Choices, numbers: Numbers | None = None) -> Parsed:
     """The code of the option ``raw`` names: its code, zh or en label, or ``zh/en`` (case/width/space-insensitive).
 
     ``numbers`` maps a probability to a code (``{0.25: "Met"}``), or to several codes, or is a sequence of
     ``(probability, code)`` pairs; then 25%, "25%", 0.25 and 25 select "Met".  A text or probability that
     names several codes raises ``ambiguous_choice``; anything else ``bad_choice`` — both with ``allowed``.
-    Note None when ``raw`` is exactly a code or label (surrounding spaces aside).
+    Note None when ``raw`` is exactly a code or label (surrounding spaces aside).  ``options`` may be
+    :class:`Choices` built once for many cells.
     """
-    _check_error(raw)
-    labels = {code: _label(zh, en) for code, zh, en in options}
-    text = _shown(raw) if isinstance(raw, str) or _is_number(raw) else None
-    if text is not None and text != "":
-        key = _key(text)
-        hits = [code for code, zh, en in options if key in {_key(code), _key(zh), _key(en), _key(f"{zh}/{en}")}]
-        hits = list(dict.fromkeys(hits))
-        if len(hits) > 1:
-            raise CoerceError("ambiguous_choice", allowed=", ".join(labels[c] for c in hits))
-        if hits:
-            code = hits[0]
-            exact = any(text in (c, zh, en) for c, zh, en in options if c == code)
-            return Parsed(code, None if exact else f"{text} → {labels[code]}")
-    if numbers is not None and (got := _percent(raw)) is not None:
-        p = got[0]
-        hits = list(dict.fromkeys(c for q, c in _number_pairs(numbers) if abs(q - p) < 1e-9))
-        if len(hits) > 1:
-            raise CoerceError("ambiguous_choice", allowed=", ".join(labels.get(c, c) for c in hits))
-        if hits:
-            return Parsed(hits[0], f"{_shown(raw)} → {labels.get(hits[0], hits[0])}")
-    raise CoerceError("bad_choice", allowed=", ".join(labels.values()))
+    return (options if isinstance(options, Choices) else Choices.of(options)).find(raw, numbers)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.combine import Consolidation, FileResult, combine
@@ -20,9 +23,10 @@ from ..core.identity import IdentityCheck, identify, signature_of, unsigned_poli
 from ..core.issues import Issue, define, make
 from ..core.setup import Setup, monday
 from . import safety
-from .intake import context, read_rep
-from .reader import BookError, from_workbook
-from .safety import Sandbox
+from .cache import CachedRead, ReadCache, fingerprint
+from .intake import choice_lists, context, read_rep
+from .reader import BookError, Context, from_workbook
+from .safety import SandboxPool
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -118,12 +122,32 @@ def _outside(p: Path, real_inbox: Path) -> str | None:
 
 # --- the consolidation ---------------------------------------------------------------
 
+WORKERS_ENV = "XLSALES_WORKERS"  # how many files are read at once (default: one per core)
+FILES_PER_READER = 8  # a reader process must have this many files to pay for its start (measured: bench/)
+
+
+def workers_for(files: int, workers: int | None = None) -> int:
+    """How many files to read at once: ``workers``, else ``$XLSALES_WORKERS``, else one per core but one per
+    :data:`FILES_PER_READER` files at most (a small inbox is read by one reader: a second one's start would cost
+    more than it saves) — never more than there are files, never fewer than one."""
+    if workers is None:
+        env = os.environ.get(WORKERS_ENV, "").strip()
+        workers = int(env) if env.isdigit() else None
+    if workers is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = min(cores, files // FILES_PER_READER)
+    return max(1, min(workers, files))
+
+
 def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
-                progress: Callable[[int, int, str], None] | None = None, *, key: bytes | None = None
-                ) -> Consolidation:
+                progress: Callable[[int, int, str], None] | None = None, *, key: bytes | None = None,
+                workers: int | None = None, cache: Path | None = None) -> Consolidation:
     """Read, check and combine every workbook in ``inbox``.
 
     ``key``: the manager's signing key; with it every workbook's identity signature is checked.
+    ``workers``: files read at once, each by its own sandboxed reader (see :func:`workers_for`).
+    ``cache``: a folder of cached reads (:mod:`xlsales.io.cache`); a file whose bytes, name and setup
+    are unchanged is not parsed again.  Neither changes the result.
     """
     period = setup.period
     as_of = as_of or period
@@ -131,46 +155,91 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     paths, issues = discover(inbox)
     roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
     guard = IdentityCheck(key, unsigned_policy(setup.setting("unsigned_workbooks", "")))
-    with Sandbox() as sandbox:  # one sandboxed reader process for the whole inbox
-        files = _read_all(paths, inbox, setup, sandbox, roster, week, issues, progress, guard)
+    ctx = context(setup)
+    reads = None if cache is None else ReadCache(cache, fingerprint(ctx, choice_lists()), key)
+    with SandboxPool(workers_for(len(paths), workers)) as pool:
+        files = _read_all(paths, inbox, Reading(setup, ctx, pool, reads, roster, week, guard), issues, progress)
+    if reads is not None:
+        reads.prune()
     return combine(files, setup, as_of, issues)
 
 
-def _read_all(paths: list[Path], inbox: Path, setup: Setup, sandbox: Sandbox, roster: dict[str, dict],
-              week: dt.date, issues: list[Issue], progress: Callable[[int, int, str], None] | None,
-              guard: IdentityCheck | None = None) -> list[FileResult]:
-    """Read each file (never modifying it); whatever goes wrong with one file is that file's one issue."""
+@dataclass
+class Reading:
+    """What reading each file of one inbox shares: the setup and its coercion context, the readers, the cache,
+    and what identifying a file needs (roster, week, signature check)."""
+
+    setup: Setup
+    ctx: Context
+    pool: SandboxPool
+    cache: ReadCache | None
+    roster: dict[str, dict]
+    week: dt.date
+    guard: IdentityCheck | None = None
+
+
+def _read_all(paths: list[Path], inbox: Path, how: Reading, issues: list[Issue],
+              progress: Callable[[int, int, str], None] | None) -> list[FileResult]:
+    """Read each file (never modifying it), as many at once as ``how.pool`` has readers; whatever goes wrong
+    with one file is that file's one issue.  Files are handed out and their results taken in the order of
+    ``paths``, and ``progress(n, total, name)`` is called in this thread just before file ``n`` is handed out."""
     files: list[FileResult] = []
-    ctx = context(setup)
-    for n, p in enumerate(paths):
-        rel = str(p.relative_to(inbox))
-        if progress:
-            progress(n, len(paths), rel)
-        fr = FileResult(p, rel)
+    ahead: deque[Future[tuple[FileResult, list[Issue]]]] = deque()
+
+    def take_oldest() -> None:
+        fr, file_issues = ahead.popleft().result()
         files.append(fr)
-        try:  # the per-file guard: read bytes, hash, check, parse, coerce
-            loaded = safety.load(p, sandbox, rel)
-            fr.sha256, fr.modified = loaded.sha256, loaded.modified
-            if loaded.issue is not None or loaded.book is None:
-                raise BookError(loaded.issue or make("file_corrupt", rel))
-            saved = loaded.book.props.get("modified")
-            fr.saved = saved if isinstance(saved, dt.datetime) else None
-            fr.signed = signature_of(loaded.book)
-            fr.read = read_rep(p, setup, rel, book=from_workbook(loaded.book, p, rel), ctx=ctx)
-            fr.rows_read = fr.read.rows_read
-            fr.rows_rejected = fr.read.rows_rejected
-            file_issues = [*fr.read.issues, *identify(fr, roster, week, guard)]
-        except BookError as e:
-            fr.status, fr.read, fr.rows_read, fr.rows_rejected = "rejected", None, 0, 0
-            file_issues = [e.issue]
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as e:  # noqa: BLE001 - one file's surprise must not end the run for every other file
-            fr.status, fr.read, fr.rows_read, fr.rows_rejected = "rejected", None, 0, 0
-            file_issues = [make("file_read_failed", rel, value=f"{type(e).__name__}: {str(e)[:160]}")]
         issues.extend(file_issues)
+
+    with ThreadPoolExecutor(how.pool.size) as threads:
+        for n, p in enumerate(paths):
+            if len(ahead) >= 2 * how.pool.size:  # each reader has the next file waiting, no more
+                take_oldest()
+            rel = str(p.relative_to(inbox))
+            if progress:
+                progress(n, len(paths), rel)
+            ahead.append(threads.submit(_read_one, p, rel, how))
+        while ahead:
+            take_oldest()
     if progress:
         progress(len(paths), len(paths), "")
     return files
 
 
+def _read_one(p: Path, rel: str, how: Reading) -> tuple[FileResult, list[Issue]]:
+    """One file: its bytes read and hashed, its read from the cache or parsed and validated, its identity."""
+    fr = FileResult(p, rel)
+    try:  # the per-file guard: read bytes, hash, check, parse, coerce
+        loaded, data = safety.take(p, rel)
+        fr.sha256, fr.modified = loaded.sha256, loaded.modified
+        if loaded.issue is not None:
+            raise BookError(loaded.issue)
+        got = how.cache.get(loaded.sha256, rel) if how.cache is not None else None
+        fr.cached = got is not None
+        if got is None:
+            got = _parse(p, rel, loaded, data, how)
+            if how.cache is not None:
+                how.cache.put(loaded.sha256, rel, got)
+        fr.read, fr.saved, fr.signed = got.read, got.saved, got.signed
+        fr.rows_read = fr.read.rows_read
+        fr.rows_rejected = fr.read.rows_rejected
+        return fr, [*fr.read.issues, *identify(fr, how.roster, how.week, how.guard)]
+    except BookError as e:
+        fr.status, fr.read, fr.rows_read, fr.rows_rejected = "rejected", None, 0, 0
+        return fr, [e.issue]
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # noqa: BLE001 - one file's surprise must not end the run for every other file
+        fr.status, fr.read, fr.rows_read, fr.rows_rejected = "rejected", None, 0, 0
+        return fr, [make("file_read_failed", rel, value=f"{type(e).__name__}: {str(e)[:160]}")]
+
+
+def _parse(p: Path, rel: str, loaded: safety.Loaded, data: bytes, how: Reading) -> CachedRead:
+    """Check and parse the bytes in a borrowed sandbox, then read the rep tables; :class:`BookError` if refused."""
+    with how.pool.borrow() as sandbox:
+        safety.parse_taken(loaded, data, sandbox)
+    if loaded.issue is not None or loaded.book is None:
+        raise BookError(loaded.issue or make("file_corrupt", rel))
+    saved = loaded.book.props.get("modified")
+    read = read_rep(p, how.setup, rel, book=from_workbook(loaded.book, p, rel), ctx=how.ctx)
+    return CachedRead(read, saved if isinstance(saved, dt.datetime) else None, signature_of(loaded.book))

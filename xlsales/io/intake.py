@@ -15,10 +15,15 @@ from xlsales.io.safety import Sandbox
 IDENTITY_SHEETS = ("说明", "Instructions")
 
 
+def choice_lists() -> list[str]:
+    """The setup lists the rep tables' choice columns read."""
+    return sorted({c.choices for t in schema.REP_TABLES for c in t.columns if c.choices})
+
+
 def context(setup: Setup) -> Context:
     """Coercion context of a setup: its lists, stages by probability and the amount limit."""
     pairs = [(p, code) for code, p in setup.stage_probability().items()]
-    lists = {n: setup.choices(n) for n in {c.choices for t in schema.REP_TABLES for c in t.columns if c.choices}}
+    lists = {n: setup.choices(n) for n in choice_lists()}
     return Context(lambda name: lists.get(name) or setup.choices(name), pairs, setup.threshold("max_amount"))
 
 

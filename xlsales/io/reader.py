@@ -165,6 +165,13 @@ class Context:
     choices: Callable[[str], list[tuple[str, str, str]]]
     stage_numbers: list[tuple[float, str]] = field(default_factory=list)
     max_amount: float = 1e9
+    _indexed: dict[str, coerce.Choices] = field(default_factory=dict, repr=False, compare=False)
+
+    def options(self, name: str) -> coerce.Choices:
+        """The list ``name``'s options, indexed once per context."""
+        if name not in self._indexed:
+            self._indexed[name] = coerce.Choices.of(self.choices(name))
+        return self._indexed[name]
 
 
 def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
@@ -304,7 +311,7 @@ def _coerce(raw: object, col: Column, ctx: Context, epoch1904: bool) -> coerce.P
         return coerce.to_bool(raw)
     if k == "choice":
         numbers = ctx.stage_numbers if col.choices == schema.LIST_STAGE else None
-        return coerce.to_choice(raw, ctx.choices(col.choices or ""), numbers)
+        return coerce.to_choice(raw, ctx.options(col.choices or ""), numbers)
     text = str(raw).strip()
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))

@@ -28,6 +28,7 @@ import io
 import json
 import os
 import pickle
+import queue
 import re
 import select
 import signal
@@ -39,7 +40,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,18 @@ def load(path: Path, sandbox: Sandbox | None = None, name: str | None = None) ->
     ``name`` labels the issue (default: the path).  ``sandbox``: a shared :class:`Sandbox`
     (one worker process for a whole inbox); without one a worker is started for this file.
     """
+    out, data = take(path, name)
+    if out.issue is None:
+        parse_taken(out, data, sandbox)
+    return out
+
+
+def take(path: Path, name: str | None = None) -> tuple[Loaded, bytes]:
+    """The first half of :func:`load`: ``path``'s bytes read once and hashed, nothing parsed.  Never raises.
+
+    Returns the :class:`Loaded` (its ``issue`` set when the file is refused before parsing) and the bytes
+    for :func:`parse_taken`.
+    """
     path = Path(path)
     out = Loaded(path, name if name is not None else str(path))
     try:
@@ -217,7 +230,14 @@ def load(path: Path, sandbox: Sandbox | None = None, name: str | None = None) ->
         out.issue = r.issue(out.name)
         if out.modified is None:
             out.modified = _mtime(path)
-        return out
+        return out, b""
+    return out, data
+
+
+def parse_taken(out: Loaded, data: bytes, sandbox: Sandbox | None = None) -> None:
+    """The second half of :func:`load`: check and parse the bytes :func:`take` read, in ``sandbox``
+    (a worker of its own without one); sets ``out.book`` or ``out.issue``.  Never raises."""
+    path = out.path
     try:
         if sandbox is None:
             with Sandbox() as own:
@@ -232,7 +252,6 @@ def load(path: Path, sandbox: Sandbox | None = None, name: str | None = None) ->
         out.issue = got
     else:
         out.book = got
-    return out
 
 
 def open_book(path: Path, *, sandbox: Sandbox | None = None) -> tuple[Workbook | None, Issue | None]:
@@ -722,6 +741,40 @@ class Sandbox:
         if isinstance(result, dict) and result.get("exit"):
             self.close()  # the worker stops after this answer (a MemoryError): the next file gets a fresh one
         return _to_workbook(result, name)
+
+
+class SandboxPool:
+    """``size`` sandboxed readers for as many threads: each file borrows one for its check and parse, so that
+    ``size`` files are parsed at once, each under its own limits (a file that hangs or kills its worker costs
+    only that worker's next start).  Workers start when first borrowed."""
+
+    def __init__(self, size: int, python: str | None = None) -> None:
+        self._all = [Sandbox(python) for _ in range(max(1, size))]
+        self._free: queue.SimpleQueue[Sandbox] = queue.SimpleQueue()
+        for sb in self._all:
+            self._free.put(sb)
+
+    @property
+    def size(self) -> int:
+        return len(self._all)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Sandbox]:
+        sb = self._free.get()
+        try:
+            yield sb
+        finally:
+            self._free.put(sb)
+
+    def close(self) -> None:
+        for sb in self._all:
+            sb.close()
 
 
 def _to_workbook(result: Any, name: str) -> Workbook | Issue:
