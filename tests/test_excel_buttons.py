@@ -8,6 +8,7 @@ inbox, a reports "folder" that is a file, a setup with a duplicate rep id) — n
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from pathlib import Path
@@ -231,15 +232,18 @@ def test_targets_writes_and_opens_the_targets_workbook(excel: Excel) -> None:
     excel.assert_restored()
 
 
-def test_refresh_writes_missing_templates(excel: Excel) -> None:
+def test_refresh_rolls_every_rep_forward_to_next_week(excel: Excel) -> None:
     templates = excel.folder / "templates"
     (templates / "R002.xlsx").unlink()
     buttons.refresh()
     assert excel.alerts == []
-    assert (templates / "R002.xlsx").exists()
+    nxt = (dt.date.fromisoformat(WEEK) + dt.timedelta(days=7)).isoformat()  # the week after the one consolidated
+    assert (templates / "R002.xlsx").exists() and (templates / f"R001-{nxt}.xlsx").exists()
     st = excel.status()
-    assert st["新模板 New templates"] == 1 and st["新模板 New templates note"] == "R002.xlsx"
-    assert "新模板 1 份 (R002.xlsx)" in excel.last_run("refresh")
+    assert st["新工作簿 New workbooks"] == 4 and st["新工作簿 New workbooks note"] == \
+        "R001.xlsx, R002.xlsx, R003.xlsx, R004.xlsx"
+    assert st["周期 Week of"] == nxt
+    assert f"{nxt} 这一周的工作簿 4 份" in excel.last_run("refresh")
     excel.assert_only_status_written()
 
 

@@ -26,6 +26,7 @@ from xlsales.core import schema
 from xlsales.core.identity import IDENTITY_SHEET, KEY_NAME, SIGNED_FIELDS, sign_identity
 from xlsales.core.money import cents
 from xlsales.core.periods import forecast_months
+from xlsales.core.roll import PRINT_SPARE, capacity
 from xlsales.core.schema import Lang
 from xlsales.core.setup import DROPDOWN_LISTS, Setup, list_labels
 from xlsales.report.writer import Formats, WriteError, atomic, new_workbook, print_setup, protect, write_table
@@ -166,7 +167,9 @@ def _write_identity_sheet(wb: Workbook, key: bytes, rep_id: str, period: dt.date
 
 
 def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
-                       data: dict[str, list[dict]] | None = None, *, key: bytes | None = None) -> Path:
+                       data: dict[str, list[dict]] | None = None, *, key: bytes | None = None,
+                       period: dt.date | None = None, before: Callable[[Workbook, Formats], None] | None = None,
+                       after: Callable[[Workbook, Formats, dict], None] | None = None) -> Path:
     """Write one rep's workbook to ``path`` (atomically) and return the path.
 
     ``rep`` is a roster row (rep_id, name, team, region); ``data`` optionally
@@ -174,19 +177,27 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
     ``weekly``, ``customers``) with rows of canonical values — codes for list
     columns, dates, numbers — or raw strings to write as typed.  ``key`` (or the
     one of an enclosing :func:`signing_key`) signs the workbook's identity.
+    ``period``: the Monday the workbook is for (default: the setup's period).
+    Each table holds its template's rows or the data plus headroom (:func:`xlsales.core.roll.capacity`),
+    and its print area ends a few rows below the data.  ``before(wb, fm)`` may add sheets in front (a returned
+    workbook's issue list); ``after(wb, fm, sheets)`` runs last with the data sheets by table key (its comments).
     """
     data = data or {}
-    period = setup.period
+    period = period or setup.period
+    sizes = {k: capacity(_sheet_of(k), len(data.get(k, []))) for k in ("visits", "opportunities", "customers")}
+    free = {k: sizes[k] - len(data.get(k, [])) for k in sizes}
     signer = key if key is not None else _SIGNING.get()
     with atomic(path) as tmp:
         wb = new_workbook(tmp, f"xlsales {rep.get('rep_id', '')}")
         fm = Formats(wb)
+        if before:
+            before(wb, fm)
         labels = list_labels(setup, lang)
         instr = wb.add_worksheet(INSTR_SHEET[lang])
         sheets = {k: wb.add_worksheet(_sheet_of(k).sheet(lang)) for k in REP_SHEETS}
         list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
         list_names[schema.LIST_YESNO] = "xs_yesno"
-        _write_instructions(wb, instr, fm, setup, rep, lang, period)
+        _write_instructions(wb, instr, fm, setup, rep, lang, period, free)
         for k in ("visits", "opportunities", "customers"):
             table = _sheet_of(k)
             ws = sheets[k]
@@ -194,7 +205,9 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
             ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
             rows = [_with_formulas(r, setup) for r in data.get(k, [])] if k == "opportunities" else \
                 data.get(k, [])
-            write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names)
+            write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names, capacity=sizes[k])
+            ws.print_area(0, 0, table.first_row + min(sizes[k], len(rows) + PRINT_SPARE),
+                          table.first_col + len(table.columns) - 1)
             ws.freeze_panes(table.first_row + 1, 0)
             protect(ws)
         ws = sheets["forecast"]
@@ -211,6 +224,8 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
         if signer:
             _write_identity_sheet(wb, signer, str(rep.get("rep_id", "")), period)
         instr.activate()
+        if after:
+            after(wb, fm, sheets)
         wb.close()
     return path
 
@@ -269,6 +284,15 @@ def recover_templates(folder: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def free_rows_line(free: dict[str, int], lang: Lang) -> str:
+    """The instructions' line saying how many empty rows each table still has."""
+    if lang == "zh":
+        return (f"本工作簿还可填写:商机 {free['opportunities']} 行、拜访 {free['visits']} 行、客户 {free['customers']} 行。"
+                "不够时请联系主管。")
+    return (f"Rows still free in this workbook: {free['opportunities']} deals, {free['visits']} visits, "
+            f"{free['customers']} customers. Ask your manager when you need more.")
+
+
 def _sheet_of(key: str) -> schema.Table:
     return {t.key: t for t in schema.REP_TABLES}[key]
 
@@ -284,7 +308,8 @@ def _with_formulas(row: dict, setup: Setup) -> dict:
     return out
 
 
-def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang, period: dt.date) -> None:
+def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang, period: dt.date,
+                        free: dict[str, int] | None = None) -> None:
     ws.set_column(0, 0, 3)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 60)
@@ -313,8 +338,13 @@ def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang
                         fm.get("text", text_wrap=True))
         if j:
             ws.set_row(r + j, 30)
+    below = r + len(INSTRUCTIONS[lang])
+    if free:
+        ws.write_string(below, 2, free_rows_line(free, lang), fm.get("text", text_wrap=True, bold=True))
+        ws.set_row(below, 30)
+        below += 1
     foot = f"xlsales {__version__}"
-    ws.write_string(r + len(INSTRUCTIONS[lang]) + 1, 2, foot, fm.note())
+    ws.write_string(below + 1, 2, foot, fm.note())
     ws.hide_gridlines(2)
     print_setup(ws)
     ws.set_portrait()
