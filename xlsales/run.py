@@ -23,6 +23,7 @@ behind it); nothing here prints or talks to Excel.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
 from collections.abc import Callable
@@ -226,6 +227,7 @@ class ConsolidateResult:
     ledger: LedgerStatus | None = None  # the snapshot recorded in the ledger, or why not (xlsales.io.ledger_run)
     previous_from_ledger: str | None = None  # last week / last month read from the ledger: which snapshot
     last_month_from_ledger: str | None = None
+    returns: dict[str, Path] = field(default_factory=dict)  # rep id → the returned workbook (returns/<period>/)
 
     @property
     def lang(self) -> schema.Lang:
@@ -242,6 +244,7 @@ class ConsolidateResult:
         s["targets"] = self.targets_source
         s["actuals"] = self.actuals_source
         s["output_issues"] = [i.as_dict() for i in self.output_issues]
+        s["returns"] = {rep: str(p) for rep, p in sorted(self.returns.items())}
         return s
 
 
@@ -290,6 +293,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
     from xlsales.report.model import render_xlsx
+    from xlsales.report.returns import plan_returns, return_path, write_returns
     from xlsales.report.templates import load_key
 
     check_as_of(as_of)
@@ -322,8 +326,10 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
         last_week, last_month = last_week or ledger_week, last_month or ledger_month
         targets, targets_source = load_targets(setup, folder)
+        planned = {p.file: return_path(folder, c.period, p.rep_id) for p in plan_returns(c, setup)}
+        links = {f: os.path.relpath(p, out.parent) for f, p in planned.items()}
         report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month,
-                                      history=book.history(c, calendar(c, setup)))
+                                      history=book.history(c, calendar(c, setup)), returns=links)
         status = book.record(c, figures, out)
     finally:
         book.close()
@@ -337,6 +343,10 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         raise write_failed(e) from e
     cut = [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")
            for k in cuts]
+    try:  # send back: each rep's own workbook with every issue on its cell
+        returned = write_returns(c, setup, folder, lang, key)
+    except WriteError as e:
+        raise write_failed(e) from e
     source = resolve(setup, c, loaded).source
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
                              prev_issues + month_issues, targets_source,
@@ -347,7 +357,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                              previous_from_ledger=ledger_week.source if ledger_week and last_week is ledger_week
                              else None,
                              last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
-                             else None)
+                             else None, returns=returned)
 
 
 def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:

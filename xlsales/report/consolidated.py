@@ -55,12 +55,14 @@ def calendar(c: Consolidation, setup: Setup) -> Calendar:
 
 def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.DataFrame | None = None,
                 actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
-                last_month: Previous | None = None, history: History | None = None) -> tuple[Report, dict]:
+                last_month: Previous | None = None, history: History | None = None,
+                returns: dict[str, str] | None = None) -> tuple[Report, dict]:
     """The consolidated report and its headline figures (``totals`` by period, the ``calendar``).
 
     ``actuals``: finance actuals read from a file (None: the setup's Actuals table, else won deals stand
     in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports; ``history``: the
-    ledger's history (:mod:`xlsales.core.history`) — its sheets (deal changes, accuracy, win rates) are added when given.
+    ledger's history (:mod:`xlsales.core.history`) — its sheets (deal changes, accuracy, win rates) are added when given;
+    ``returns``: {submitted file: link to its returned workbook, relative to the report} for the Submissions sheet.
     """
     cal = calendar(c, setup)
     d = ReviewData(c, setup, lang, cal, targets, act.resolve(setup, c, actuals), last_week, last_month)
@@ -71,7 +73,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     sh = rep.sheet(SUBMISSIONS.sheet(lang))
     sh.put(0, 0, "提交情况 · 按时 = 本期的文件且在截止时间前保存" if lang == "zh" else
            "Submissions · on time = this period's file, saved before the deadline", style="subtitle")
-    sh.blocks.append(Block(SUBMISSIONS, _clean(d.frames["submissions"].to_dict("records"))))
+    sh.blocks.append(_submissions_block(d, returns or {}))
     sh.freeze = (2, 1)
     for k, t in DATA.items():
         frame = d.tables[k].frame
@@ -97,6 +99,22 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
              *(t.sheet(lang) for t in HISTORY_TABLES)]  # the ledger's history, when there is one
     rep.sheets.sort(key=lambda s: front.index(s.name) if s.name in front else len(front))
     return rep, {"totals": totals, "calendar": cal, "grids": grids, "data": d}
+
+
+def _submissions_block(d: ReviewData, returns: dict[str, str]) -> Block:
+    """One row per file (and per rep who sent none), each file with issues linked to its returned workbook."""
+    rows = _clean(d.frames["submissions"].to_dict("records"))
+    links: list[str | None] = []
+    for r in rows:
+        link = returns.get(str(r.get("file") or ""))
+        name = link.replace("\\", "/").rsplit("/", 1)[-1] if link else None
+        r["return_file"] = name
+        links.append(f'=HYPERLINK("{_quote(link)}","{_quote(name)}")' if link and name else None)
+    return Block(SUBMISSIONS, rows, formulas={"return_file": links})
+
+
+def _quote(text: str | None) -> str:
+    return (text or "").replace('"', '""')
 
 
 def write_report(c: Consolidation, setup: Setup, out: Path, lang: Lang = "zh", targets: pd.DataFrame | None = None,

@@ -64,7 +64,8 @@ SUBMISSIONS = Table("submissions", "RptSubmissions", "提交", "Submissions", (
     count("rows_unaccounted", "差额", "Unaccounted", 8),
     count("errors", "错误", "Errors", 7), count("warnings", "警告", "Warnings", 7),
     C("modified", "修改时间", "Modified", "text", width=19), C("on_time", "按时", "On time", width=7),
-    C("sha256", "SHA-256", "SHA-256", width=20)), rows=0)
+    C("sha256", "SHA-256", "SHA-256", width=20),
+    C("return_file", "退回文件", "Returned workbook", width=16)), rows=0)
 
 DATA_SHEETS = {"opportunities": ("RptOpportunities", "商机", "Opportunities"),
                "visits": ("RptVisits", "拜访", "Visits"), "forecast": ("RptForecast", "预测", "Forecast"),

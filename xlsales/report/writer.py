@@ -467,8 +467,9 @@ def fit_text(ws: Worksheet, r: int, c: int, text: str) -> str:
 
 
 def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Formats,
-               labels: dict[str, dict[str, str]], at: dict[str, int]) -> None:
-    fmt = cell_format(fm, col)
+               labels: dict[str, dict[str, str]], at: dict[str, int], fmt: object = None) -> None:
+    """Write one cell of a schema column (``fmt``: another format than the column's, e.g. a highlight)."""
+    fmt = fmt or cell_format(fm, col)
     if col.kind == "formula":
         formula = (col.formula or "").format(**{k: f"{col_letter(v)}{r + 1}" for k, v in at.items()})
         ws.write_formula(r, c, formula, fmt, "" if value is None else value)
