@@ -172,6 +172,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "commit_below_90": ("承诺商机概率不足", "commit below the commit probability"),
     "commit_checklist": ("承诺清单未齐", "commit checklist incomplete"),
     "commit_row_mismatch": ("本周承诺与承诺商机不符", "weekly commit differs from its deals"),
+    "customer_not_listed": ("客户不在客户表中", "customer not on the customer list"),
     "duplicate_key": ("重复", "duplicate"),
     "duplicate_opp_id": ("商机编号重复", "duplicate deal id"),
     "duplicate_team": ("团队名称写法不一", "one team spelt two ways"),

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
+from xlsales.core.defaults import LEGACY_LABELS
 from xlsales.core.issues import RULES
 from xlsales.core.money import cents
 
@@ -488,6 +489,9 @@ def _number_pairs(numbers: Numbers) -> list[tuple[float, str]]:
     return list(numbers)
 
 
+_LEGACY = {_key(label): code for labels in LEGACY_LABELS.values() for label, code in labels.items()}
+
+
 def to_choice(raw: object, options: list[tuple[str, str, str]], numbers: Numbers | None = None) -> Parsed:
     """The code of the option ``raw`` names: its code, zh or en label, or ``zh/en`` (case/width/space-insensitive).
 
@@ -509,6 +513,9 @@ def to_choice(raw: object, options: list[tuple[str, str, str]], numbers: Numbers
             code = hits[0]
             exact = any(text in (c, zh, en) for c, zh, en in options if c == code)
             return Parsed(code, None if exact else f"{text} → {labels[code]}")
+        old = _LEGACY.get(key)
+        if old in labels:  # a label of an earlier version (通路, 导入): the same choice
+            return Parsed(old, None)
     if numbers is not None and (got := _percent(raw)) is not None:
         p = got[0]
         hits = list(dict.fromkeys(c for q, c in _number_pairs(numbers) if abs(q - p) < 1e-9))

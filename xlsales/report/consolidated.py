@@ -38,6 +38,7 @@ from xlsales.report.tables import (
     STAGES,
     SUBMISSIONS,
     SUMMARY_PERIODS,
+    URGENT,
     VARIANCE,
     WEEKLY,
     WEEKLY_REPORT,
@@ -70,6 +71,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     rep = Report("xlsales consolidated report", lang)
     summary = rep.sheet("汇总" if lang == "zh" else "Summary")
     _issues(rep, c, lang)
+    _urgent(rep, d)
     sh = rep.sheet(SUBMISSIONS.sheet(lang))
     sh.put(0, 0, "提交情况 · 按时 = 本期的文件且在截止时间前保存" if lang == "zh" else
            "Submissions · on time = this period's file, saved before the deadline", style="subtitle")
@@ -94,7 +96,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
         grids.update(add_history_sheets(rep, d, history))
     source_sheets(rep, d)
     totals = _summary(summary, d)
-    front = [summary.name, WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),
+    front = [summary.name, URGENT.sheet(lang), WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),
              SCORECARD.sheet(lang), ROLLUPS.sheet(lang), STAGES.sheet(lang),
              *(t.sheet(lang) for t in HISTORY_TABLES)]  # the ledger's history, when there is one
     rep.sheets.sort(key=lambda s: front.index(s.name) if s.name in front else len(front))
@@ -139,6 +141,21 @@ def _clean(rows: list[dict]) -> list[dict]:
     """Blanks for pandas' missing values (NaN, NaT), which a cell cannot hold."""
     return [{k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v)
              for k, v in r.items()} for r in rows]
+
+
+def _urgent(rep: Report, d: ReviewData) -> None:
+    """紧急 Urgent: every accepted visit flagged with a market signal (SPEC §7), newest first."""
+    lang = d.lang
+    visits = d.c.accepted("visits")
+    visits = visits[visits["market_signal"].notna()] if "market_signal" in visits.columns else visits.iloc[0:0]
+    rows = _clean(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)).to_dict("records")) \
+        if not visits.empty else []
+    sh = rep.sheet(URGENT.sheet(lang))
+    sh.put(0, 0, f"市场状况紧急上报:{len(rows)} 条(竞品促销、竞品新品、经销商投诉、客户人事变动)" if lang == "zh" else
+           f"Market signals to act on now: {len(rows)} (competitor promotion or new product, dealer complaint, "
+           "customer personnel change)", style="subtitle")
+    sh.blocks.append(Block(URGENT, rows, d.labels))
+    sh.freeze = (2, 2)
 
 
 def _issues(rep: Report, c: Consolidation, lang: Lang) -> None:

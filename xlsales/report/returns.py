@@ -214,14 +214,15 @@ class _Annotate:
         ws.write_string(0, 0, self.t(f"退回:{p.file} 的问题(错误 {n_err},警告 {n_warn})",
                                      f"Returned: the issues of {p.file} ({n_err} errors, {n_warn} warnings)"),
                         fm.get("text", bold=True, font_size=14, font_color="#9C0006"))
+        ws.merge_range(1, 0, 1, 6, "", fm.get("text", text_wrap=True, valign="top"))
         ws.write_string(1, 0, self.t(
             "这是按您提交的内容重新生成的工作簿:每个问题都以批注标在单元格上(红色为错误,黄色为警告),灰红色的行未计入汇总。"
             "请按下表逐条改正(点击单元格地址可跳转),保存后把本文件放回收件箱;您原来提交的文件没有被改动。",
             "This workbook was rebuilt from what you submitted: every issue is a comment on its cell (red an error, "
             "amber a warning); shaded rows did not count. Correct them one by one (click an address to go there), "
             "save, and put this file back in the inbox. The file you submitted was not changed."),
-            fm.get("text", text_wrap=True))
-        ws.set_row(1, 45)
+            fm.get("text", text_wrap=True, valign="top"))
+        ws.set_row(1, 32)
         heads = ["严重性", "规则", "工作表", "单元格", "原值"] if self.lang == "zh" else \
             ["Severity", "Rule", "Sheet", "Cell", "Value"]
         for ci, head in enumerate([*heads, "问题与改法(中文)", "Issue and fix (English)"]):
@@ -241,6 +242,7 @@ class _Annotate:
                 ws.write_string(r, 4, i.value or "")
                 ws.write_string(r, 5, i.zh, fm.get("text", text_wrap=True))
                 ws.write_string(r, 6, i.en, fm.get("text", text_wrap=True))
+                ws.set_row(r, _height(i))
                 r += 1
         for i in p.others:
             ws.write_string(r, 0, sev[i.severity], fm.get("text", fill=FILL[i.severity]))
@@ -250,6 +252,7 @@ class _Annotate:
             ws.write_string(r, 4, i.value or "")
             ws.write_string(r, 5, i.zh, fm.get("text", text_wrap=True))
             ws.write_string(r, 6, i.en, fm.get("text", text_wrap=True))
+            ws.set_row(r, _height(i))
             r += 1
         if p.rejected:
             r += 1
@@ -290,9 +293,15 @@ class _Annotate:
                            fm.get(col.kind, locked=False, fill=FILL[m.severity]))
             text = "\n\n".join(f"[{self.t('错误', 'error') if i.severity == 'error' else self.t('警告', 'warning')}] "
                                f"{rule_name(i.rule, self.lang)}:{i.message(self.lang)}" for i in m.issues)
-            ws.write_comment(m.row, m.col, text[:2000], {"author": "xlsales", "x_scale": 3, "y_scale": 2.2})
+            ws.write_comment(m.row, m.col, text[:2000], {"author": "xlsales", "x_scale": 2.6, "y_scale": 1.4})
         if self.list_ws is not None:
             self.list_ws.activate()
+
+
+def _height(i: Issue) -> float:
+    """A row tall enough for the longer of the two messages in their 60-wide columns."""
+    lines = max(-(-len(i.zh) * 2 // 58), -(-len(i.en) // 62), 1)
+    return 14.0 * lines + 2
 
 
 def _sheet_key(table: str) -> str:

@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from xlsales import __version__
 from xlsales.core import schema
 from xlsales.core.identity import IDENTITY_SHEET, KEY_NAME, SIGNED_FIELDS, sign_identity
+from xlsales.core.issues import col_letter
 from xlsales.core.money import cents
 from xlsales.core.periods import forecast_months
 from xlsales.core.roll import PRINT_SPARE, capacity
@@ -82,7 +84,8 @@ def write_lists_sheet(wb, fm: Formats, setup: Setup, lang: Lang, sheet_name: str
         ("xs_stage_name", "阶段 Stage", [labels["stage"][c] for c, _, _ in setup.choices("stage")]),
         ("xs_stage_prob", "概率 Probability", [float(p) for p in stages["probability"]]),
     ]
-    cols += [(f"xs_{n}", n, list(labels[n].values())) for n in DROPDOWN_LISTS]
+    # headed by the defined name, never by a word a rep table's header could match (purpose, market_signal …)
+    cols += [(f"xs_{n}", f"xs_{n}", list(labels[n].values())) for n in DROPDOWN_LISTS]
     for ci, (name, head, values) in enumerate(cols):
         ws.write_string(0, ci, head, fm.header())
         ws.set_column(ci, ci, 16)
@@ -197,6 +200,8 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
         sheets = {k: wb.add_worksheet(_sheet_of(k).sheet(lang)) for k in REP_SHEETS}
         list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
         list_names[schema.LIST_YESNO] = "xs_yesno"
+        list_names[schema.LIST_MY_CUSTOMERS] = _my_customers(wb, lang, sizes["customers"])
+        _rule_cells(wb, setup, lang, labels)
         _write_instructions(wb, instr, fm, setup, rep, lang, period, free)
         for k in ("visits", "opportunities", "customers"):
             table = _sheet_of(k)
@@ -208,6 +213,8 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
             write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names, capacity=sizes[k])
             ws.print_area(0, 0, table.first_row + min(sizes[k], len(rows) + PRINT_SPARE),
                           table.first_col + len(table.columns) - 1)
+            if k == "opportunities":
+                live_checks(wb, ws, sizes[k])
             ws.freeze_panes(table.first_row + 1, 0)
             protect(ws)
         ws = sheets["forecast"]
@@ -282,6 +289,70 @@ def recover_templates(folder: Path) -> None:
     for p in [*new, *old]:
         if p.exists():
             shutil.rmtree(p, ignore_errors=True)
+
+
+# --- checks while the rep types (conditional formats reading the setup through defined names) -------------
+
+RULE_CELLS = "xs_rule_"  # defined names of the setup values the live checks read: xs_rule_commit, …
+LIVE = {"bad": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+        "warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+        "idle": {"bg_color": "#EDEDED", "font_color": "#A6A6A6"}}
+
+
+def _my_customers(wb: Workbook, lang: Lang, rows: int) -> str:
+    """The defined name of the rep's own customer names (the 客户 sheet's first column), for the dropdowns."""
+    t = schema.CUSTOMERS
+    col = col_letter(t.first_col + t.keys.index("customer"))
+    wb.define_name("xs_my_customers", f"='{t.sheet(lang)}'!${col}${t.first_row + 2}:${col}${t.first_row + 1 + rows}")
+    return "xs_my_customers"
+
+
+def _rule_cells(wb: Workbook, setup: Setup, lang: Lang, labels: dict[str, dict[str, str]]) -> None:
+    """The setup values the live checks compare with, on the hidden lists sheet, each under a defined name."""
+    ws = wb.get_worksheet_by_name(LIST_SHEET[lang])
+    values = {
+        "commit": labels["category"].get("commit", "commit"), "closed": labels["category"].get("closed", "closed"),
+        "lost": labels["category"].get("lost", "lost"), "won_stage": labels["stage"].get("Won", "Won"),
+        "lost_stage": labels["stage"].get("Lost", "Lost"), "yes": labels["yesno"].get("yes", "yes"),
+        "commit_min": setup.threshold("commit_min_probability"),
+    }
+    col = 26  # column AA, clear of the lists
+    for i, (name, v) in enumerate(values.items()):
+        ws.write_string(i, col, name)
+        if isinstance(v, float):
+            ws.write_number(i, col + 1, v)
+        else:
+            ws.write_string(i, col + 1, str(v))
+        wb.define_name(f"{RULE_CELLS}{name}", f"='{ws.name}'!${col_letter(col + 1)}${i + 1}")
+
+
+def live_checks(wb: Workbook, ws: Worksheet, rows: int) -> None:
+    """Conditional formats on the deal list (SPEC §2, §3), red before amber before grey:
+
+    * red row: stage and category contradict (won not closed, lost not lost, and the other way round) or a
+      commit deal below the commit probability;
+    * amber row: a commit deal whose checklist has an item not Yes;
+    * grey checklist cells on every row that is not commit (they are asked of commit rows only).
+    """
+    t = schema.OPPORTUNITIES
+    r0 = t.first_row + 1
+    last = t.first_row + rows
+    at = {c.key: f"${col_letter(t.first_col + i)}{r0 + 1}" for i, c in enumerate(t.columns)}
+    chk = [t.first_col + t.keys.index(k) for k in schema.CHECKLIST]
+    n = RULE_CELLS
+    stage, cat, prob = at["stage"], at["category"], at["probability"]
+    first_chk, last_chk = at[schema.CHECKLIST[0]], at[schema.CHECKLIST[-1]]
+    contradiction = (f"=AND({stage}<>\"\",{cat}<>\"\",OR(({stage}={n}won_stage)<>({cat}={n}closed),"
+                     f"({stage}={n}lost_stage)<>({cat}={n}lost)))")
+    below = f"=AND({cat}={n}commit,ISNUMBER({prob}),{prob}<{n}commit_min)"
+    unchecked = f"=AND({cat}={n}commit,COUNTIFS({first_chk}:{last_chk},{n}yes)<{len(schema.CHECKLIST)})"
+    idle = f"={cat}<>{n}commit"
+    width = t.first_col + len(t.columns) - 1
+    fmt = {k: wb.add_format(v) for k, v in LIVE.items()}
+    for formula, style, cols in ((contradiction, "bad", (t.first_col, width)), (below, "bad", (t.first_col, width)),
+                                 (unchecked, "warn", (t.first_col, width)), (idle, "idle", (chk[0], chk[-1]))):
+        ws.conditional_format(r0, cols[0], last, cols[1], {"type": "formula", "criteria": formula,
+                                                            "format": fmt[style]})
 
 
 def free_rows_line(free: dict[str, int], lang: Lang) -> str:
