@@ -114,7 +114,7 @@ def main(demo: Path, out: Path) -> None:
     print(shot(rep, "商机", "A1:P16", out / "rep-opportunities.png"))
     print(shot(rep, "说明", "A1:C17", out / "rep-instructions.png"))
     print(shot(rep, "拜访", "A1:M18", out / "rep-visits.png"))
-    print(shot(report, "汇总", "A1:D40", out / "report-summary.png"))
+    print(shot(report, "汇总", "A1:J40", out / "report-summary.png"))
     print(shot(report, "问题", "A1:H20", out / "report-issues.png"))
     print(shot(report, "周度承诺", "A1:Y23", out / "report-weekly-commit.png"))
     print(shot(report, "月度预测", "A1:W23", out / "report-monthly-review.png"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: bash scripts/test.sh [pytest args]   (runs from the repo root: test paths are relative to it)
 # Sets up .venv with the test extras, installs LibreOffice Calc, Noto CJK fonts and poppler-utils
-# and PostgreSQL when missing (apt-get, as root), then runs ruff and pytest. LibreOffice and PostgreSQL tests
+# and PostgreSQL when missing (apt-get, as root), then runs ruff, mypy and pytest. LibreOffice and PostgreSQL tests
 # must run, not skip.
 set -euo pipefail
 # shellcheck source=scripts/_env.sh
@@ -38,14 +38,15 @@ fi
 export XLSALES_REQUIRE_LO=1
 export XLSALES_REQUIRE_PG=1  # the ledger's PostgreSQL tests fail, not skip, when the server cannot run
 export XLSALES_REQUIRE_CORPUS=1  # corpus tests fail, not skip, when shared/corpus/real-xlsx (or $XLSALES_CORPUS) is missing
-say "ruff check xlsales tests bench"
+say "ruff check xlsales tests bench; mypy (pyproject's [tool.mypy])"
 lint=0
 ruff check xlsales tests bench || lint=$?
+mypy || lint=$?
 say "pytest $*"
 tests=0
 python -m pytest "$@" || tests=$?  # 5 = no tests collected: a failure too
 if [ "$tests" -eq 0 ] && [ "$lint" -ne 0 ]; then
-    say "tests passed but ruff found problems (exit $lint)"
+    say "tests passed but ruff or mypy found problems (exit $lint)"
     exit "$lint"
 fi
 exit "$tests"

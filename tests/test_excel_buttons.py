@@ -22,6 +22,7 @@ from xlsales.cli import main
 from xlsales.excel import buttons
 from xlsales.excel.workbook import CONTROL_SHEET, LAST_RUN, STATUS_AT, STATUS_SHAPE, status_cells
 from xlsales.io import normalize
+from xlsales.io.ledger import open_ledger
 
 from . import xlstandin
 
@@ -188,16 +189,27 @@ def test_setup_errors_stop_and_are_listed_in_the_status(excel: Excel) -> None:
     assert not (excel.folder / "reports").exists()
 
 
+def _snapshots(folder: Path) -> int:
+    book = open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}")
+    try:
+        return len(book.snapshots())
+    finally:
+        book.close()
+
+
 def test_a_report_already_open_is_closed_only_if_the_manager_agrees(excel: Excel) -> None:
     buttons.consolidate()
     report = excel.folder / "reports" / f"consolidated-{WEEK}.xlsx"
     first = [b for b in excel.app.books if b.name == report.name][0]
     excel.app.impl._answer = "cancel"
+    before = _snapshots(excel.folder)
+    sorted((excel.folder / "inbox").glob("*.xlsx"))[0].unlink()  # new inputs: they would be a new snapshot
     buttons.consolidate()
     (question, _, choice, _), = excel.alerts
     assert choice == "ok_cancel" and "已在 Excel 中打开" in question
     assert [b.name for b in excel.app.books].count(report.name) == 1 and first.impl._closed is False
     assert excel.status()["结果 Result"] == "已取消 Cancelled"
+    assert _snapshots(excel.folder) == before  # a cancelled run records nothing in the ledger
     excel.app.impl._answer = "ok"
     buttons.consolidate()
     assert first.impl._closed is True

@@ -1,4 +1,4 @@
-"""The architecture holds: core is pure, report never reads files, nothing imports the Excel layer,
+"""The architecture holds: core is pure, report never reads files, only the command imports the Excel layer,
 and no two modules import each other (issue 12).
 
 The import graph is read from the source (every ``import``, also inside functions, except those

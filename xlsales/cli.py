@@ -64,18 +64,15 @@ def _csv_rows(path: Path) -> list[list[str]]:
     import csv
     import io
 
+    from xlsales.io.csvtext import decode
+
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise UsageError(f"无法读取名单 {path}:{e.strerror or e}\n  Cannot read the roster {path}: {e.strerror or e}"
                          ) from e
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode(raw)
+    if text is None:
         raise UsageError(f"名单 {path} 既不是 Excel 工作簿,也不是 UTF-8 或 GB18030 编码的 CSV。请在 Excel 中另存为"
                          f" .xlsx 或「CSV UTF-8」后重试。\n  The roster {path} is neither a workbook nor a CSV in UTF-8 "
                          "or GB18030. Save it from Excel as .xlsx or 'CSV UTF-8' and retry.")
@@ -218,7 +215,7 @@ DEMO_STAGES = [_demo_consolidate, _demo_targets, _demo_roll]
 
 # --- roll ------------------------------------------------------------------------
 
-def say_roll(res) -> None:  # type: ignore[no-untyped-def]
+def say_roll(res) -> None:
     """What rolling forward wrote, per rep, and its issues (zh, en)."""
     say(f"已为 {len(res.written)} 位业务员写出 {res.period} 这一周的工作簿(templates/,原工作簿按日期另存):",
         f"Wrote the workbooks of the week of {res.period} for {len(res.written)} rep(s) in templates/ (the previous "
@@ -285,9 +282,10 @@ def say_consolidation(res, per_file: bool = True) -> None:
     src = res.targets_source
     say(f"目标来源:{'分解自设置' if src == 'setup' else src}",
         f"Targets from: {'the setup (decomposed)' if src == 'setup' else src}")
-    say(f"上周:{res.previous or '无(没有更早的报告)'};上月:{res.last_month or '无'}",
-        f"Last week: {res.previous or 'none (no earlier report)'}; last month: {res.last_month or 'none'}")
-    say(f"实际数:{res.actuals_source}", f"Actuals: {res.actuals_source}")
+    week, month = res.last_week_source, res.last_month_source
+    say(f"上周:{week or '无(没有更早的报告或台账快照)'};上月:{month or '无'}",
+        f"Last week: {week or 'none (no earlier report or ledger snapshot)'}; last month: {month or 'none'}")
+    say(f"实际数:{res.actuals_label('zh')}", f"Actuals: {res.actuals_label('en')}")
     if res.ledger is not None:
         say(res.ledger.zh, res.ledger.en, err=not res.ledger.recorded and res.ledger.reason != "disabled")
     say(f"报告:{res.report}", f"Report: {res.report}")
@@ -299,12 +297,13 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     if getattr(a, "scope", "folder") == "company":  # the national report from the regions' snapshots
         from xlsales.company import consolidate_company
 
-        res = consolidate_company(Path(a.dir), as_of=a.as_of, out=Path(a.out) if a.out else None, ledger=a.ledger)
-        if res.missing_regions:
-            say(f"以下大区本周尚未汇总:{'、'.join(res.missing_regions)}(其业务员按未提交计)",
-                f"Regions not consolidated this week: {', '.join(res.missing_regions)} (their reps count as missing)",
-                err=True)
-        return _finish(a, res)
+        national = consolidate_company(Path(a.dir), as_of=a.as_of, out=Path(a.out) if a.out else None,
+                                       ledger=a.ledger)
+        if national.missing_regions:
+            say(f"以下大区本周尚未汇总:{'、'.join(national.missing_regions)}(其业务员按未提交计)",
+                f"Regions not consolidated this week: {', '.join(national.missing_regions)} (their reps count as "
+                "missing)", err=True)
+        return _finish(a, national)
     res = consolidate_folder(Path(a.dir), as_of=a.as_of, inbox=Path(a.inbox) if a.inbox else None,
                              out=Path(a.out) if a.out else None,
                              previous=Path(a.previous) if a.previous else None,
@@ -315,7 +314,7 @@ def cmd_consolidate(a: argparse.Namespace) -> int:
     return _finish(a, res)
 
 
-def _finish(a: argparse.Namespace, res) -> int:  # type: ignore[no-untyped-def]
+def _finish(a: argparse.Namespace, res) -> int:
     import json
 
     if getattr(res, "output_issues", None):

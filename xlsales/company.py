@@ -84,7 +84,8 @@ def from_ledger(book: Ledger, setup: Setup, as_of: dt.date) -> tuple[Consolidati
             df = pd.DataFrame(columns=[*ORG_COLS, *empty_frame(table).columns])
         df["_ok"] = df["_ok"].astype(bool)
         frames[tbl] = df.reset_index(drop=True)
-    issues = [Issue(**{k: (r[k] or "") for k in ("severity", "rule", "file", "sheet", "cell", "value", "zh", "en")})
+    issues = [Issue("error" if r["severity"] == "error" else "warning",
+                    *(str(r[k] or "") for k in ("rule", "file", "sheet", "cell", "value", "zh", "en")))
               for r in (book.table(ISSUES, ids).to_dict("records") if ids else [])
               if r["rule"] != "missing_submission"]
     issues += [make("region_not_consolidated", "", value=g, period=period.isoformat()) for g in missing_regions]
@@ -104,7 +105,7 @@ def _datetime(v: object) -> dt.datetime | None:
     if v is None or v != v:  # NaT / NaN
         return None
     try:
-        return pd.Timestamp(v).to_pydatetime()  # type: ignore[arg-type]
+        return pd.Timestamp(v).to_pydatetime()
     except (TypeError, ValueError):
         return None
 
@@ -112,7 +113,7 @@ def _datetime(v: object) -> dt.datetime | None:
 def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path | None = None,
                         ledger: str | None = None, progress: Progress | None = None) -> CompanyResult:
     """The national report of ``folder`` (the company's manager folder) from the shared ledger."""
-    from xlsales.core.actuals import SOURCE_LABEL, resolve
+    from xlsales.core.actuals import resolve
     from xlsales.io.ledger_run import LedgerRun, mark_report
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
@@ -155,7 +156,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
         source = resolve(setup, c, None).source
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
                              setup_issues=setup_issues, previous=None, previous_issues=[],
-                             targets_source=targets_source, actuals_source=SOURCE_LABEL[source][lang],
+                             targets_source=targets_source, actuals_source=source,
                              seconds=time.monotonic() - started, totals=figures["totals"], ledger=status,
                              previous_from_ledger=last_week.source if last_week else None,
                              last_month_from_ledger=last_month.source if last_month else None, regions=regions,

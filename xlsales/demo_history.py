@@ -17,12 +17,16 @@ import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsales.core.periods import forecast_months
 from xlsales.core.schema import CHECKLIST, Lang
 from xlsales.core.setup import Setup
 from xlsales.report.templates import build_rep_workbook
 from xlsales.synth import RepFill, write_fills
+
+if TYPE_CHECKING:
+    from xlsales.run import ConsolidateResult
 
 #: weeks of history the demo consolidates before the demo week
 WEEKS = 4
@@ -147,7 +151,7 @@ def _week_setup(setup: Setup, monday: dt.date) -> Setup:
 
 
 def consolidate_past(folder: Path, setup: Setup, fills: list[RepFill], lang: Lang, weeks: int = WEEKS,
-                     seed: int = 7, after: Callable[[dt.date, object], None] | None = None) -> list[object]:
+                     seed: int = 7, after: Callable[[dt.date, ConsolidateResult], None] | None = None) -> list[ConsolidateResult]:
     """Write and consolidate each past week in ``folder`` (through :func:`xlsales.run.consolidate_folder`),
     oldest first; ``after(monday, result)`` is told of each consolidation.  The inbox is left empty."""
     from xlsales.run import consolidate_folder

@@ -96,7 +96,7 @@ def cmd_history(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("history", help="台账历史:快照、准确性、商机变化 / the ledger's history: snapshots, accuracy, "
                        "deal changes")
     s.add_argument("dir", help="主管文件夹 / the manager's folder")

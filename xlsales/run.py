@@ -218,7 +218,7 @@ class ConsolidateResult:
     previous: Path | None  # last week's report
     previous_issues: list[Issue]
     targets_source: str
-    actuals_source: str
+    actuals_source: str  # "finance" or "won_deals" (xlsales.core.actuals)
     actuals_issues: list[Issue] = field(default_factory=list)
     seconds: float = 0.0
     output_issues: list[Issue] = field(default_factory=list)  # what writing the report found (a text cut)
@@ -227,22 +227,38 @@ class ConsolidateResult:
     ledger: LedgerStatus | None = None  # the snapshot recorded in the ledger, or why not (xlsales.io.ledger_run)
     previous_from_ledger: str | None = None  # last week / last month read from the ledger: which snapshot
     last_month_from_ledger: str | None = None
+    actuals_file: str | None = None  # finance's file, when the actuals came from one
     returns: dict[str, Path] = field(default_factory=dict)  # rep id → the returned workbook (returns/<period>/)
 
     @property
     def lang(self) -> schema.Lang:
         return "en" if self.setup.lang == "en" else "zh"
 
+    @property
+    def last_week_source(self) -> str | None:
+        """Where last week's figures came from: the report file, a ledger snapshot, or None."""
+        return str(self.previous) if self.previous else self.previous_from_ledger
+
+    @property
+    def last_month_source(self) -> str | None:
+        return str(self.last_month) if self.last_month else self.last_month_from_ledger
+
+    def actuals_label(self, lang: schema.Lang) -> str:
+        """Where the actuals came from, in words (with finance's file name)."""
+        from xlsales.core.actuals import SOURCE_LABEL
+
+        return SOURCE_LABEL[self.actuals_source][lang] + (f" ({self.actuals_file})" if self.actuals_file else "")
+
     def summary(self) -> dict:
         """The JSON summary: the consolidation's counts and totals plus where every input came from."""
         s = self.consolidation.summary(self.report)
         s["totals"] = self.totals
-        s["previous"] = str(self.previous) if self.previous else self.previous_from_ledger
-        s["last_month"] = str(self.last_month) if self.last_month else self.last_month_from_ledger
+        s["previous"] = self.last_week_source
+        s["last_month"] = self.last_month_source
         s["recorded"] = bool(self.ledger and self.ledger.recorded)
         s["ledger"] = self.ledger.as_dict() if self.ledger else None
         s["targets"] = self.targets_source
-        s["actuals"] = self.actuals_source
+        s["actuals"] = {"source": self.actuals_source, "file": self.actuals_file, "label": self.actuals_label(self.lang)}
         s["output_issues"] = [i.as_dict() for i in self.output_issues]
         s["returns"] = {rep: str(p) for rep, p in sorted(self.returns.items())}
         return s
@@ -285,7 +301,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None,
                  ledger: str | None = None) -> ConsolidateResult:
-    from xlsales.core.actuals import SOURCE_LABEL, resolve
+    from xlsales.core.actuals import resolve
     from xlsales.core.identity import KEY_NAME
     from xlsales.core.setup import monday
     from xlsales.io.inbox import consolidate
@@ -330,12 +346,12 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         links = {f: os.path.relpath(p, out.parent) for f, p in planned.items()}
         report, figures = full_report(c, setup, lang, targets, loaded, last_week, last_month,
                                       history=book.history(c, calendar(c, setup)), returns=links)
+        if before_write:  # (the Excel button closes an open copy of the report; the manager may cancel)
+            before_write(out)
         status = book.record(c, figures, out)
     finally:
         book.close()
     mark_report(report, status)
-    if before_write:
-        before_write(out)
     try:
         with collect_cuts() as cuts, output_kind(REPORT_KIND):
             render_xlsx(report, out)
@@ -349,15 +365,15 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         raise write_failed(e) from e
     source = resolve(setup, c, loaded).source
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
-                             prev_issues + month_issues, targets_source,
-                             SOURCE_LABEL[source][lang] + (f" ({actuals_path.name})" if loaded is not None and
-                                                          actuals_path else ""),
+                             prev_issues + month_issues, targets_source, source,
                              actuals_issues, time.monotonic() - started, cut, month_path if last_month else None,
                              figures["totals"], ledger=status,
                              previous_from_ledger=ledger_week.source if ledger_week and last_week is ledger_week
                              else None,
                              last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
-                             else None, returns=returned)
+                             else None,
+                             actuals_file=actuals_path.name if loaded is not None and actuals_path else None,
+                             returns=returned)
 
 
 def _inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:
@@ -424,17 +440,14 @@ def _csv_error_line(path: Path) -> int | None:
     import csv
     import io
 
+    from xlsales.io.csvtext import decode
+
     try:
         raw = path.read_bytes()
     except OSError:
         return None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode(raw)
+    if text is None:
         return None
     reader = csv.reader(io.StringIO(text))
     try:

@@ -22,6 +22,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from xlsales.core import defaults, schema
 from xlsales.core.periods import forecast_months
@@ -67,7 +68,7 @@ MISTAKES = (
 @dataclass
 class RepFill:
     rep: dict
-    data: dict[str, list[dict]]
+    data: dict[str, list[dict[str, Any]]]
     mistakes: list[str] = field(default_factory=list)
 
 
@@ -128,7 +129,7 @@ def _customers(rnd: random.Random, area: str, n: int, used: set[str]) -> list[di
 
 
 def _deals(rnd: random.Random, rep_id: str, customers: list[dict], setup: Setup, period: dt.date,
-           volume: Volume = DEMO) -> list[dict]:
+           volume: Volume = DEMO) -> list[dict[str, Any]]:
     stages = list(setup.stages.itertuples())
     deals = []
     n = rnd.randint(*volume.deals)
@@ -219,7 +220,7 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
         customers = _customers(rnd, str(area), rnd.randint(*volume.customers), used)
         deals = _deals(rnd, rep["rep_id"], customers, setup, period, volume)
         scale = rnd.uniform(0.6, 1.6)
-        forecast = [{"month": m, "forecast": float(round(scale * rnd.uniform(400, 1200)) * 1000),
+        forecast: list[dict[str, Any]] = [{"month": m, "forecast": float(round(scale * rnd.uniform(400, 1200)) * 1000),
                      "upside": float(round(scale * rnd.uniform(50, 400)) * 1000)}
                     for m in forecast_months(period, int(setup.threshold("forecast_months")))]
         # a rep's forecast of this month is never below what they have already booked in it
@@ -248,11 +249,12 @@ def _add_mistakes(rnd: random.Random, fills: list[RepFill], period: dt.date) -> 
         other = fills[(fills.index(f) + 1) % len(fills)]
         deals = f.data["opportunities"]
         open_deals = [d for d in deals if d["stage"] not in ("Won", "Lost")]
+        d: dict[str, Any] | None
         if kind == "commit_below_90" and open_deals:
             d = open_deals[0]
             d.update(stage="Solution", category="commit")
         elif kind == "commit_checklist":
-            d = next((d for d in deals if d["category"] == "commit"), None)
+            d = next((x for x in deals if x["category"] == "commit"), None)
             if d is None:
                 continue
             d["chk_discount"] = False
@@ -273,7 +275,7 @@ def _add_mistakes(rnd: random.Random, fills: list[RepFill], period: dt.date) -> 
         elif kind == "shared_customer" and f.data["customers"] and other.data["customers"]:
             f.data["customers"][0] = dict(other.data["customers"][0])
         elif kind == "upside_as_commit":
-            d = next((d for d in open_deals if d["stage"] == "Approved"), None)
+            d = next((x for x in open_deals if x["stage"] == "Approved"), None)
             if d is None:
                 continue
             d["category"] = "commit"
@@ -335,7 +337,7 @@ def zh_number(n: int) -> str:
 def _areas_in_order() -> list[tuple[str, str, str]]:
     """(region, city, class) taking the regions in turn, so a small company still spans a few regions."""
     lists = [[(region, c[:-1], c[-1]) for c in cities.split()] for region, cities in CITIES.items()]
-    out = []
+    out: list[tuple[str, str, str]] = []
     for i in range(max(len(x) for x in lists)):
         out.extend(x[i] for x in lists if i < len(x))
     return out
@@ -409,7 +411,7 @@ def organisation(n: int, seed: int = 7) -> Organisation:
     leads, rep_names = names[:n_teams], names[n_teams:]
     width = max(3, len(str(n)))
     base, extra = divmod(n, n_teams)
-    roster: list[dict] = []
+    roster = []
     for t, (p, k) in enumerate(teams):
         region, city, cls = places[p]
         team = f"{city}{zh_number(k) if per_place[p] > 1 else ''}组"

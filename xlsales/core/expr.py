@@ -372,7 +372,7 @@ class Children(Expr):
 
     def evaluate(self, ctx: Ctx) -> Values:
         col = np.nan_to_num(ctx.values[self.key], nan=0.0)
-        return np.array([col[list(ctx.rows[i].children)].sum() if ctx.rows[i].children else 0.0
+        return np.array([col[list(ctx.rows[int(i)].children)].sum() if ctx.rows[int(i)].children else 0.0
                          for i in ctx.subset])
 
     def formula(self, ctx: Ctx, i: int) -> str:
@@ -411,7 +411,7 @@ class WorkDays(Expr):
         hol = {dt.date.fromordinal(int(x)) for x in self.holidays.values("date") if x == x}
         out = []
         for i in ctx.subset:
-            w = ctx.rows[i].window
+            w = ctx.rows[int(i)].window
             if w is None:
                 out.append(np.nan)
                 continue

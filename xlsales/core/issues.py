@@ -56,7 +56,7 @@ def define(rule_id: str, severity: Severity, zh: str, en: str) -> Rule:
     return rule
 
 
-def make(rule_id: str, file: str = "", sheet: str = "", cell: str = "", value: object = "",
+def make(rule_id: str, file: str = "", sheet: str = "", cell: str = "", value: object = "", *,
          severity: Severity | None = None, **params: object) -> Issue:
     """An issue of ``rule_id`` at a location; ``params`` fill the message templates."""
     rule = RULES[rule_id]

@@ -95,7 +95,10 @@ def carry(tables: dict[str, list[dict]], since: dt.date, months: list[dt.date], 
     out.data["opportunities"] = [keep("opportunities", d) for d in deals if is_open(d, setup)]
     out.left["won_lost"] = len(deals) - len(out.data["opportunities"])
     out.data["customers"] = [keep("customers", c) for c in tables.get("customers", [])]
-    by_month = {_month(r.get("month")): r for r in tables.get("forecast", []) if _month(r.get("month"))}
+    by_month: dict[dt.date, dict] = {}
+    for r in tables.get("forecast", []):
+        if (m := _month(r.get("month"))) is not None:
+            by_month[m] = r
     out.data["forecast"] = [{**keep("forecast", by_month[m]), "month": m} for m in months if m in by_month]
     out.left["forecast_past"] = sum(1 for m in by_month if m < months[0]) if months else 0
     visits = tables.get("visits", [])

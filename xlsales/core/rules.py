@@ -10,6 +10,7 @@ the setup, the period or more than one row or file.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -80,7 +81,7 @@ def _where(row: pd.Series, letters: dict[str, str], col: str) -> tuple[str, str,
     return str(row["_file"]), str(row["_sheet"]), f"{letter}{int(row['_row'])}" if letter else ""
 
 
-def _issue(rule: str, row: pd.Series, letters: dict[str, str], col: str, value: object, **p: object) -> Issue:
+def _issue(rule: str, row: pd.Series, letters: dict[str, str], col: str, value: object, **p: Any) -> Issue:
     f, s, c = _where(row, letters, col)
     return make(rule, f, s, c, value, **p)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -220,7 +221,7 @@ def validate(setup: Setup) -> list[Issue]:
     """Cross-row checks of a setup (cell-level checks happen while reading)."""
     out: list[Issue] = []
 
-    def at(table: str, i: int, col: str, rule: str, value: object, **p: object) -> None:
+    def at(table: str, i: int, col: str, rule: str, value: object, **p: Any) -> None:
         f, s, c = setup.where(table, i, col)
         out.append(make(rule, f, s, c, value, **p))
 
@@ -256,9 +257,9 @@ def _number(v: object) -> float | None:
     return float(v)
 
 
-def _at(setup: Setup, table: str, i: int, col: str, rule: str, value: object, **p: object) -> Issue:
+def _at(setup: Setup, table: str, i: int, col: str, rule: str, value: object, **p: Any) -> Issue:
     f, s, c = setup.where(table, i, col)
-    return make(rule, f, s, c, value, None, **p)
+    return make(rule, f, s, c, value, **p)
 
 
 def _check_thresholds(setup: Setup) -> list[Issue]:

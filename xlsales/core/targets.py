@@ -51,6 +51,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pandas as pd
 
@@ -302,7 +303,7 @@ class _Checker:
         self.setup = setup
         self.issues: list[Issue] = []
 
-    def at(self, tbl: str, i: int | None, col: str, rule: str, value: object = "", /, **p: object) -> None:
+    def at(self, tbl: str, i: int | None, col: str, rule: str, value: object = "", /, **p: Any) -> None:
         f, s, c = self.setup.where(tbl, i, col) if i is not None else ("", "", "")
         self.issues.append(make(rule, f, s, c, value, **p))
 
@@ -435,7 +436,7 @@ def _read_plan(setup: Setup, chk: _Checker) -> _Plan:
     if not weighted:
         region_weights = None
     else:
-        mean = sum(weighted.values()) / len(weighted)
+        mean = sum(weighted.values(), Fraction(0)) / len(weighted)
         region_weights = {}
         for name in regions:
             if name in weighted:
@@ -480,10 +481,10 @@ def _read_plan(setup: Setup, chk: _Checker) -> _Plan:
                 chk.at("roster", i, "share", "target_weights_zero", 0, table="名单 Roster",
                        group=f"区域 {a.name} 的业务员 (the reps of {a.name})")
             elif a.reps:
-                w = rep_weights(a.reps)
-                if len(w) > len(a.reps) and w[-1] > 0:
+                fractions = rep_weights(a.reps)
+                if len(fractions) > len(a.reps) and fractions[-1] > 0:
                     chk.issues.append(make("target_ramp_unassigned", value=a.name, region=name,
-                                           share=f"{float(w[-1]):.0%}"))
+                                           share=f"{float(fractions[-1]):.0%}"))
 
     return _Plan(regions, region_weights, cw or None, areas, _read_season(setup, chk), setup.holidays)
 
@@ -543,7 +544,7 @@ def _class_split(region: str, areas: list[_Area], cw: dict[str, Fraction] | None
         if not given:
             vals = [Fraction(1)] * len(ws)
         else:
-            mean = sum(given) / len(given)
+            mean = sum(given, Fraction(0)) / len(given)
             vals = [mean if w is None else w for w in ws]
         if sum(vals) == 0:
             chk.at("area_weights", members[0].row, "weight", "target_weights_zero", 0, table="区域 Areas",

@@ -381,7 +381,7 @@ def _consolidate(ctx: _Ctx) -> Outcome:
          res.ledger.message(ctx.lang) if res.ledger else ""),
         ("目标 Targets", ctx.t("分解自设置", "decomposed from the setup") if res.targets_source == "setup"
          else Path(res.targets_source).name, ""),
-        ("实际数 Actuals", res.actuals_source, ""),
+        ("实际数 Actuals", res.actuals_label(ctx.lang), ""),
     ]
     errors = [x for x in c.issues if x.severity == "error"]
     lines += _issue_lines(errors, ctx.lang)

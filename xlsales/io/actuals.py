@@ -11,6 +11,7 @@ from ..core import schema
 from ..core.actuals import normalize
 from ..core.issues import Issue
 from ..core.setup import Setup
+from .csvtext import decode
 
 CSV_SUFFIXES = (".csv", ".txt")
 
@@ -42,13 +43,8 @@ def _csv_rows(path: Path) -> list[list] | None:
         raw = path.read_bytes()
     except OSError:
         return None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode(raw)
+    if text is None:
         return None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")

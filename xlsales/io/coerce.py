@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import TypeGuard
 
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
@@ -83,7 +84,7 @@ def _shown(raw: object) -> str:
     return str(raw)
 
 
-def _is_number(raw: object) -> bool:
+def _is_number(raw: object) -> TypeGuard[int | float]:
     return isinstance(raw, int | float) and not isinstance(raw, bool)
 
 
@@ -161,7 +162,7 @@ def _number(raw: object, rule: str) -> tuple[float, str | None]:
     """A finite float from a number or numeric text; the second item is the text shown in a note (None: a number)."""
     _check_error(raw)
     if _is_number(raw):
-        x = float(raw)  # type: ignore[arg-type]
+        x = float(raw)
         if not math.isfinite(x):
             raise CoerceError(rule)
         return x, None
@@ -216,7 +217,7 @@ _PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$")
 def _percent(raw: object) -> tuple[float, bool] | None:
     """(ratio, reinterpreted?) or None when ``raw`` is not a percentage."""
     if _is_number(raw):
-        x = float(raw)  # type: ignore[arg-type]
+        x = float(raw)
         if not math.isfinite(x):
             return None
         if abs(x) <= 1:
@@ -375,7 +376,7 @@ def _date(raw: object, epoch1904: bool) -> tuple[dt.date, bool]:
     if isinstance(raw, dt.timedelta):  # a duration-formatted cell: its days are the serial
         return _serial_date(raw.total_seconds() / 86_400, epoch1904), True
     if _is_number(raw):
-        return _serial_date(float(raw), epoch1904), True  # type: ignore[arg-type]
+        return _serial_date(float(raw), epoch1904), True
     if isinstance(raw, str):
         return _text_date(raw, epoch1904), True
     raise CoerceError("bad_date")
@@ -422,8 +423,8 @@ def to_month(raw: object, epoch1904: bool = False) -> Parsed:
     first: dt.date | None = None
     if isinstance(raw, str):
         first = _text_month(raw)
-    elif _is_number(raw) and float(raw).is_integer() and 199_001 <= raw <= 210_012:  # type: ignore[operator]
-        n = int(raw)  # type: ignore[arg-type]
+    elif _is_number(raw) and float(raw).is_integer() and 199_001 <= raw <= 210_012:
+        n = int(raw)
         first = _month_of(n // 100, n % 100)
     if first is None:
         d, changed = _date(raw, epoch1904)

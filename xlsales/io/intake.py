@@ -46,6 +46,7 @@ def _period(v: object) -> dt.date | None:
     if v is None:
         return None
     try:
-        return coerce.to_date(v).value
+        d = coerce.to_date(v).value
     except coerce.CoerceError:
         return None
+    return d if isinstance(d, dt.date) else None

@@ -92,7 +92,7 @@ def _count(v: object) -> int:
     return int(v) if isinstance(v, int | float) else 0
 
 
-def _rows(df: pd.DataFrame | None, where) -> list[dict]:  # type: ignore[no-untyped-def]
+def _rows(df: pd.DataFrame | None, where) -> list[dict]:
     """The rows of ``df`` that ``where(df)`` selects, as plain dicts (NaN and NaT as None, timestamps as dates)."""
     if df is None or df.empty or "rep_id" not in df.columns:
         return []
@@ -108,5 +108,5 @@ def _plain(v: object) -> object:
     if isinstance(v, pd.Timestamp):
         return v.date()
     if hasattr(v, "item") and not isinstance(v, str | bytes):
-        return v.item()  # type: ignore[union-attr]
+        return v.item()
     return v

@@ -358,6 +358,12 @@ class Ledger:
         return safe_url(self.url)
 
     @property
+    def place(self) -> str:
+        """Where the ledger is, as a person reads it: a SQLite file's path, else the URL without its password."""
+        u = make_url(self.url)
+        return u.database if u.get_backend_name() == "sqlite" and u.database else self.shown
+
+    @property
     def postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
@@ -386,9 +392,11 @@ class Ledger:
                 if have is not None:
                     return Recorded(int(have), False)
                 before = self._current_id(conn, snap.period, snap.scope, snap.regions)
-                sid = conn.execute(SNAPSHOTS.insert().values(
+                key = conn.execute(SNAPSHOTS.insert().values(
                     created=dt.datetime.now().replace(microsecond=0), as_of=snap.as_of, period=snap.period,
-                    content_hash=snap.content_hash, scope=snap.scope, **snap.meta)).inserted_primary_key[0]
+                    content_hash=snap.content_hash, scope=snap.scope, **snap.meta)).inserted_primary_key
+                assert key is not None  # an INSERT always has one
+                sid = key[0]
                 for table, rows in ((SNAPSHOT_REGIONS, [{"region": g} for g in snap.regions]),
                                     (SUBMISSIONS, snap.submissions), (ROWS, snap.rows), (ISSUES, snap.issues),
                                     (FIGURES, snap.figures), (ADJUSTMENTS, snap.adjustments),
@@ -538,7 +546,7 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _alembic_config(conn: Connection):  # type: ignore[no-untyped-def]
+def _alembic_config(conn: Connection):
     from alembic.config import Config
 
     cfg = Config()

@@ -138,8 +138,8 @@ class LedgerRun:
             sup_en = f" (supersedes snapshot #{got.supersedes} of the same week, which stays readable)" \
                 if got.supersedes else ""
             self.status = LedgerStatus(shown, True, got.snapshot, True, got.supersedes, None,
-                                       f"已记入台账 {shown}:快照 #{got.snapshot}{sup_zh}。",
-                                       f"Recorded in the ledger {shown} as snapshot #{got.snapshot}{sup_en}.")
+                                       f"已记入台账 {self.ledger.place}:快照 #{got.snapshot}{sup_zh}。",
+                                       f"Recorded in the ledger {self.ledger.place} as snapshot #{got.snapshot}{sup_en}.")
         return self.status
 
     def close(self) -> None:

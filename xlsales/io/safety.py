@@ -152,12 +152,12 @@ _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 class RefusedError(Exception):
     """The file is refused: ``rule`` with ``value`` (and ``sheet``/``cell``/message ``params``)."""
 
-    def __init__(self, rule: str, value: str = "", sheet: str = "", cell: str = "", **params: object) -> None:
+    def __init__(self, rule: str, value: str = "", sheet: str = "", cell: str = "", **params: Any) -> None:
         super().__init__(rule, value)
         self.rule, self.value, self.sheet, self.cell, self.params = rule, value, sheet, cell, params
 
     def issue(self, file: str) -> Issue:
-        return make(self.rule, file, self.sheet, self.cell, self.value, None, **self.params)
+        return make(self.rule, file, self.sheet, self.cell, self.value, **self.params)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "value": self.value, "sheet": self.sheet, "cell": self.cell,

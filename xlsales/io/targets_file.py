@@ -45,7 +45,7 @@ def load_targets(setup: Setup, setup_dir: Path, levels: tuple[str, ...] | None =
     return pd.concat([df, nxt], ignore_index=True) if not nxt.empty else df, "setup"
 
 
-def read_long(book, levels: tuple[str, ...] | None = None) -> pd.DataFrame | None:  # type: ignore[no-untyped-def]
+def read_long(book, levels: tuple[str, ...] | None = None) -> pd.DataFrame | None:
     """The long target table of a targets workbook xlsales wrote (None if it has none, or a row is not a
     target): columns found by their headers; only ``levels`` (all when None).  Read directly — the table
     is xlsales' own output and can hold a hundred thousand rows."""

@@ -357,3 +357,20 @@ def _clean(rows: list[dict]) -> list[dict]:
              for k, v in r.items()} for r in rows]
 
 
+def submissions(d: ReviewData) -> tuple[set[str], set[str]]:
+    """Reps whose accepted file is for the report week, and those of them saved before the deadline."""
+    ok = [f for f in d.c.files if f.status == "accepted" and f.period == d.cal.period and f.rep_id]
+    return ({str(f.rep_id) for f in ok},
+            {str(f.rep_id) for f in ok if f.modified is not None and f.modified <= d.cal.deadline})
+
+
+def submitted_cells(ents: list[Entity], e: Entity, submitted: set[str], on_time: set[str],
+                    lang: Lang) -> dict[str, str]:
+    """已提交 / 按时 of an entity: 是/否 for a rep, "n/m" of its reps above."""
+    if e.level == "rep":
+        return {"submitted": YES[lang] if e.key in submitted else NO[lang],
+                "on_time": YES[lang] if e.key in on_time else NO[lang]}
+    reps = reps_under(ents, e)
+    return {"submitted": f"{sum(1 for x in reps if x.key in submitted)}/{len(reps)}",
+            "on_time": f"{sum(1 for x in reps if x.key in on_time)}/{len(reps)}"}
+

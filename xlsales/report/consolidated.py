@@ -169,7 +169,7 @@ def _issues(rep: Report, c: Consolidation, lang: Lang) -> None:
     sh.freeze = (2, 0)
 
 
-def _rng(table, lang: Lang, key: str, n: int) -> str:  # type: ignore[no-untyped-def]
+def _rng(table, lang: Lang, key: str, n: int) -> str:
     c = col_letter(table.first_col + table.keys.index(key))
     first = table.first_row + 2
     return f"'{table.sheet(lang)}'!${c}${first}:${c}${first + max(n, 1) - 1}"
@@ -250,7 +250,7 @@ def _summary(sh: Sheet, d: ReviewData) -> dict:
     return totals
 
 
-def _periods(sh: Sheet, table, d: ReviewData) -> dict:  # type: ignore[no-untyped-def]
+def _periods(sh: Sheet, table, d: ReviewData) -> dict:
     """The deals of each period by category (close date in the period), and all open deals."""
     cal = d.cal
     f = Figures(d)

@@ -10,6 +10,7 @@ ledger holds earlier snapshots gets these sheets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ def _every(e: Expr) -> dict[str, Expr]:
     return dict.fromkeys(LEVELS, e)
 
 
-def _cols(table) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _cols(table) -> dict[str, str]:
     return {c.key: col_letter(table.first_col + i) for i, c in enumerate(table.columns)}
 
 
@@ -77,7 +78,7 @@ def _who(d: ReviewData, rep: str) -> dict:
     return {"rep_id": rep, "rep_name": r.get("name"), "team": r.get("team") or "", "region": r.get("region") or ""}
 
 
-def _frame(rows: list[dict], table) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _frame(rows: list[dict], table) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=table.keys)
 
 
@@ -114,7 +115,7 @@ def path_rows(d: ReviewData, h: History) -> list[dict]:
 def put_periods(report: Report, d: ReviewData, h: History) -> pd.DataFrame:
     """历史期间: each rep's weeks and months with commit, actual, on time; the ratio and commit² are formulas."""
     lang = d.lang
-    text = []
+    text: list[dict[str, Any]] = []
     for r in h.periods.to_dict("records"):
         text.append({k: _clean(v) for k, v in {
             **_who(d, r["rep_id"]), "grain": GRAIN[lang][r["grain"]], "period": r["period"], "start": r["start"],
@@ -142,7 +143,7 @@ def put_periods(report: Report, d: ReviewData, h: History) -> pd.DataFrame:
 
 # --- the figures -----------------------------------------------------------------------------------------------
 
-def accuracy_grid(d: ReviewData, ents: list, periods, paths) -> tuple[Grid, list[dict]]:  # type: ignore[no-untyped-def]
+def accuracy_grid(d: ReviewData, ents: list, periods, paths) -> tuple[Grid, list[dict]]:
     lang, setup = d.lang, d.setup
     g = new_grid(ACCURACY, ents)
     low, high = setup.threshold("actual_vs_commit_low"), setup.threshold("actual_vs_commit_high")
@@ -186,7 +187,7 @@ def accuracy_grid(d: ReviewData, ents: list, periods, paths) -> tuple[Grid, list
     return g, [e.row(lang) for e in ents]
 
 
-def change_grid(d: ReviewData, ents: list, changes) -> tuple[Grid, list[dict]]:  # type: ignore[no-untyped-def]
+def change_grid(d: ReviewData, ents: list, changes) -> tuple[Grid, list[dict]]:
     lang = d.lang
     g = new_grid(CHANGE_COUNTS, ents)
 
@@ -202,7 +203,7 @@ def change_grid(d: ReviewData, ents: list, changes) -> tuple[Grid, list[dict]]: 
     return g, [e.row(lang) for e in ents]
 
 
-def win_grid(d: ReviewData, paths) -> tuple[Grid, list[dict]]:  # type: ignore[no-untyped-def]
+def win_grid(d: ReviewData, paths) -> tuple[Grid, list[dict]]:
     lang = d.lang
     stages = [r for r in d.setup.stages.itertuples() if 0 < float(r.probability) < 1]
     first = WIN_RATES.first_row + 2

@@ -19,6 +19,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from xlsales.core import schema
 from xlsales.core.combine import Consolidation, FileResult
@@ -98,9 +99,10 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
         kept: list[dict] = []
         for rec in recs:
             if t.key == "forecast":
-                if rec.get("month") not in months:
+                month = rec.get("month")
+                if not isinstance(month, dt.date) or month not in months:
                     continue
-                i = months.index(rec["month"])
+                i = months.index(month)
                 rec["_index"] = i
             elif t.key == "weekly":
                 if kept:
@@ -111,7 +113,7 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
             kept.append(rec)
             new_row = t.first_row + 1 + i
             for letter in letters.values():
-                where[(str(rec["_sheet"]), letter, int(rec["_row"]))] = (t.key, new_row, rec)
+                where[(str(rec["_sheet"]), letter, int(cast(int, rec["_row"])))] = (t.key, new_row, rec)
             if not rec.get("_ok", True):
                 rejected.setdefault(t.key, []).append(new_row)
         data[t.key] = kept
@@ -120,8 +122,9 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
     for issue in issues:
         m = _CELL.match(issue.cell or "")
         hit = where.get((issue.sheet, m.group(1), int(m.group(2)))) if m else None
-        if m and hit is None and issue.rule == "forecast_incomplete" and header.get("forecast") is not None:
-            i = int(m.group(2)) - (int(header["forecast"]) + 2)  # the row of the first missing month
+        top = header.get("forecast")
+        if m and hit is None and issue.rule == "forecast_incomplete" and top is not None:
+            i = int(m.group(2)) - (int(top) + 2)  # the row of the first missing month
             if 0 <= i < len(months):
                 hit = ("forecast", schema.FORECAST.first_row + 1 + i, {})
         table = _table(hit[0]) if hit else None
@@ -150,7 +153,7 @@ def _plain(v: object) -> object:
     if v is None or (isinstance(v, float) and v != v):
         return None
     if hasattr(v, "item") and not isinstance(v, str | bytes):
-        return v.item()  # type: ignore[union-attr]
+        return v.item()
     return v
 
 
@@ -197,7 +200,7 @@ class _Annotate:
     def t(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en
 
-    def before(self, wb, fm) -> None:  # type: ignore[no-untyped-def]
+    def before(self, wb, fm) -> None:
         """The first sheet: what this workbook is and every issue, linked to its cell."""
         from xlsales.report.writer import print_setup, protect
 
@@ -265,14 +268,14 @@ class _Annotate:
         print_setup(ws)
         protect(ws)
 
-    def after(self, wb, fm, sheets: dict) -> None:  # type: ignore[no-untyped-def]
+    def after(self, wb, fm, sheets: dict) -> None:
         """Comments and highlights on the data sheets; the issue list opens first."""
         from xlsales.report.writer import cell_format, write_cell
 
         labels = list_labels(self.setup, self.lang)
         p = self.plan
         for key, rows in p.rejected.items():
-            table, ws = _table(key), sheets.get(_sheet_key(key))
+            table, ws = _table(key), sheets[_sheet_key(key)]
             at = {c.key: table.first_col + i for i, c in enumerate(table.columns)}
             for row in rows:
                 rec = _record(p, key, row)
@@ -283,7 +286,7 @@ class _Annotate:
                         cell_format(fm, col)
                     write_cell(ws, row, at[col.key], col, rec.get(col.key), fm, labels, at, fmt)
         for m in p.marks.values():
-            table, ws = _table(m.table), sheets.get(_sheet_key(m.table))
+            table, ws = _table(m.table), sheets[_sheet_key(m.table)]
             at = {c.key: table.first_col + i for i, c in enumerate(table.columns)}
             col = table.columns[m.col - table.first_col]
             rec = _record(p, m.table, m.row)

@@ -28,7 +28,15 @@ from xlsales.core.expr import Children, Crit, Expr, Figure, Grid, If, Max, Name,
 from xlsales.core.periods import add_months, label, quarter_name
 from xlsales.core.schema import Table as SchemaTable
 from xlsales.core.targets import UNASSIGNED
-from xlsales.report.book import LEVEL_LABEL, NO, YES, Entity, ReviewData, entities, org_rows, reps_under
+from xlsales.report.book import (
+    LEVEL_LABEL,
+    Entity,
+    ReviewData,
+    entities,
+    org_rows,
+    submissions,
+    submitted_cells,
+)
 from xlsales.report.layout import band, place
 from xlsales.report.model import Report
 from xlsales.report.tables import MONTHLY, WEEKLY
@@ -171,21 +179,12 @@ def weekly_review(d: ReviewData, ents: list[Entity]) -> tuple[Grid, list[dict]]:
         Figure("unrealized_share", _every(Ratio(Ref("unrealized"), Ref("won_ytd"))), money=False),
     ]
     g.compute(figures)
-    submitted = {f_.rep_id for f_ in d.c.files if f_.status == "accepted" and f_.period == cal.period}
-    on_time = {f_.rep_id for f_ in d.c.files if f_.status == "accepted" and f_.period == cal.period
-               and f_.modified is not None and f_.modified <= cal.deadline}
+    submitted, on_time = submissions(d)
     adj_by = {(str(a.get("level")), str(a.get("key")), str(a.get("region") or "")): f"{a.get('by')}: {a.get('reason')}"
               for a in d.frames["adjust"].to_dict("records")}
     rows = []
     for e in ents:
-        row = e.row(lang)
-        reps = reps_under(ents, e)
-        if e.level == "rep":
-            row["submitted"] = YES[lang] if e.key in submitted else NO[lang]
-            row["on_time"] = YES[lang] if e.key in on_time else NO[lang]
-        else:
-            row["submitted"] = f"{sum(1 for x in reps if x.key in submitted)}/{len(reps)}"
-            row["on_time"] = f"{sum(1 for x in reps if x.key in on_time)}/{len(reps)}"
+        row = {**e.row(lang), **submitted_cells(ents, e, submitted, on_time, lang)}
         if e.level in ("rep", "team"):
             lab = LEVEL_LABEL[lang][e.level]
             row["adjusted_by"] = adj_by.get((lab, e.key, e.region)) or adj_by.get((lab, e.key, "")) or ""

@@ -55,9 +55,19 @@ from xlsales.core.expr import (
     nonblank,
 )
 from xlsales.core.periods import add_months, label, quarter_name
-from xlsales.core.schema import norm
+from xlsales.core.schema import Lang, norm
 from xlsales.core.targets import UNASSIGNED
-from xlsales.report.book import LEVEL_LABEL, NO, YES, Entity, ReviewData, entities, org_rows, reps_under
+from xlsales.report.book import (
+    LEVEL_LABEL,
+    NO,
+    YES,
+    Entity,
+    ReviewData,
+    entities,
+    org_rows,
+    submissions,
+    submitted_cells,
+)
 from xlsales.report.layout import band, place, put_grid, put_table, relative
 from xlsales.report.model import Block, Chart, Report
 from xlsales.report.review import Figures
@@ -79,7 +89,7 @@ def _every(e: Expr) -> dict[str, Expr]:
     return dict.fromkeys(LEVELS, e)
 
 
-def _cols(table) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _cols(table) -> dict[str, str]:
     return {c.key: col_letter(table.first_col + i) for i, c in enumerate(table.columns)}
 
 
@@ -140,6 +150,7 @@ def variance(d: ReviewData, ents: list[Entity]) -> tuple[list[dict], dict[str, l
                 r.crits = (eq("region", e.region),)
         g = Grid(rows, [e.level for e in ents], _cols(VARIANCE))
         in_window = (ge("close_date", a), le("close_date", b))
+        forecast: Expr
         if w == "week":
             target = _target(f, "target", d.tables["daily"], "date", a, b)
             actual = f.deals("amount", d.cat("closed"), *in_window)
@@ -258,7 +269,7 @@ def weekly_report(d: ReviewData, ents: list[Entity], lists: dict[str, tuple]) ->
     a, b = cal.last_week
     visits = d.tables["visits"]
 
-    def v(col: str | None, *crits) -> Sum:  # type: ignore[no-untyped-def]
+    def v(col: str | None, *crits) -> Sum:
         return Sum(visits, col, (d.ok(), ge("date", a), le("date", b), *crits))
 
     done = d.visit_status("done")
@@ -304,7 +315,7 @@ def scorecard(d: ReviewData, reps: list[Entity]) -> Grid:
     done = d.visit_status("done")
     subs = d.tables["submissions"]
 
-    def v(col: str | None, *crits) -> Sum:  # type: ignore[no-untyped-def]
+    def v(col: str | None, *crits) -> Sum:
         return Sum(visits, col, (d.ok(), ge("date", a), le("date", b), *crits))
 
     need = d.setup.threshold("forecast_months")
@@ -334,7 +345,7 @@ def scorecard(d: ReviewData, reps: list[Entity]) -> Grid:
 
 # --- putting them into the report ---------------------------------------------------------------------------
 
-def _sheet_table(table, first_row: int):  # type: ignore[no-untyped-def]
+def _sheet_table(table, first_row: int):
     return dataclasses.replace(table, first_row=first_row)
 
 
@@ -374,17 +385,9 @@ def add_variance_sheets(report: Report, d: ReviewData) -> dict:
         row0 += max(len(rows), 1) + 4
     wk = weekly_report(d, ents, {k: (v[0], v[1]) for k, v in lists.items()})
     wrows = []
-    submitted, on_time = _submitted(d)
+    submitted, on_time = submissions(d)
     for e in ents:
-        row = e.row(lang)
-        reps = reps_under(ents, e)
-        if e.level == "rep":
-            row["submitted"] = YES[lang] if e.key in submitted else NO[lang]
-            row["on_time"] = YES[lang] if e.key in on_time else NO[lang]
-        else:
-            row["submitted"] = f"{sum(1 for x in reps if x.key in submitted)}/{len(reps)}"
-            row["on_time"] = f"{sum(1 for x in reps if x.key in on_time)}/{len(reps)}"
-        wrows.append(row)
+        wrows.append({**e.row(lang), **submitted_cells(ents, e, submitted, on_time, lang)})
     sh = place(report, WEEKLY_REPORT, wk, wrows,
                (f"销售管理报告书 · 上周 {label(cal.last_week)} 的拜访与成交;本周 {label(cal.week)} 的计划;本月 "
                 f"{label(cal.month)} · {flag}" if zh else
@@ -409,14 +412,6 @@ def add_variance_sheets(report: Report, d: ReviewData) -> dict:
     _charts(report, cum_first, len(reps), lang)
     return {"variance": (text, values, formulas), "cumulative": cum, "weekly_report": wk, "scorecard": sc,
             "lists": {k: v[1] for k, v in lists.items()}}
-
-
-def _submitted(d: ReviewData) -> tuple[set[str], set[str]]:
-    """Reps whose accepted file is for the report week, and those of them saved before the deadline."""
-    cal = d.cal
-    ok = [f for f in d.c.files if f.status == "accepted" and f.period == cal.period and f.rep_id]
-    return ({str(f.rep_id) for f in ok},
-            {str(f.rep_id) for f in ok if f.modified is not None and f.modified <= cal.deadline})
 
 
 def _clean(rows: list[dict]) -> list[dict]:
@@ -445,7 +440,7 @@ def _bands(report: Report, n_var: int, n_ents: int, n_reps: int) -> None:
     _ = lang
 
 
-def _charts(report: Report, cum_first: int, n_reps: int, lang: str) -> None:
+def _charts(report: Report, cum_first: int, n_reps: int, lang: Lang) -> None:
     zh = lang == "zh"
     sh = report.sheet(VARIANCE.sheet(lang))
     scn, vn = SCORECARD.sheet(lang), VARIANCE.sheet(lang)

@@ -381,16 +381,10 @@ def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: La
         return _write_report_table(ws, fm, table, lang, rows or [], labels or {}, formulas or {}, style)
     rows = rows or []
     labels = labels or {}
-    r0, c0 = table.first_row, table.first_col
+    r0 = table.first_row
     n = max(capacity if capacity is not None else table.rows, len(rows), 1)
     cols = table.columns
-    at = {c.key: c0 + i for i, c in enumerate(cols)}
-    if table.title(lang):
-        ws.write_string(r0 - 1 if r0 else r0, c0, table.title(lang), fm.title())
-    ws.add_table(r0, c0, r0 + n, c0 + len(cols) - 1, {
-        "name": table.name, "style": style, "autofilter": True,
-        "columns": [{"header": header_text(c, lang), "header_format": fm.header(c.kind == "formula")} for c in cols],
-    })
+    at = _open_table(ws, fm, table, lang, n, style)
     for c in cols:
         ci = at[c.key]
         fmt = cell_format(fm, c)
@@ -413,19 +407,25 @@ def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: La
     return r0 + n
 
 
-def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, rows: list[dict],
-                        labels: dict[str, dict[str, str]], formulas: dict[str, list[str | None]], style: str) -> int:
-    """:func:`write_table` for a report: column by column, blank cells left out, figures as formulas."""
-    r0, c0 = table.first_row, table.first_col
-    n = max(len(rows), 1)
-    cols = table.columns
-    at = {c.key: c0 + i for i, c in enumerate(cols)}
+def _open_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, n: int, style: str) -> dict[str, int]:
+    """The table's title and its Excel table of ``n`` rows; each column's sheet index by key."""
+    r0, c0, cols = table.first_row, table.first_col, table.columns
     if table.title(lang):
         ws.write_string(r0 - 1 if r0 else r0, c0, table.title(lang), fm.title())
     ws.add_table(r0, c0, r0 + n, c0 + len(cols) - 1, {
         "name": table.name, "style": style, "autofilter": True,
         "columns": [{"header": header_text(c, lang), "header_format": fm.header(c.kind == "formula")} for c in cols],
     })
+    return {c.key: c0 + i for i, c in enumerate(cols)}
+
+
+def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, rows: list[dict],
+                        labels: dict[str, dict[str, str]], formulas: dict[str, list[str | None]], style: str) -> int:
+    """:func:`write_table` for a report: column by column, blank cells left out, figures as formulas."""
+    r0 = table.first_row
+    n = max(len(rows), 1)
+    cols = table.columns
+    at = _open_table(ws, fm, table, lang, n, style)
     for c in cols:
         ci = at[c.key]
         fmt = cell_format(fm, c)
