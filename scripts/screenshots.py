@@ -23,6 +23,7 @@ def shot(src: Path, sheet: str, area: str, out: Path) -> Path:
         for ws in wb.worksheets:
             if ws.title != sheet:
                 ws.sheet_state = "hidden"
+                ws.print_area = None  # LibreOffice prints a hidden sheet that has a print area
         ws = wb[sheet]
         wb.active = wb.worksheets.index(ws)
         ws.print_area = area
@@ -61,6 +62,51 @@ def control_after_run(demo: Path, out: Path) -> Path:
         return shot(folder / "control.xlsm", CONTROL_SHEET, "A1:D58", out)
 
 
+def returned_with_comments(demo: Path, rep: str, sheet_key: str, area: tuple[int, int, int, int], out: Path) -> Path:
+    """PNG of a returned workbook's sheet with its comments shown (a printout hides them): the return is built
+    again, as consolidation builds it, with comments visible and only that sheet printed."""
+    from xlsales.report.returns import _Annotate, plan_returns
+    from xlsales.report.templates import build_rep_workbook, load_key
+    from xlsales.run import consolidate_folder
+
+    res = consolidate_folder(demo, ledger="", out=Path(tempfile.mkdtemp()) / "r.xlsx")
+    c, setup = res.consolidation, res.setup
+    plan = next(p for p in plan_returns(c, setup) if p.rep_id == rep)
+    roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
+
+    class Shown(_Annotate):
+        def after(self, wb, fm, sheets):  # type: ignore[no-untyped-def]
+            super().after(wb, fm, sheets)
+            target = sheets[sheet_key]
+            target.show_comments()
+            target.print_area(*area)
+            target.fit_to_pages(1, 1)
+            target.activate()
+            for ws in wb.worksheets():
+                if ws is not target:
+                    ws.print_area_range = None  # LibreOffice prints a hidden sheet that has a print area
+                    ws.hide()
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / f"{out.stem}.xlsx"
+        writer = Shown(plan, setup, "zh")
+        build_rep_workbook(tmp, setup, roster[rep], "zh", plan.data, key=load_key(demo), period=c.period,
+                           after=writer.after)
+        pngs = libreoffice.render_png(tmp, Path(d) / "png", dpi=110)
+        shutil.copy(pngs[0], out)
+    return out
+
+
+def rep_week(demo: Path, out: Path) -> None:
+    """A rep's week in pictures (README): next week's workbook pre-filled, the live checks, the returned one."""
+    week = sorted((demo / "returns").iterdir())[-1].name
+    print(shot(demo / "templates" / "R002.xlsx", "商机", "A1:Q12", out / "rep-week-prefilled.png"))
+    print(shot(demo / "templates" / "R002.xlsx", "说明", "A1:C18", out / "rep-week-instructions.png"))
+    print(shot(demo / "inbox" / "R002.xlsx", "商机", "A1:Q14", out / "rep-week-live-checks.png"))
+    print(shot(demo / "returns" / week / "R002.xlsx", "退回问题", "A1:G12", out / "rep-week-returned-issues.png"))
+    print(returned_with_comments(demo, "R002", "opportunities", (0, 0, 13, 16), out / "rep-week-returned-comments.png"))
+
+
 def main(demo: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rep = demo / "inbox" / "R002.xlsx"
@@ -76,6 +122,7 @@ def main(demo: Path, out: Path) -> None:
     print(shot(report, "预测准确性", "A1:U24", out / "report-accuracy.png"))
     print(shot(report, "赢单率", "A1:I9", out / "report-win-rates.png"))
     print(control_after_run(demo, out / "control-sheet.png"))
+    rep_week(demo, out)
 
 
 if __name__ == "__main__":

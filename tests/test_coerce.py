@@ -342,8 +342,8 @@ PURPOSE = LISTS["purpose"]
 
 @pytest.mark.parametrize(("raw", "code", "note"), [
     ("Lead", "Lead", None), ("导入", "Lead", None), ("  与客户会面 ", "Met", None),
-    ("lead", "Lead", "lead → 导入/Lead"), ("ＬＥＡＤ", "Lead", "ＬＥＡＤ → 导入/Lead"),
-    ("导入/Lead", "Lead", "导入/Lead → 导入/Lead"),
+    ("lead", "Lead", "lead → 线索/Lead"), ("ＬＥＡＤ", "Lead", "ＬＥＡＤ → 线索/Lead"),
+    ("线索/Lead", "Lead", "线索/Lead → 线索/Lead"),
 ])
 def test_choice_by_label(raw, code, note):
     assert c.to_choice(raw, STAGE_OPTIONS) == Parsed(code, note)
@@ -366,13 +366,13 @@ def test_choice_numbers_as_dict():
     assert c.to_choice(1, STAGE_OPTIONS, {0.25: "Met", 1.0: "Won"}).value == "Won"
     assert c.to_choice("100%", STAGE_OPTIONS, {0.25: "Met", 1.0: "Won"}).value == "Won"
     err = fails(c.to_choice, 0, STAGE_OPTIONS, {0.0: ["Lead", "Lost"]})
-    assert (err.rule, err.params) == ("ambiguous_choice", {"allowed": "导入/Lead, 丢单/Lost"})
+    assert (err.rule, err.params) == ("ambiguous_choice", {"allowed": "线索/Lead, 丢单/Lost"})
 
 
 @pytest.mark.parametrize("raw", [0, "0%", 0.0])
 def test_choice_zero_probability_is_ambiguous(raw):
     err = fails(c.to_choice, raw, STAGE_OPTIONS, STAGE_NUMBERS)
-    assert (err.rule, err.params) == ("ambiguous_choice", {"allowed": "导入/Lead, 丢单/Lost"})
+    assert (err.rule, err.params) == ("ambiguous_choice", {"allowed": "线索/Lead, 丢单/Lost"})
 
 
 def test_choice_same_text_naming_two_codes_is_ambiguous():
@@ -384,7 +384,7 @@ def test_choice_same_text_naming_two_codes_is_ambiguous():
 def test_choice_unknown(raw):
     err = fails(c.to_choice, raw, STAGE_OPTIONS, STAGE_NUMBERS)
     assert err.rule == "bad_choice"
-    assert err.params["allowed"].startswith("导入/Lead, 与客户会面/Met, ")
+    assert err.params["allowed"].startswith("线索/Lead, 与客户会面/Met, ")
     assert "column" not in err.params and "value" not in err.params
 
 

@@ -8,6 +8,7 @@ inbox, a reports "folder" that is a file, a setup with a duplicate rep id) — n
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from pathlib import Path
@@ -129,7 +130,10 @@ def test_button_and_cli_give_the_same_report_including_last_week(excel: Excel, t
     by_cli = tmp_path / "cli.xlsx"
     assert main(["consolidate", str(folder), "--out", str(by_cli), "--json"]) == 0
     a, b = _figures(by_button), _figures(by_cli)
-    assert normalize.diff(a, b) == []
+    diff = normalize.diff(a, b)  # the links to the returned workbooks are relative to where each report is
+    assert diff and all(d.startswith("/提交/cells/") and "HYPERLINK(" in d and "/returns/2026-11-23/" in d
+                        for d in diff)
+    assert [d for d in diff if "R002.xlsx" in d], "R002's file has issues: its return is linked"
     # last week's commit is a figure, not "no previous week"
     wb = openpyxl.load_workbook(by_button, data_only=True)
     ws = wb["周度承诺"]
@@ -243,15 +247,18 @@ def test_targets_writes_and_opens_the_targets_workbook(excel: Excel) -> None:
     excel.assert_restored()
 
 
-def test_refresh_writes_missing_templates(excel: Excel) -> None:
+def test_refresh_rolls_every_rep_forward_to_next_week(excel: Excel) -> None:
     templates = excel.folder / "templates"
     (templates / "R002.xlsx").unlink()
     buttons.refresh()
     assert excel.alerts == []
-    assert (templates / "R002.xlsx").exists()
+    nxt = (dt.date.fromisoformat(WEEK) + dt.timedelta(days=7)).isoformat()  # the week after the one consolidated
+    assert (templates / "R002.xlsx").exists() and (templates / f"R001-{nxt}.xlsx").exists()
     st = excel.status()
-    assert st["新模板 New templates"] == 1 and st["新模板 New templates note"] == "R002.xlsx"
-    assert "新模板 1 份 (R002.xlsx)" in excel.last_run("refresh")
+    assert st["新工作簿 New workbooks"] == 4 and st["新工作簿 New workbooks note"] == \
+        "R001.xlsx, R002.xlsx, R003.xlsx, R004.xlsx"
+    assert st["周期 Week of"] == nxt
+    assert f"{nxt} 这一周的工作簿 4 份" in excel.last_run("refresh")
     excel.assert_only_status_written()
 
 

@@ -162,7 +162,7 @@ def test_deal_changes_since_last_week(weeks):
     assert (slip["amount_before"], slip["amount_after"]) == (120_000, 100_000)
     back = listed["A1:阶段倒退:A1-5"]
     assert (back["stage_before"], back["stage_after"], back["category_before"], back["category_after"]) == (
-        "客户选择", "方案", "有望", "通路")
+        "客户选择", "方案", "有望", "管道")
     got = _rows(report, CHANGE_COUNTS)
     keys = [k for k in CHANGE_COUNTS.keys if k not in ("level", "key", "name", "team", "region")]
     for entity, expected in COUNTS.items():

@@ -124,7 +124,9 @@ def test_demo_workbooks_verify_and_a_new_rep_s_template_from_refresh_is_signed(d
     assert [f.signature for f in c.files] == ["verified"] * 3
     assert not [r for r in rules(c) if r.startswith("identity")]
     (demo / "templates" / "R004.xlsx").unlink()
-    assert [p.name for p in refresh_folder(demo).written] == ["R004.xlsx"]
+    res = refresh_folder(demo)  # the Refresh button rolls every rep forward; R004 sent nothing this week
+    assert [p.name for p in res.paths] == ["R001.xlsx", "R002.xlsx", "R003.xlsx", "R004.xlsx"]
+    assert [i.value for i in res.issues if i.rule == "roll_not_this_week"] == ["R004"]
     shutil.copy(demo / "templates" / "R004.xlsx", demo / "inbox" / "R004.xlsx")
     c = run(demo)
     assert {f.display: f.signature for f in c.files}["R004.xlsx"] == "verified"

@@ -31,7 +31,7 @@ from xlsales.io.targets_file import load_targets
 from xlsales.report.consolidated import full_report, write_report
 from xlsales.report.templates import load_key
 
-SHEETS = ["汇总", "周度承诺", "月度预测", "差异", "周报", "记分卡", "按期汇总", "阶段分布", "问题", "提交", "商机", "拜访",
+SHEETS = ["汇总", "紧急", "周度承诺", "月度预测", "差异", "周报", "记分卡", "按期汇总", "阶段分布", "问题", "提交", "商机", "拜访",
           "预测", "周承诺", "客户", "目标", "实际数", "上期", "调整", "阈值", "日目标", "假日"]
 CORE = ["问题", "提交", "商机", "拜访", "预测", "周承诺", "客户"]  # one Excel table each
 INJECTIONS = ['=HYPERLINK("http://x.example/","点我")', "+1", "-x", "@SUM(A1)", "=1+1"]
@@ -182,7 +182,7 @@ def test_english_report(tmp_path):
     setup, _, c = _mixed(tmp_path)
     out = write_report(c, setup, tmp_path / "r.xlsx", lang="en")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[:2] == ["Summary", "WeeklyCommitReview"]
+    assert wb.sheetnames[:2] == ["Summary", "Urgent"]
     assert {"Issues", "Submissions", "Opportunities", "Visits", "Forecast", "WeeklyCommit", "Customers"} <= set(
         wb.sheetnames)
     assert len(_table_rows(wb["Issues"])) == len(c.issues)

@@ -176,7 +176,8 @@ def test_demo_builds_an_organisation_of_n_reps(tmp_path, capsys) -> None:
     assert len(setup.active_reps()) == 20
     assert [r["rep_id"] for r in setup.rows("roster")] == [f"R{i:03d}" for i in range(1, 21)]
     assert {r["team"] for r in setup.rows("roster")} == {"上海一组", "上海二组", "北京组"}
-    assert len(list((d / "templates").glob("*.xlsx"))) == 20
+    assert len([p for p in (d / "templates").glob("*.xlsx") if "-" not in p.stem]) == 20  # rolled to next week
+    assert len(list((d / "templates").glob("R*-2026-11-23.xlsx"))) == 20  # this week's, kept
     assert len(list((d / "inbox").glob("*.xlsx"))) == 19, "one rep forgets to submit"
     capsys.readouterr()
     assert main(["consolidate", str(d), "--json"]) == 0

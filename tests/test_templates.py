@@ -29,6 +29,12 @@ def _validations(ws):
     return out
 
 
+def _list_values(wb, name: str) -> list[str]:
+    """The values a dropdown's defined name points at."""
+    sheet, rng = wb.defined_names[name].attr_text.split("!")
+    return [c.value for row in wb[sheet.strip("'")][rng.replace("$", "")] for c in row if c.value is not None]
+
+
 def _width(ws, idx: int) -> float | None:
     """Width of 1-based column ``idx`` (openpyxl groups equal neighbours into one range)."""
     for d in ws.column_dimensions.values():
@@ -81,7 +87,10 @@ def test_every_rep_column_has_its_header_format_and_validation(rep_book, table):
             assert dv is not None and dv.type == "date"
             assert cell.number_format == "yyyy-mm-dd"
         if col.help(lang):
-            assert dv is not None and dv.prompt == col.help(lang), f"{col.key} shows its help as input message"
+            assert dv is not None and dv.prompt.startswith(col.help(lang)), f"{col.key} shows its help as input message"
+        if col.kind in REP_LISTS:  # a dropdown's prompt lists exactly its values
+            assert dv.prompt.endswith(("可选:" if lang == "zh" else "One of: ") + ("、" if lang == "zh" else ", ").join(
+                _list_values(wb, dv.formula1))), col.key
         assert _width(ws, table.first_col + i + 1) == pytest.approx(col.width, abs=0.75)
     assert ws.protection.sheet, "sheets are protected"
     assert ws.freeze_panes == f"A{table.first_row + 2}"

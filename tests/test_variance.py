@@ -317,7 +317,7 @@ def test_the_sheets_follow_the_reviews_and_say_where_actuals_came_from(built):
     _, report = built
     wb = openpyxl.load_workbook(report, read_only=True)
     names = wb.sheetnames
-    assert names[:6] == ["汇总", "周度承诺", "月度预测", "差异", "周报", "记分卡"]
+    assert names[:7] == ["汇总", "紧急", "周度承诺", "月度预测", "差异", "周报", "记分卡"]
     assert "财务实际数" in wb["差异"]["A1"].value
 
 

@@ -204,7 +204,40 @@ def _demo_consolidate(folder: Path, a: argparse.Namespace) -> None:
     say_consolidation(consolidate_folder(folder), per_file=False)
 
 
-DEMO_STAGES = [_demo_consolidate, _demo_targets]
+def _demo_roll(folder: Path, a: argparse.Namespace) -> None:
+    from xlsales.run import roll_folder
+
+    say_roll(roll_folder(folder))
+
+
+DEMO_STAGES = [_demo_consolidate, _demo_targets, _demo_roll]
+
+
+# --- roll ------------------------------------------------------------------------
+
+def say_roll(res) -> None:
+    """What rolling forward wrote, per rep, and its issues (zh, en)."""
+    say(f"已为 {len(res.written)} 位业务员写出 {res.period} 这一周的工作簿(templates/,原工作簿按日期另存):",
+        f"Wrote the workbooks of the week of {res.period} for {len(res.written)} rep(s) in templates/ (the previous "
+        "ones kept under dated names):")
+    for w in res.written:
+        print(f"  {w.rep}: 商机 deals {w.deals} · 客户 customers {w.customers} · 预测月 forecast months "
+              f"{w.forecast_months} · 计划拜访 planned visits {w.visits} ← {w.source or '空白 blank'}")
+    if res.issues:
+        print_issues(res.issues)
+
+
+def cmd_roll(a: argparse.Namespace) -> int:
+    import json
+
+    from xlsales.run import roll_folder
+
+    res = roll_folder(Path(a.dir), period=a.period, reps=a.rep or None, ledger=a.ledger)
+    if a.json:
+        print(json.dumps(res.summary(), ensure_ascii=False))
+    else:
+        say_roll(res)
+    return EXIT_OK
 
 
 # --- consolidate -----------------------------------------------------------------
@@ -407,6 +440,15 @@ def parser() -> argparse.ArgumentParser:
                    help="company:由共享台账中各大区本周的快照生成全国报告(不读业务员文件)/ company: the national report "
                    "from every region's snapshot of the week in the shared ledger (no rep file is read)")
     s.set_defaults(func=cmd_consolidate)
+
+    s = sub.add_parser("roll", help="写出下一周预填好的业务员工作簿 / write next week's pre-filled rep workbooks")
+    s.add_argument("dir", help="主管文件夹 / the manager's folder (holds manager.xlsm)")
+    s.add_argument("--period", type=_date, help="要写出的那一周中的某一天(默认:最近汇总那一周的下一周)/ a day of the "
+                   "week to write (default: the week after the newest one consolidated)")
+    s.add_argument("--rep", action="append", metavar="ID", help="只写这位业务员(可重复)/ only this rep (repeatable)")
+    s.add_argument("--ledger", help="台账(默认:设置中的 ledger)/ the ledger (default: 'ledger' in the setup)")
+    s.add_argument("--json", action="store_true", help="输出 JSON 摘要 / print a JSON summary")
+    s.set_defaults(func=cmd_roll)
 
     from xlsales.history_cli import add_parser as add_history
 

@@ -1,4 +1,4 @@
-"""The manager's three jobs as library functions: consolidate, targets, refresh.
+"""The manager's jobs as library functions: consolidate, targets, roll forward (the Refresh button).
 
 Every caller — the ``xlsales`` command, the buttons of ``manager.xlsm`` and
 any script — runs a job through these functions, so each job finds its inputs
@@ -23,6 +23,7 @@ behind it); nothing here prints or talks to Excel.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
 from collections.abc import Callable
@@ -228,10 +229,11 @@ class ConsolidateResult:
     previous_from_ledger: str | None = None  # last week / last month read from the ledger: which snapshot
     last_month_from_ledger: str | None = None
     actuals_file: str | None = None  # finance's file, when the actuals came from one
+    returns: dict[str, Path] = field(default_factory=dict)  # rep id → the returned workbook (returns/<period>/)
 
     @property
     def lang(self) -> schema.Lang:
-        return "en" if self.setup.lang == "en" else "zh"
+        return setup_lang(self.setup)
 
     @property
     def last_week_source(self) -> str | None:
@@ -259,6 +261,7 @@ class ConsolidateResult:
         s["targets"] = self.targets_source
         s["actuals"] = {"source": self.actuals_source, "file": self.actuals_file, "label": self.actuals_label(self.lang)}
         s["output_issues"] = [i.as_dict() for i in self.output_issues]
+        s["returns"] = {rep: str(p) for rep, p in sorted(self.returns.items())}
         return s
 
 
@@ -306,6 +309,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from xlsales.io.cache import CACHE_DIR
     from xlsales.io.inbox import consolidate
     from xlsales.io.ledger_run import LedgerRun
+    from xlsales.report.returns import plan_returns, return_path, write_returns
     from xlsales.report.templates import load_key
 
     check_as_of(as_of)
@@ -336,12 +340,18 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         month_path = None if ledger_month else find_last_month(reports, c.period, c.as_of)
         last_month, month_issues = _read_previous(month_path, c.period, explicit=False)
         last_week, last_month = last_week or ledger_week, last_month or ledger_month
+        planned = {p.file: return_path(folder, c.period, p.rep_id) for p in plan_returns(c, setup)}
+        links = {f: os.path.relpath(p, out.parent) for f, p in planned.items()}
         report, figures, status, targets_source = build_and_record(c, setup, folder, out, book, actuals=loaded,
                                                                    last_week=last_week, last_month=last_month,
-                                                                   before_write=before_write)
+                                                                   before_write=before_write, returns=links)
     finally:
         book.close()
     cut = write_report(report, status, out)
+    try:  # send back: each rep's own workbook with every issue on its cell
+        returned = write_returns(c, setup, folder, setup_lang(setup), key)
+    except WriteError as e:
+        raise write_failed(e) from e
     source = resolve(setup, c, loaded).source
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
                              prev_issues + month_issues, targets_source, source,
@@ -351,26 +361,33 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                              else None,
                              last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
                              else None,
-                             actuals_file=actuals_path.name if loaded is not None and actuals_path else None)
+                             actuals_file=actuals_path.name if loaded is not None and actuals_path else None,
+                             returns=returned)
+
+
+def setup_lang(setup: Setup) -> schema.Lang:
+    """The language the setup asks for (zh unless it says en)."""
+    return "en" if setup.lang == "en" else "zh"
 
 
 def build_and_record(c: Consolidation, setup: Setup, folder: Path, out: Path, book: LedgerRun, *,
                      actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
                      last_month: Previous | None = None, before_write: BeforeWrite | None = None,
-                     ) -> tuple[Report, dict, LedgerStatus, str]:
+                     returns: dict[str, str] | None = None) -> tuple[Report, dict, LedgerStatus, str]:
     """The report of ``c`` (targets from the folder, history from the ledger), recorded as the ledger's snapshot.
 
     ``before_write(out)`` runs before anything is recorded, so a run the manager cancels there (the Excel
     button: the report is open and must be closed) leaves no snapshot.  Returns the report model, its
     figures, the ledger's status and where the targets came from; :func:`write_report` writes the file.
+    ``returns``: submitted file → the path of its returned workbook, relative to the report (linked from the
+    Submissions sheet).
     """
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
 
-    lang: schema.Lang = "en" if setup.lang == "en" else "zh"
     targets, targets_source = load_targets(setup, folder)
-    report, figures = full_report(c, setup, lang, targets, actuals, last_week, last_month,
-                                  history=book.history(c, calendar(c, setup)))
+    report, figures = full_report(c, setup, setup_lang(setup), targets, actuals, last_week, last_month,
+                                  history=book.history(c, calendar(c, setup)), returns=returns)
     if before_write:
         before_write(out)
     return report, figures, book.record(c, figures, out), targets_source
@@ -533,41 +550,184 @@ def targets_folder(folder: Path, *, out: Path | None = None, before_write: Befor
     return TargetsResult(path, res["kinds"], issues, setup)
 
 
-# --- refresh --------------------------------------------------------------------------
+# --- roll forward ---------------------------------------------------------------------
 
 @dataclass
-class RefreshResult:
+class RollWritten:
+    """One rep's next workbook: where it is and what it was pre-filled with."""
+
+    rep: str
+    path: Path
+    deals: int
+    customers: int
+    forecast_months: int
+    visits: int
+    source: str | None  # the submission it was pre-filled from (None: a blank template)
+    kept: Path | None = None  # the previous workbook, kept under a dated name
+
+    def as_dict(self) -> dict:
+        return {"rep": self.rep, "path": str(self.path), "deals": self.deals, "customers": self.customers,
+                "forecast_months": self.forecast_months, "visits": self.visits, "source": self.source,
+                "kept": str(self.kept) if self.kept else None}
+
+
+@dataclass
+class RollResult:
+    """What rolling forward wrote (``--json``: :meth:`summary`)."""
+
+    period: dt.date
+    written: list[RollWritten]
+    issues: list[Issue]
     setup_issues: list[Issue]
-    written: list[Path]
     setup: Setup
 
     @property
+    def paths(self) -> list[Path]:
+        return [w.path for w in self.written]
+
+    @property
     def counts(self) -> dict[str, int]:
-        return count(self.setup_issues)
+        return count(self.setup_issues + self.issues)
+
+    def summary(self) -> dict:
+        return {"period": self.period.isoformat(), "written": [w.as_dict() for w in self.written],
+                "issues": [i.as_dict() for i in self.issues]}
 
 
-def refresh_folder(folder: Path) -> RefreshResult:
-    """Re-read and check the setup; write a template for every active rep who has none in ``templates/``.
+def roll_folder(folder: Path, *, period: dt.date | None = None, reps: list[str] | None = None,
+                ledger: str | None = None) -> RollResult:
+    """Write next period's workbook for every active rep (or those named) into ``templates/``.
 
-    New templates are signed with the folder's key (made now when the folder has none).
+    Each is signed like the templates (same rep, the new period) and pre-filled from the rep's latest
+    accepted submission (:mod:`xlsales.io.latest`: the inbox, else the ledger) by the rules of
+    :func:`xlsales.core.roll.carry`; the workbook it replaces is kept as ``templates/<rep>-<its period>.xlsx``.
+    ``period``: any day of the week to roll to; by default the week after the newest one consolidated (the
+    reports folder and the ledger), and never before the week after the setup's period.
     """
-    from xlsales.report.templates import build_rep_workbook, create_key, recover_templates
+    from xlsales.core.issues import make
+    from xlsales.core.periods import forecast_months
+    from xlsales.core.roll import carry
+    from xlsales.core.setup import monday
+    from xlsales.io.latest import from_inbox, from_ledger
+    from xlsales.io.safety import Sandbox
+    from xlsales.report.templates import build_rep_workbook, create_key, load_key, recover_templates
 
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
-    lang: schema.Lang = "en" if setup.lang == "en" else "zh"
-    templates = folder / "templates"
-    written = []
+    with _InLanguage(setup):
+        check_as_of(period)
+        lang = setup_lang(setup)
+        target = monday(period) if period else _next_week(folder, setup, ledger)
+        source = target - dt.timedelta(days=7)
+        chosen = _reps_to_roll(setup, reps)
+        latest, _ = from_inbox(_inbox_of(folder, setup), setup, source, load_key(folder))
+        if any(str(r["rep_id"]) not in latest for r in chosen):
+            older = from_ledger(folder, setup, [str(r["rep_id"]) for r in chosen if str(r["rep_id"]) not in latest],
+                                source, ledger)
+            latest = {**older, **latest}
+        months = forecast_months(target, int(setup.threshold("forecast_months")))
+        templates = folder / "templates"
+        written: list[RollWritten] = []
+        issues: list[Issue] = []
+        try:
+            recover_templates(folder)
+            templates.mkdir(parents=True, exist_ok=True)
+            key = create_key(folder)
+            with Sandbox() as sandbox:
+                for rep in chosen:
+                    rep_id = str(rep["rep_id"])
+                    path = templates / f"{rep_id}.xlsx"
+                    got = latest.get(rep_id)
+                    name = rep.get("name", "")
+                    if got is None:
+                        issues.append(make("roll_no_data", path.name, value=rep_id, name=name))
+                    elif got.period != source:
+                        issues.append(make("roll_not_this_week", path.name, value=rep_id, name=name,
+                                           week=source.isoformat(), source=got.source,
+                                           period=got.period.isoformat() if got.period else "?"))
+                    if got is not None and got.rejected:
+                        issues.append(make("roll_rows_not_carried", path.name, value=rep_id, source=got.source,
+                                           n=got.rejected))
+                    carried = carry(got.tables if got else {}, source, months, setup)
+                    kept = _keep_previous(path, sandbox)
+                    build_rep_workbook(path, setup, rep, lang, carried.data, key=key, period=target)
+                    written.append(RollWritten(rep_id, path, carried.deals, carried.customers, carried.forecast_months,
+                                               carried.visits, got.source if got else None, kept))
+        except OSError as e:
+            raise write_failed(WriteError(templates, e)) from e
+        except WriteError as e:
+            raise write_failed(e) from e
+    return RollResult(target, written, issues, setup_issues, setup)
+
+
+def _next_week(folder: Path, setup: Setup, ledger: str | None) -> dt.date:
+    """The week after the newest one consolidated (reports folder, ledger), at least the week after the setup's."""
+    from xlsales.core.setup import monday
+
+    weeks = [monday(setup.period)] + [d for d, _ in _reports(reports_dir(folder, setup), lambda d: True)]
     try:
-        recover_templates(folder)
-        templates.mkdir(parents=True, exist_ok=True)
-        key = create_key(folder)
-        for rep in setup.active_reps().to_dict("records"):
-            path = templates / f"{rep['rep_id']}.xlsx"
-            if not path.exists():
-                written.append(build_rep_workbook(path, setup, rep, lang, key=key))
-    except OSError as e:
-        raise write_failed(WriteError(templates, e)) from e
-    except WriteError as e:
-        raise write_failed(e) from e
-    return RefreshResult(setup_issues, written, setup)
+        from xlsales.io.ledger import LedgerError, ledger_url, open_ledger
+        from xlsales.io.ledger_run import regions_of
+
+        url = ledger_url(folder, setup, ledger)
+        if url and not (url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file()):
+            with open_ledger(url) as book:
+                weeks += list(book.current("folder", regions_of(setup)))
+    except LedgerError:
+        pass
+    return max(weeks) + dt.timedelta(days=7)
+
+
+def _reps_to_roll(setup: Setup, reps: list[str] | None) -> list[dict]:
+    """The active reps, or those named (each must be an active rep of the roster)."""
+    active = setup.active_reps().to_dict("records")
+    if not reps:
+        return active
+    by_id = {str(r["rep_id"]): r for r in active}
+    unknown = [r for r in reps if str(r) not in by_id]
+    if unknown:
+        raise RunError(f"名单中没有这些在职业务员:{'、'.join(unknown)}。请核对 --rep 的编号(见主管工作簿「名单」表)。",
+                       f"No active rep with these ids in the roster: {', '.join(unknown)}. Check the --rep ids "
+                       "(the manager workbook's Roster sheet).")
+    return [by_id[str(r)] for r in dict.fromkeys(reps)]
+
+
+def _keep_previous(path: Path, sandbox: object = None) -> Path | None:
+    """Copy the workbook at ``path`` (if any) to ``<rep>-<its period>.xlsx`` beside it; return that path."""
+    import shutil
+
+    from xlsales.report.writer import atomic
+
+    if not path.is_file():
+        return None
+    when = _workbook_period(path, sandbox) or dt.date.fromtimestamp(path.stat().st_mtime)
+    kept = path.with_name(f"{path.stem}-{when.isoformat()}{path.suffix}")
+    with atomic(kept) as tmp:
+        shutil.copy2(path, tmp)
+    return kept
+
+
+def _workbook_period(path: Path, sandbox: object = None) -> dt.date | None:
+    """The period in a rep workbook's identity block, read the safe way; None when it cannot be read."""
+    from xlsales.core.schema import IDENTITY
+    from xlsales.io.coerce import CoerceError, to_date
+    from xlsales.io.intake import IDENTITY_SHEETS
+    from xlsales.io.reader import BookError, open_book, read_fields
+
+    try:
+        values, _ = read_fields(open_book(path, path.name, sandbox), IDENTITY, IDENTITY_SHEETS)  # type: ignore
+        got = values.get("period")
+        return to_date(got).value if got is not None else None  # type: ignore[return-value]
+    except (BookError, CoerceError):
+        return None
+
+
+# --- refresh --------------------------------------------------------------------------
+
+RefreshResult = RollResult  # the former name of what the Refresh button returns
+
+
+def refresh_folder(folder: Path) -> RollResult:
+    """The Refresh button: re-read and check the saved setup, then roll every active rep forward
+    (:func:`roll_folder`, its default week) — a rep new in the roster gets a blank workbook."""
+    return roll_folder(folder)

@@ -47,6 +47,7 @@ SIZES = ["50人以下", "50-200人", "200-1000人", "1000人以上"]
 RESULTS = ["确认需求,约下周演示", "客户预算已批", "递交方案", "收到意向书", "客户要求报价", "催收货款已到账",
            "处理投诉,客户满意", "完成培训", "了解竞品报价", "签订订单"]
 COMPETITORS = ["", "", "竞品A降价10%", "竞品B推出新品", "竞品C在做促销", ""]
+MARKET_SIGNALS = {("竞品C在做促销", "价格偏高"): "competitor_promotion", ("竞品B推出新品", "认可方案"): "new_product"}
 ACTIONS = ["安排技术交流", "提交报价", "推动合同审批", "跟进付款", "邀请参观样板点", "确认配置清单"]
 
 MISTAKES = (
@@ -182,6 +183,19 @@ def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.dat
                     "collection_amount": None, "cost": None, "competitor": "", "feedback": "", "next_step": "",
                     "supervisor_comment": ""})
     out.sort(key=lambda v: v["date"])
+    for v in out:  # SPEC §7's daily report, derived from what was drawn (the random draws stay as they were)
+        if v["status"] != "done":
+            continue
+        if v["purpose"] == "complaint":
+            v["complaint_detail"] = v["feedback"] or "交货延迟"
+            v["complaint_status"] = "resolved" if v.get("result") else "open"
+        signal = MARKET_SIGNALS.get((v["competitor"], v["feedback"]))
+        if signal:
+            v["market_signal"] = signal
+        if v["feedback"] == "交期要求紧":
+            v["customer_news"] = "客户新厂下月投产"
+        if v["date"] < period - dt.timedelta(days=2):
+            v["signed_off"] = v["date"] + dt.timedelta(days=1)
     return [{k: v for k, v in row.items() if v not in (None, "")} for row in out]
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules, schema
+from .customer_list import check_listed
 from .issues import Issue, count, define, make
 from .money import cents
 from .periods import forecast_months
@@ -137,6 +138,8 @@ def combine(files: list[FileResult], setup: Setup, as_of: dt.date, issues: list[
     rule_issues += rules.check_commit_rows(frames["weekly"][frames["weekly"]["_ok"]],
                                            frames["opportunities"][frames["opportunities"]["_ok"]],
                                            letters["weekly"], week)
+    rule_issues += check_listed({k: frames[k][frames[k]["_ok"]] for k in ("customers", "visits", "opportunities")},
+                                letters)
     months = forecast_months(week, int(setup.threshold("forecast_months")))
     rule_issues += rules.check_forecast(frames["forecast"], {f.display: f.read.tables["forecast"] for f in counted
                                                               if f.read}, months)

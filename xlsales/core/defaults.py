@@ -11,7 +11,7 @@ import datetime as dt
 
 # SPEC §2: the Cisco ladder. Codes are the English names.
 STAGES: list[dict] = [
-    {"zh": "导入", "en": "Lead", "probability": 0.0, "phase": "导入期 Intake", "category": "pipeline", "open": True},
+    {"zh": "线索", "en": "Lead", "probability": 0.0, "phase": "线索期 Intake", "category": "pipeline", "open": True},
     {"zh": "与客户会面", "en": "Met", "probability": 0.25, "phase": "销售 Selling", "category": "pipeline", "open": True},
     {"zh": "购买意向", "en": "Intent", "probability": 0.50, "phase": "销售 Selling", "category": "pipeline", "open": True},
     {"zh": "方案", "en": "Solution", "probability": 0.60, "phase": "销售 Selling", "category": "pipeline", "open": True},
@@ -23,12 +23,19 @@ STAGES: list[dict] = [
     {"zh": "丢单", "en": "Lost", "probability": 0.0, "phase": "关闭 Closed", "category": "lost", "open": False},
 ]
 
+# Labels of earlier versions, still read as the same choice: 通路 reads as a sales channel in the mainland
+# (now 管道, the pipeline), 导入 as importing (now 线索, a lead).  list → {old label: code}
+LEGACY_LABELS: dict[str, dict[str, str]] = {
+    "category": {"通路": "pipeline"},
+    "stage": {"导入": "Lead"},
+}
+
 # list → [(code, zh, en)]
 LISTS: dict[str, list[tuple[str, str, str]]] = {
     "category": [
         ("commit", "承诺", "Commit"),
         ("upside", "有望", "Upside"),
-        ("pipeline", "通路", "Pipeline"),
+        ("pipeline", "管道", "Pipeline"),
         ("closed", "已成交", "Closed"),
         ("lost", "丢单", "Lost"),
     ],
@@ -40,6 +47,17 @@ LISTS: dict[str, list[tuple[str, str, str]]] = {
         ("complaint", "客诉处理", "Complaint"),
         ("order", "订货", "Order taking"),
         ("other", "其他", "Other"),
+    ],
+    "complaint_status": [
+        ("open", "处理中", "Open"),
+        ("resolved", "已解决", "Resolved"),
+        ("escalated", "已升级", "Escalated"),
+    ],
+    "market_signal": [
+        ("competitor_promotion", "竞品促销", "Competitor promotion"),
+        ("new_product", "竞品新品", "Competitor new product"),
+        ("dealer_complaint", "经销商投诉", "Dealer complaint"),
+        ("personnel_change", "客户人事变动", "Customer personnel change"),
     ],
     "visit_status": [
         ("planned", "计划", "Planned"),
@@ -89,8 +107,8 @@ THRESHOLDS: dict[str, tuple[float, str, str]] = {
     "forecast_months": (12, "滚动预测月数", "Months in the rolling forecast"),
     "mom_growth_min": (0.05, "环比增长最低", "Month-over-month growth: minimum"),
     "mom_growth_good": (0.10, "环比增长良好", "Month-over-month growth: good"),
-    "coverage_min": (1.50, "通路/目标 覆盖率下限", "Pipeline / target coverage: at least"),
-    "quality_probability": (0.50, "通路质量:概率不低于", "Pipeline quality: probability at least"),
+    "coverage_min": (1.50, "商机管道/目标 覆盖率下限", "Pipeline / target coverage: at least"),
+    "quality_probability": (0.50, "商机管道质量:概率不低于", "Pipeline quality: probability at least"),
     "max_amount": (1_000_000_000, "单笔金额上限(超出视为异常)", "Largest plausible single amount"),
 }
 

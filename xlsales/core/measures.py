@@ -251,7 +251,7 @@ def coverage(pipeline: object, target: object) -> float:
     >>> coverage(1_500_000, 1_000_000)
     1.5
     """
-    return _ratio(pipeline, target, "通路 pipeline", "目标 target")
+    return _ratio(pipeline, target, "商机管道 pipeline", "目标 target")
 
 
 def attainment(actual: object, target: object) -> float:

@@ -24,7 +24,7 @@ from xlsales.core.setup import Setup
 MAX_NAMED = 5  # rows of other reps a duplicate names; the rest are counted ("and 995 more")
 
 define("commit_below_90", "error",
-       "承诺商机的阶段概率只有 {prob},低于承诺要求的 {min}。请推进阶段或改为「有望/通路」。",
+       "承诺商机的阶段概率只有 {prob},低于承诺要求的 {min}。请推进阶段或改为「有望/管道」。",
        "A commit deal at {prob} is below the {min} a commit needs. Advance the stage or make it Upside/Pipeline.")
 define("upside_as_commit", "error",
        "阶段「{stage}」属于有望(Upside),却标为承诺。有望从不计入承诺:请改类别,或在确认后推进阶段。",

@@ -50,6 +50,7 @@ class Column:
     help_zh: str = ""
     help_en: str = ""
     locked: bool = False
+    suggest: str | None = None  # a dropdown of the rep's own entries (free text still accepted), e.g. LIST_MY_CUSTOMERS
 
     def header(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
@@ -152,6 +153,9 @@ LIST_KIND = "target_kind"
 LIST_ADJ_LEVEL = "adj_level"
 LIST_PROP_LEVEL = "prop_level"
 LIST_BASIS = "target_basis"
+LIST_COMPLAINT = "complaint_status"
+LIST_MARKET = "market_signal"
+LIST_MY_CUSTOMERS = "my_customers"  # not a setup list: the rep's own 客户 sheet, offered in a dropdown
 
 # ---------------------------------------------------------------------------
 # The rep workbook.
@@ -171,12 +175,15 @@ VISITS = Table(
         C("date", "日期", "Date", "date", required=True, width=12, aliases=("拜访日期", "visit date"),
           help_zh="拜访日期,须在本周期内", help_en="Visit date, within the reporting week"),
         C("customer", "客户", "Customer", required=True, width=22, aliases=("客户名称", "customer name"),
-          help_zh="客户全称,与「客户」表一致", help_en="Customer name as on the Customers sheet"),
+          suggest=LIST_MY_CUSTOMERS,
+          help_zh="从下拉列表选择「客户」表中的客户;新客户请先在「客户」表登记",
+          help_en="Pick a customer of the Customers sheet; enter a new customer there first"),
         C("area", "区域", "Area", width=10, aliases=("地区", "拜访区域")),
         C("status", "计划/完成", "Planned/Done", "choice", required=True, choices=LIST_VISIT_STATUS, width=11,
-          aliases=("状态", "status"), help_zh="计划中、已完成或已取消", help_en="Planned, done or cancelled"),
+          aliases=("状态", "status"), help_zh="拜访前选计划,拜访后改为完成", help_en="Planned before the visit, "
+          "done after it"),
         C("purpose", "拜访目的", "Purpose", "choice", required=True, choices=LIST_PURPOSE, width=13,
-          aliases=("目的",), help_zh="从下拉列表选择", help_en="Pick from the list"),
+          aliases=("目的",)),
         C("result", "拜访结果", "Result", width=24, aliases=("结果",),
           help_zh="本次拜访的结果;有结果才算有效拜访", help_en="What the visit achieved; a visit with a result is effective"),
         C("order_amount", "订单金额", "Order amount", "money", width=13, min=0, aliases=("订货金额", "订单")),
@@ -186,6 +193,21 @@ VISITS = Table(
         C("feedback", "客户反馈", "Customer feedback", width=20, aliases=("反馈",)),
         C("next_step", "下一步", "Next step", width=18, aliases=("下一步计划",)),
         C("supervisor_comment", "主管批注", "Supervisor comment", width=18, aliases=("主管意见", "批注")),
+        # SPEC §7: the daily report's complaints, customer news, market signals and the supervisor's sign-off
+        C("complaint_detail", "客诉内容", "Complaint", width=20, aliases=("投诉内容", "客诉"),
+          help_zh="拜访目的为客诉处理时填写:客户投诉了什么", help_en="For a complaint visit: what the customer "
+          "complained about"),
+        C("complaint_status", "客诉状态", "Complaint status", "choice", choices=LIST_COMPLAINT, width=11,
+          aliases=("投诉状态",), help_zh="客诉处理的进展", help_en="How far the complaint has got"),
+        C("customer_news", "客户动态", "Customer news", width=20, aliases=("客户新闻", "客户变化"),
+          help_zh="客户的新情况:扩产、搬迁、换供应商、资金等", help_en="What is new at the customer: expansion, a move, "
+          "a new supplier, money"),
+        C("market_signal", "市场状况", "Market signal", "choice", choices=LIST_MARKET, width=13,
+          aliases=("市场情况", "市场状况反映"),
+          help_zh="需要立即上报的市场情况;选了就会列入主管报告的「紧急」表", help_en="A market signal to escalate at "
+          "once; it puts the row on the manager's Urgent sheet"),
+        C("signed_off", "主管签核日期", "Signed off", "date", width=12, aliases=("签核日期", "主管签字日期"),
+          help_zh="主管审阅并签核本条拜访的日期", help_en="The day the supervisor reviewed and signed off this visit"),
     ),
     rows=300, min_match=3,
 )
@@ -194,17 +216,25 @@ VISITS = Table(
 #: money figure (Excel's ROUND), so the rep's own column and the report agree to the cent
 WEIGHTED_FORMULA = '=IF(OR({amount}="",{probability}=""),"",ROUND({amount}*{probability},2))'
 
+#: the commit checklist's input message (SPEC §3): asked of commit rows only
+_CHECK = {"help_zh": "只有承诺行需要填写(其他行为灰色);承诺行有一项不是「是」时整行标黄",
+          "help_en": "Needed on commit rows only (greyed on the others); a commit row with an item not Yes turns amber"}
+
 OPPORTUNITIES = Table(
     "opportunities", "Opportunities", "商机", "Opportunities",
     (
         C("opp_id", "商机编号", "Opp ID", required=True, width=11, aliases=("编号", "商机id", "opportunity id", "id"),
           help_zh="每个商机唯一的编号,如 O-001", help_en="A unique id per deal, e.g. O-001"),
-        C("customer", "客户", "Customer", required=True, width=22, aliases=("客户名称",)),
+        C("customer", "客户", "Customer", required=True, width=22, aliases=("客户名称",), suggest=LIST_MY_CUSTOMERS,
+          help_zh="从下拉列表选择「客户」表中的客户;新客户请先在「客户」表登记",
+          help_en="Pick a customer of the Customers sheet; enter a new customer there first"),
         C("product", "产品", "Product", width=16, aliases=("产品/方案",)),
         C("amount", "金额", "Amount", "money", required=True, width=14, min=0, aliases=("商机金额", "预计金额", "deal amount"),
           help_zh="预计成交金额(元)", help_en="Expected deal amount (yuan)"),
         C("stage", "阶段", "Stage", "choice", required=True, choices=LIST_STAGE, width=14, aliases=("销售阶段", "sales stage"),
-          help_zh="从下拉列表选择销售阶段", help_en="Pick the sales stage"),
+          help_zh="概率随阶段自动计算。承诺须达到承诺阶段;下订单对应「已成交」,丢单对应「丢单」",
+          help_en="The probability follows the stage. Commit needs a commit stage; Won goes with Closed, Lost "
+          "with Lost"),
         C("probability", "概率", "Probability", "formula", width=9, aliases=("赢率", "成交概率", "prob"),
           formula="=IF({stage}=\"\",\"\",IFERROR(INDEX(xs_stage_prob,MATCH({stage},xs_stage_name,0)),\"\"))"),
         C("weighted", "加权金额", "Weighted", "formula", width=14, aliases=("加权", "weighted amount"),
@@ -213,14 +243,17 @@ OPPORTUNITIES = Table(
           aliases=("成交日期", "预计签约日期", "close date")),
         C("category", "预测类别", "Forecast category", "choice", required=True, choices=LIST_CATEGORY, width=11,
           aliases=("类别", "预测分类", "category"),
-          help_zh="承诺:本期必签;有望:可能签但不承诺", help_en="Commit: promised this period; Upside: may close, not promised"),
-        C("chk_config", "配置已最终确定", "Config final", "bool", choices=LIST_YESNO, width=9, aliases=("配置确定",)),
-        C("chk_contract_end_user", "与最终用户签署合同", "End-user contract", "bool", choices=LIST_YESNO, width=9,
+          help_zh="承诺:本期必签,阶段概率须达 90% 且五项检查为「是」;有望:可能签但不承诺;下订单选「已成交」,丢单选"
+          "「丢单」。整行变红表示阶段与类别矛盾",
+          help_en="Commit: promised this period, at a 90% stage with all five checks Yes; Upside: may close, not "
+          "promised; Won is Closed, Lost is Lost. A red row means stage and category contradict"),
+        C("chk_config", "配置已最终确定", "Config final", "bool", choices=LIST_YESNO, width=9, **_CHECK, aliases=("配置确定",)),
+        C("chk_contract_end_user", "与最终用户签署合同", "End-user contract", "bool", choices=LIST_YESNO, width=9, **_CHECK,
           aliases=("最终用户合同",)),
-        C("chk_contract_si", "与二级SI签署合同", "SI contract", "bool", choices=LIST_YESNO, width=9,
+        C("chk_contract_si", "与二级SI签署合同", "SI contract", "bool", choices=LIST_YESNO, width=9, **_CHECK,
           aliases=("二级si合同", "与二级 si 签署合同")),
-        C("chk_discount", "特殊折扣批准", "Discount approved", "bool", choices=LIST_YESNO, width=9, aliases=("折扣批准",)),
-        C("chk_partner_ready", "合作伙伴已准备好下订单", "Partner ready", "bool", choices=LIST_YESNO, width=9,
+        C("chk_discount", "特殊折扣批准", "Discount approved", "bool", choices=LIST_YESNO, width=9, **_CHECK, aliases=("折扣批准",)),
+        C("chk_partner_ready", "合作伙伴已准备好下订单", "Partner ready", "bool", choices=LIST_YESNO, width=9, **_CHECK,
           aliases=("合作伙伴就绪",)),
         C("realized", "已实现", "Realized", "bool", choices=LIST_YESNO, width=8, aliases=("已回款", "已实现订单"),
           help_zh="已下单的订单是否已实现(如已回款);未实现订单应低于 5%",
@@ -232,6 +265,7 @@ OPPORTUNITIES = Table(
 )
 
 CHECKLIST: tuple[str, ...] = tuple(c.key for c in OPPORTUNITIES.columns if c.key.startswith("chk_"))
+
 
 FORECAST = Table(
     "forecast", "Forecast", "预测", "Forecast",

@@ -78,6 +78,8 @@ class Setup:
             return [(r.en, r.zh, r.en) for r in self.stages.itertuples()]
         df = self.tables["lists"]
         sub = df[df["list"] == list_name]
+        if sub.empty and list_name in defaults.LISTS:  # a list newer than the manager workbook: its defaults
+            return list(defaults.LISTS[list_name])
         return [(str(r.code), str(r.zh), str(r.en)) for r in sub.itertuples()]
 
     def label(self, list_name: str, code: str, lang: str) -> str:
@@ -344,7 +346,7 @@ def _unique(setup: Setup, table: str, key: str, label: str, at) -> None:
 
 DROPDOWN_LISTS = (schema.LIST_CATEGORY, schema.LIST_PURPOSE, schema.LIST_VISIT_STATUS, schema.LIST_CLASS,
                   schema.LIST_YESNO, schema.LIST_KIND, schema.LIST_ADJ_LEVEL, schema.LIST_PROP_LEVEL,
-                  schema.LIST_BASIS)
+                  schema.LIST_BASIS, schema.LIST_COMPLAINT, schema.LIST_MARKET)
 
 
 def list_labels(setup: Setup, lang: str) -> dict[str, dict[str, str]]:

@@ -8,7 +8,7 @@ folder holding the workbook that called it:
   report: tables, conditional formats, charts, live formulas) and opens it in
   Excel as its own workbook;
 * :func:`targets` writes ``reports/targets.xlsx`` and opens it;
-* :func:`refresh` re-checks the saved setup and writes the missing rep templates.
+* :func:`refresh` re-checks the saved setup and rolls every rep forward: next week's workbooks, pre-filled.
 
 In ``manager.xlsm`` a button writes nothing but the Status block and its own
 *Last run* cell on the 控制台 Control sheet (:func:`xlsales.excel.workbook.status_cells`):
@@ -460,19 +460,20 @@ def _targets(ctx: _Ctx) -> Outcome:
 def _refresh(ctx: _Ctx) -> Outcome:
     from xlsales.run import refresh_folder
 
-    ctx.status(ctx.t("检查设置…", "checking the setup…"))
+    ctx.status(ctx.t("检查设置,写出下一周的工作簿…", "checking the setup, writing next week's workbooks…"))
     res = refresh_folder(ctx.folder)
     ctx.lang = "en" if res.setup.lang == "en" else "zh"
     n = res.counts
-    names = ", ".join(p.name for p in res.written)
+    names = ", ".join(p.name for p in res.paths)
     lines: list[Line] = [("问题 错误 Errors", n["error"], ""), ("问题 警告 Warnings", n["warning"], ""),
-                         ("新模板 New templates", len(res.written), names),
+                         ("周期 Week of", res.period.isoformat(), ""),
+                         ("新工作簿 New workbooks", len(res.written), names),
                          ("模板文件夹 Templates", str(ctx.folder / "templates"), "")]
-    lines += _issue_lines(res.setup_issues, ctx.lang)
-    return Outcome(True, (f"设置问题:错误 {n['error']},警告 {n['warning']};新模板 {len(res.written)} 份"
-                          + (f" ({names})" if names else ""),
-                          f"setup issues: {n['error']} errors, {n['warning']} warnings; {len(res.written)} new "
-                          "template(s)" + (f" ({names})" if names else "")), lines)
+    lines += _issue_lines(res.setup_issues + res.issues, ctx.lang)
+    return Outcome(True, (f"设置问题:错误 {n['error']},警告 {n['warning']};{res.period} 这一周的工作簿 "
+                          f"{len(res.written)} 份" + (f" ({names})" if names else ""),
+                          f"issues: {n['error']} errors, {n['warning']} warnings; {len(res.written)} workbook(s) "
+                          f"for the week of {res.period}" + (f" ({names})" if names else "")), lines)
 
 
 BODIES: dict[str, Callable[[_Ctx], Outcome]] = {"consolidate": _consolidate, "targets": _targets,

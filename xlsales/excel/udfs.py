@@ -188,7 +188,7 @@ def XS_WEIGHTED(amount, probability, stage_names=None, probabilities=None):  # n
     return elementwise(lambda a, p: measures.weighted(a, p, table), amount, probability)
 
 
-@udf(amounts="金额列 / the amounts", categories="预测类别列:承诺、有望、通路、已成交 / the forecast categories",
+@udf(amounts="金额列 / the amounts", categories="预测类别列:承诺、有望、管道、已成交 / the forecast categories",
      close_dates="可选:预计成交日期列 / optional: the close dates",
      date_from="可选:区间开始日期 / optional: window start date",
      date_to="可选:区间结束日期 / optional: window end date",
@@ -200,10 +200,10 @@ def XS_COMMIT(amounts, categories, close_dates=None, date_from=None, date_to=Non
         _opt(date_from), _opt(date_to), _opt(include, "commit")))
 
 
-@udf(pipeline="通路金额,可为区域 / pipeline amount, a cell or a range",
+@udf(pipeline="商机管道金额,可为区域 / pipeline amount, a cell or a range",
      target="目标,可为区域 / target, a cell or a range")
 def XS_COVERAGE(pipeline, target):  # noqa: N802
-    """覆盖率 = 通路 / 目标(健康 > 150%)/ Coverage = pipeline / target (healthy above 150%)."""
+    """覆盖率 = 商机管道 / 目标(健康 > 150%)/ Coverage = pipeline / target (healthy above 150%)."""
     return elementwise(measures.coverage, pipeline, target)
 
 

@@ -28,6 +28,7 @@ from typing import TypeGuard
 
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
+from xlsales.core.defaults import LEGACY_LABELS
 from xlsales.core.issues import RULES
 from xlsales.core.money import cents
 
@@ -492,6 +493,9 @@ def _number_pairs(numbers: Numbers) -> list[tuple[float, str]]:
     return list(numbers)
 
 
+_LEGACY = {_key(label): code for labels in LEGACY_LABELS.values() for label, code in labels.items()}
+
+
 @dataclass(frozen=True)
 class Choices:
     """A list's options indexed once, so that reading a cell normalises the cell and never every option again.
@@ -532,6 +536,9 @@ class Choices:
             if hits:
                 code = hits[0]
                 return Parsed(code, None if text in self.exact[code] else f"{text} → {self.labels[code]}")
+            old = _LEGACY.get(_key(text))
+            if old in self.labels:  # a label of an earlier version (通路, 导入): the same choice
+                return Parsed(old, None)
         if numbers is not None and (got := _percent(raw)) is not None:
             p = got[0]
             hits = list(dict.fromkeys(c for q, c in _number_pairs(numbers) if abs(q - p) < 1e-9))

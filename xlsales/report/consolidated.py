@@ -38,6 +38,7 @@ from xlsales.report.tables import (
     STAGES,
     SUBMISSIONS,
     SUMMARY_PERIODS,
+    URGENT,
     VARIANCE,
     WEEKLY,
     WEEKLY_REPORT,
@@ -55,12 +56,14 @@ def calendar(c: Consolidation, setup: Setup) -> Calendar:
 
 def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.DataFrame | None = None,
                 actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
-                last_month: Previous | None = None, history: History | None = None) -> tuple[Report, dict]:
+                last_month: Previous | None = None, history: History | None = None,
+                returns: dict[str, str] | None = None) -> tuple[Report, dict]:
     """The consolidated report and its headline figures (``totals`` by period, the ``calendar``).
 
     ``actuals``: finance actuals read from a file (None: the setup's Actuals table, else won deals stand
     in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports; ``history``: the
-    ledger's history (:mod:`xlsales.core.history`) — its sheets (deal changes, accuracy, win rates) are added when given.
+    ledger's history (:mod:`xlsales.core.history`) — its sheets (deal changes, accuracy, win rates) are added when given;
+    ``returns``: {submitted file: link to its returned workbook, relative to the report} for the Submissions sheet.
     """
     cal = calendar(c, setup)
     d = ReviewData(c, setup, lang, cal, targets, act.resolve(setup, c, actuals), last_week, last_month)
@@ -68,10 +71,11 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
     rep = Report("xlsales consolidated report", lang)
     summary = rep.sheet("汇总" if lang == "zh" else "Summary")
     _issues(rep, c, lang)
+    _urgent(rep, d)
     sh = rep.sheet(SUBMISSIONS.sheet(lang))
     sh.put(0, 0, "提交情况 · 按时 = 本期的文件且在截止时间前保存" if lang == "zh" else
            "Submissions · on time = this period's file, saved before the deadline", style="subtitle")
-    sh.blocks.append(Block(SUBMISSIONS, _clean(d.frames["submissions"].to_dict("records"))))
+    sh.blocks.append(_submissions_block(d, returns or {}))
     sh.freeze = (2, 1)
     for k, t in DATA.items():
         frame = d.tables[k].frame
@@ -92,11 +96,27 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
         grids.update(add_history_sheets(rep, d, history))
     source_sheets(rep, d)
     totals = _summary(summary, d)
-    front = [summary.name, WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),
+    front = [summary.name, URGENT.sheet(lang), WEEKLY.sheet(lang), MONTHLY.sheet(lang), VARIANCE.sheet(lang), WEEKLY_REPORT.sheet(lang),
              SCORECARD.sheet(lang), ROLLUPS.sheet(lang), STAGES.sheet(lang),
              *(t.sheet(lang) for t in HISTORY_TABLES)]  # the ledger's history, when there is one
     rep.sheets.sort(key=lambda s: front.index(s.name) if s.name in front else len(front))
     return rep, {"totals": totals, "calendar": cal, "grids": grids, "data": d}
+
+
+def _submissions_block(d: ReviewData, returns: dict[str, str]) -> Block:
+    """One row per file (and per rep who sent none), each file with issues linked to its returned workbook."""
+    rows = _clean(d.frames["submissions"].to_dict("records"))
+    links: list[str | None] = []
+    for r in rows:
+        link = returns.get(str(r.get("file") or ""))
+        name = link.replace("\\", "/").rsplit("/", 1)[-1] if link else None
+        r["return_file"] = name
+        links.append(f'=HYPERLINK("{_quote(link)}","{_quote(name)}")' if link and name else None)
+    return Block(SUBMISSIONS, rows, formulas={"return_file": links})
+
+
+def _quote(text: str | None) -> str:
+    return (text or "").replace('"', '""')
 
 
 def write_report(c: Consolidation, setup: Setup, out: Path, lang: Lang = "zh", targets: pd.DataFrame | None = None,
@@ -121,6 +141,21 @@ def _clean(rows: list[dict]) -> list[dict]:
     """Blanks for pandas' missing values (NaN, NaT), which a cell cannot hold."""
     return [{k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v)
              for k, v in r.items()} for r in rows]
+
+
+def _urgent(rep: Report, d: ReviewData) -> None:
+    """紧急 Urgent: every accepted visit flagged with a market signal (SPEC §7), newest first."""
+    lang = d.lang
+    visits = d.c.accepted("visits")
+    visits = visits[visits["market_signal"].notna()] if "market_signal" in visits.columns else visits.iloc[0:0]
+    rows = _clean(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)).to_dict("records")) \
+        if not visits.empty else []
+    sh = rep.sheet(URGENT.sheet(lang))
+    sh.put(0, 0, f"市场状况紧急上报:{len(rows)} 条(竞品促销、竞品新品、经销商投诉、客户人事变动)" if lang == "zh" else
+           f"Market signals to act on now: {len(rows)} (competitor promotion or new product, dealer complaint, "
+           "customer personnel change)", style="subtitle")
+    sh.blocks.append(Block(URGENT, rows, d.labels))
+    sh.freeze = (2, 2)
 
 
 def _issues(rep: Report, c: Consolidation, lang: Lang) -> None:

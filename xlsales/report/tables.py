@@ -64,7 +64,16 @@ SUBMISSIONS = Table("submissions", "RptSubmissions", "提交", "Submissions", (
     count("rows_unaccounted", "差额", "Unaccounted", 8),
     count("errors", "错误", "Errors", 7), count("warnings", "警告", "Warnings", 7),
     C("modified", "修改时间", "Modified", "text", width=19), C("on_time", "按时", "On time", width=7),
-    C("sha256", "SHA-256", "SHA-256", width=20)), rows=0)
+    C("sha256", "SHA-256", "SHA-256", width=20),
+    C("return_file", "退回文件", "Returned workbook", width=16)), rows=0)
+
+#: SPEC §7 市场状况反映表: visits flagged with a market signal, escalated at once
+URGENT = Table("urgent", "RptUrgent", "紧急", "Urgent", (
+    *WHO, DATE, dataclasses.replace(schema.VISITS.column("market_signal"), help_zh="", help_en="", aliases=()),
+    C("customer", "客户", "Customer", width=20), C("competitor", "竞争对手信息", "Competitor info", width=24),
+    C("customer_news", "客户动态", "Customer news", width=24), C("feedback", "客户反馈", "Customer feedback", width=24),
+    C("complaint_detail", "客诉内容", "Complaint", width=20), C("_file", "来源文件", "Source file", width=14),
+    C("_row", "行号", "Row", "int", width=6)), rows=0)
 
 DATA_SHEETS = {"opportunities": ("RptOpportunities", "商机", "Opportunities"),
                "visits": ("RptVisits", "拜访", "Visits"), "forecast": ("RptForecast", "预测", "Forecast"),

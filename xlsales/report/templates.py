@@ -20,12 +20,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from xlsales import __version__
 from xlsales.core import schema
 from xlsales.core.identity import IDENTITY_SHEET, KEY_NAME, SIGNED_FIELDS, sign_identity
+from xlsales.core.issues import col_letter
 from xlsales.core.money import cents
 from xlsales.core.periods import forecast_months
+from xlsales.core.roll import PRINT_SPARE, capacity
 from xlsales.core.schema import Lang
 from xlsales.core.setup import DROPDOWN_LISTS, Setup, list_labels
 from xlsales.report.writer import Formats, WriteError, atomic, new_workbook, print_setup, protect, write_table
@@ -81,7 +84,8 @@ def write_lists_sheet(wb, fm: Formats, setup: Setup, lang: Lang, sheet_name: str
         ("xs_stage_name", "阶段 Stage", [labels["stage"][c] for c, _, _ in setup.choices("stage")]),
         ("xs_stage_prob", "概率 Probability", [float(p) for p in stages["probability"]]),
     ]
-    cols += [(f"xs_{n}", n, list(labels[n].values())) for n in DROPDOWN_LISTS]
+    # headed by the defined name, never by a word a rep table's header could match (purpose, market_signal …)
+    cols += [(f"xs_{n}", f"xs_{n}", list(labels[n].values())) for n in DROPDOWN_LISTS]
     for ci, (name, head, values) in enumerate(cols):
         ws.write_string(0, ci, head, fm.header())
         ws.set_column(ci, ci, 16)
@@ -166,7 +170,9 @@ def _write_identity_sheet(wb: Workbook, key: bytes, rep_id: str, period: dt.date
 
 
 def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
-                       data: dict[str, list[dict]] | None = None, *, key: bytes | None = None) -> Path:
+                       data: dict[str, list[dict]] | None = None, *, key: bytes | None = None,
+                       period: dt.date | None = None, before: Callable[[Workbook, Formats], None] | None = None,
+                       after: Callable[[Workbook, Formats, dict], None] | None = None) -> Path:
     """Write one rep's workbook to ``path`` (atomically) and return the path.
 
     ``rep`` is a roster row (rep_id, name, team, region); ``data`` optionally
@@ -174,19 +180,29 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
     ``weekly``, ``customers``) with rows of canonical values — codes for list
     columns, dates, numbers — or raw strings to write as typed.  ``key`` (or the
     one of an enclosing :func:`signing_key`) signs the workbook's identity.
+    ``period``: the Monday the workbook is for (default: the setup's period).
+    Each table holds its template's rows or the data plus headroom (:func:`xlsales.core.roll.capacity`),
+    and its print area ends a few rows below the data.  ``before(wb, fm)`` may add sheets in front (a returned
+    workbook's issue list); ``after(wb, fm, sheets)`` runs last with the data sheets by table key (its comments).
     """
     data = data or {}
-    period = setup.period
+    period = period or setup.period
+    sizes = {k: capacity(_sheet_of(k), len(data.get(k, []))) for k in ("visits", "opportunities", "customers")}
+    free = {k: sizes[k] - len(data.get(k, [])) for k in sizes}
     signer = key if key is not None else _SIGNING.get()
     with atomic(path) as tmp:
         wb = new_workbook(tmp, f"xlsales {rep.get('rep_id', '')}")
         fm = Formats(wb)
+        if before:
+            before(wb, fm)
         labels = list_labels(setup, lang)
         instr = wb.add_worksheet(INSTR_SHEET[lang])
         sheets = {k: wb.add_worksheet(_sheet_of(k).sheet(lang)) for k in REP_SHEETS}
         list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
         list_names[schema.LIST_YESNO] = "xs_yesno"
-        _write_instructions(wb, instr, fm, setup, rep, lang, period)
+        list_names[schema.LIST_MY_CUSTOMERS] = _my_customers(wb, lang, sizes["customers"])
+        _rule_cells(wb, setup, lang, labels)
+        _write_instructions(wb, instr, fm, setup, rep, lang, period, free)
         for k in ("visits", "opportunities", "customers"):
             table = _sheet_of(k)
             ws = sheets[k]
@@ -194,7 +210,11 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
             ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
             rows = [_with_formulas(r, setup) for r in data.get(k, [])] if k == "opportunities" else \
                 data.get(k, [])
-            write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names)
+            write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names, capacity=sizes[k])
+            ws.print_area(0, 0, table.first_row + min(sizes[k], len(rows) + PRINT_SPARE),
+                          table.first_col + len(table.columns) - 1)
+            if k == "opportunities":
+                live_checks(wb, ws, sizes[k])
             ws.freeze_panes(table.first_row + 1, 0)
             protect(ws)
         ws = sheets["forecast"]
@@ -211,6 +231,8 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
         if signer:
             _write_identity_sheet(wb, signer, str(rep.get("rep_id", "")), period)
         instr.activate()
+        if after:
+            after(wb, fm, sheets)
         wb.close()
     return path
 
@@ -269,6 +291,79 @@ def recover_templates(folder: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+# --- checks while the rep types (conditional formats reading the setup through defined names) -------------
+
+RULE_CELLS = "xs_rule_"  # defined names of the setup values the live checks read: xs_rule_commit, …
+LIVE = {"bad": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+        "warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+        "idle": {"bg_color": "#EDEDED", "font_color": "#A6A6A6"}}
+
+
+def _my_customers(wb: Workbook, lang: Lang, rows: int) -> str:
+    """The defined name of the rep's own customer names (the 客户 sheet's first column), for the dropdowns."""
+    t = schema.CUSTOMERS
+    col = col_letter(t.first_col + t.keys.index("customer"))
+    wb.define_name("xs_my_customers", f"='{t.sheet(lang)}'!${col}${t.first_row + 2}:${col}${t.first_row + 1 + rows}")
+    return "xs_my_customers"
+
+
+def _rule_cells(wb: Workbook, setup: Setup, lang: Lang, labels: dict[str, dict[str, str]]) -> None:
+    """The setup values the live checks compare with, on the hidden lists sheet, each under a defined name."""
+    ws = wb.get_worksheet_by_name(LIST_SHEET[lang])
+    values = {
+        "commit": labels["category"].get("commit", "commit"), "closed": labels["category"].get("closed", "closed"),
+        "lost": labels["category"].get("lost", "lost"), "won_stage": labels["stage"].get("Won", "Won"),
+        "lost_stage": labels["stage"].get("Lost", "Lost"), "yes": labels["yesno"].get("yes", "yes"),
+        "commit_min": setup.threshold("commit_min_probability"),
+    }
+    col = 26  # column AA, clear of the lists
+    for i, (name, v) in enumerate(values.items()):
+        ws.write_string(i, col, name)
+        if isinstance(v, float):
+            ws.write_number(i, col + 1, v)
+        else:
+            ws.write_string(i, col + 1, str(v))
+        wb.define_name(f"{RULE_CELLS}{name}", f"='{ws.name}'!${col_letter(col + 1)}${i + 1}")
+
+
+def live_checks(wb: Workbook, ws: Worksheet, rows: int) -> None:
+    """Conditional formats on the deal list (SPEC §2, §3), red before amber before grey:
+
+    * red row: stage and category contradict (won not closed, lost not lost, and the other way round) or a
+      commit deal below the commit probability;
+    * amber row: a commit deal whose checklist has an item not Yes;
+    * grey checklist cells on every row that is not commit (they are asked of commit rows only).
+    """
+    t = schema.OPPORTUNITIES
+    r0 = t.first_row + 1
+    last = t.first_row + rows
+    at = {c.key: f"${col_letter(t.first_col + i)}{r0 + 1}" for i, c in enumerate(t.columns)}
+    chk = [t.first_col + t.keys.index(k) for k in schema.CHECKLIST]
+    n = RULE_CELLS
+    stage, cat, prob = at["stage"], at["category"], at["probability"]
+    first_chk, last_chk = at[schema.CHECKLIST[0]], at[schema.CHECKLIST[-1]]
+    contradiction = (f"=AND({stage}<>\"\",{cat}<>\"\",OR(({stage}={n}won_stage)<>({cat}={n}closed),"
+                     f"({stage}={n}lost_stage)<>({cat}={n}lost)))")
+    below = f"=AND({cat}={n}commit,ISNUMBER({prob}),{prob}<{n}commit_min)"
+    unchecked = f"=AND({cat}={n}commit,COUNTIFS({first_chk}:{last_chk},{n}yes)<{len(schema.CHECKLIST)})"
+    idle = f"={cat}<>{n}commit"
+    width = t.first_col + len(t.columns) - 1
+    fmt = {k: wb.add_format(v) for k, v in LIVE.items()}
+    for formula, style, cols in ((contradiction, "bad", (t.first_col, width)), (below, "bad", (t.first_col, width)),
+                                 (unchecked, "warn", (t.first_col, width)), (idle, "idle", (chk[0], chk[-1]))):
+        ws.conditional_format(r0, cols[0], last, cols[1], {"type": "formula", "criteria": formula,
+                                                            "format": fmt[style]})
+
+
+def free_rows_line(free: dict[str, int], lang: Lang) -> str:
+    """The instructions' line saying how many empty rows each table still has."""
+    if lang == "zh":
+        return (f"本工作簿还可填写:商机 {free['opportunities']} 行、拜访 {free['visits']} 行、客户 {free['customers']} 行。"
+                "不够时请联系主管。")
+    return (f"Rows still free in this workbook: {free['opportunities']} deals, {free['visits']} visits, "
+            f"{free['customers']} customers. Ask your manager when you need more.")
+
+
 def _sheet_of(key: str) -> schema.Table:
     return {t.key: t for t in schema.REP_TABLES}[key]
 
@@ -284,7 +379,8 @@ def _with_formulas(row: dict, setup: Setup) -> dict:
     return out
 
 
-def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang, period: dt.date) -> None:
+def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang, period: dt.date,
+                        free: dict[str, int] | None = None) -> None:
     ws.set_column(0, 0, 3)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 60)
@@ -313,8 +409,13 @@ def _write_instructions(wb, ws, fm: Formats, setup: Setup, rep: dict, lang: Lang
                         fm.get("text", text_wrap=True))
         if j:
             ws.set_row(r + j, 30)
+    below = r + len(INSTRUCTIONS[lang])
+    if free:
+        ws.write_string(below, 2, free_rows_line(free, lang), fm.get("text", text_wrap=True, bold=True))
+        ws.set_row(below, 30)
+        below += 1
     foot = f"xlsales {__version__}"
-    ws.write_string(r + len(INSTRUCTIONS[lang]) + 1, 2, foot, fm.note())
+    ws.write_string(below + 1, 2, foot, fm.note())
     ws.hide_gridlines(2)
     print_setup(ws)
     ws.set_portrait()

@@ -308,19 +308,38 @@ def header_text(col: Column, lang: Lang) -> str:
     return col.header(lang) + (" *" if col.required else "")
 
 
-def validation(col: Column, lang: Lang, list_name: str | None) -> dict:
-    """The data-validation dict XlsxWriter takes for one column."""
+def validation(col: Column, lang: Lang, list_name: str | None, values: list[str] | None = None) -> dict:
+    """The data-validation dict XlsxWriter takes for one column.
+
+    ``values``: the labels of a dropdown; its input message lists exactly them.  A column with a
+    ``suggest`` list (the rep's own customers) offers it but accepts other text, with a note.
+    """
     title = col.header(lang)[:32]
     msg = col.help(lang)
     v: dict
+    if col.suggest and list_name:
+        v = {"validate": "list", "source": f"={list_name}", "error_type": "information",
+             "error_title": title, "error_message": ("不在您的「客户」表中。如是新客户,请先在「客户」表登记;"
+                                                     "点「确定」仍可保留" if lang == "zh" else
+                                                     "Not on your Customers sheet. Enter a new customer there "
+                                                     "first; click OK to keep it anyway")}
+        if msg:
+            v.update({"input_title": title, "input_message": msg[:250]})
+        return v
     if col.kind in ("choice", "bool"):
         v = {"validate": "list", "source": f"={list_name}"}
-        msg = msg or ("请从下拉列表选择" if lang == "zh" else "Pick a value from the list")
+        shown = "、".join(values or []) if lang == "zh" else ", ".join(values or [])
+        pick = (f"可选:{shown}" if lang == "zh" else f"One of: {shown}") if values else \
+            ("请从下拉列表选择" if lang == "zh" else "Pick a value from the list")
+        msg = f"{msg}{'。' if lang == 'zh' else '. '}{pick}" if msg else pick
     elif col.kind in ("money", "number"):
         v = {"validate": "decimal", "criteria": ">=", "value": col.min if col.min is not None else -1e15}
         if col.max is not None:
             v = {"validate": "decimal", "criteria": "between", "minimum": col.min or 0, "maximum": col.max}
-        msg = msg or ("请输入数字(元)" if lang == "zh" else "Enter a number (yuan)")
+        if col.kind == "money":
+            msg = msg or ("请输入金额(元),不能为负" if lang == "zh" else "Enter an amount in yuan, not negative")
+        else:
+            msg = msg or ("请输入数字" if lang == "zh" else "Enter a number")
     elif col.kind == "int":
         v = {"validate": "integer", "criteria": "between", "minimum": int(col.min or 0),
              "maximum": int(col.max if col.max is not None else 10**9)}
@@ -371,8 +390,11 @@ def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: La
         fmt = cell_format(fm, c)
         ws.set_column(ci, ci, c.width, fmt)
         if list_names is not None and c.kind != "formula" and not c.locked:
-            src = list_names.get(c.choices or "", "")
-            ws.data_validation(r0 + 1, ci, r0 + n, ci, validation(c, lang, src))
+            src = list_names.get(c.suggest or "", "") or list_names.get(c.choices or "", "")
+            values = list(labels.get(c.choices or "", {}).values()) if c.kind in ("choice", "bool") else None
+            if c.kind == "bool" and not values:
+                values = list(labels.get("yesno", {}).values())
+            ws.data_validation(r0 + 1, ci, r0 + n, ci, validation(c, lang, src, values))
     for i in range(n):
         r = r0 + 1 + i
         row = rows[i] if i < len(rows) else {}
@@ -467,8 +489,9 @@ def fit_text(ws: Worksheet, r: int, c: int, text: str) -> str:
 
 
 def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Formats,
-               labels: dict[str, dict[str, str]], at: dict[str, int]) -> None:
-    fmt = cell_format(fm, col)
+               labels: dict[str, dict[str, str]], at: dict[str, int], fmt: object = None) -> None:
+    """Write one cell of a schema column (``fmt``: another format than the column's, e.g. a highlight)."""
+    fmt = fmt or cell_format(fm, col)
     if col.kind == "formula":
         formula = (col.formula or "").format(**{k: f"{col_letter(v)}{r + 1}" for k, v in at.items()})
         ws.write_formula(r, c, formula, fmt, "" if value is None else value)

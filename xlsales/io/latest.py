@@ -1,0 +1,112 @@
+"""Each rep's latest accepted submission, wherever the folder keeps it: the inbox first, then the ledger.
+
+Rolling forward (:func:`xlsales.run.roll_folder`) pre-fills next week's workbook from what a rep last
+submitted.  The inbox is read exactly as a consolidation reads it (:func:`xlsales.io.inbox.consolidate`:
+safe reading, signed identity, the latest file per rep); only the accepted rows of the file that counts
+are taken.  A rep with no counted file there is looked up in the ledger, newest week first: the rows of
+their accepted submission in the snapshot in force of that week.  Nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from xlsales.core import schema
+from xlsales.core.issues import Issue
+from xlsales.core.setup import Setup
+
+TABLES = tuple(t.key for t in schema.REP_TABLES)
+
+
+@dataclass
+class Latest:
+    """One rep's newest accepted submission: its period, where it was found, its accepted rows by table."""
+
+    rep_id: str
+    period: dt.date | None
+    source: str  # the inbox file, or "台账 ledger #<snapshot>"
+    kind: str  # inbox | ledger
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    rejected: int = 0  # rows of that submission that did not count (not carried)
+
+
+def from_inbox(inbox: Path, setup: Setup, week: dt.date, key: bytes | None) -> tuple[dict[str, Latest], list[Issue]]:
+    """The counted file of each rep in ``inbox`` read as of ``week`` (its accepted rows) and the reading's issues."""
+    from xlsales.io.inbox import consolidate
+
+    if not Path(inbox).is_dir():
+        return {}, []
+    c = consolidate(Path(inbox), setup, week, key=key)
+    out: dict[str, Latest] = {}
+    for f in c.files:
+        if f.status != "accepted" or not f.rep_id:
+            continue
+        tables = {k: _rows(c.frames[k], lambda df, name=f.display: (df["_file"] == name) & df["_ok"]) for k in TABLES}
+        out[str(f.rep_id)] = Latest(str(f.rep_id), f.period, f.display, "inbox", tables, f.rows_rejected)
+    return out, c.issues
+
+
+def from_ledger(folder: Path, setup: Setup, reps: list[str], before: dt.date, override: str | None = None
+                ) -> dict[str, Latest]:
+    """For each of ``reps``, the accepted rows of their submission in the newest snapshot in force of a week up
+    to ``before``; a ledger that does not exist yet, or cannot be opened, gives nothing."""
+    from xlsales.io.ledger import SUBMISSIONS, LedgerError, ledger_url, open_ledger
+    from xlsales.io.ledger_run import regions_of
+
+    url = ledger_url(folder, setup, override)
+    if url is None or not reps or (url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file()):
+        return {}
+    out: dict[str, Latest] = {}
+    try:
+        with open_ledger(url) as ledger:
+            snaps = [s for p, s in ledger.current("folder", regions_of(setup)).items() if p <= before]
+            wanted = set(reps)
+            for snap in reversed(snaps):
+                sid = int(snap["id"])
+                subs = ledger.table(SUBMISSIONS, sid)
+                have = {str(r.rep_id): r for r in subs.itertuples() if r.status == "accepted" and str(r.rep_id) in wanted}
+                if not have:
+                    continue
+                frames = {k: ledger.rows(sid, k) for k in TABLES}
+                for rep_id, sub in have.items():
+                    tables = {k: _rows(df, lambda d, r=rep_id: (d["rep_id"].astype(str) == r) & d["_ok"].astype(bool))
+                              for k, df in frames.items()}
+                    period = sub.period if isinstance(sub.period, dt.date) else snap["period"]
+                    out[rep_id] = Latest(rep_id, period, f"台账 ledger #{sid} ({snap['period']})", "ledger", tables,
+                                         _count(sub.rows_rejected))
+                    wanted.discard(rep_id)
+                if not wanted:
+                    break
+    except LedgerError:
+        return out
+    return out
+
+
+def _count(v: object) -> int:
+    v = _plain(v)
+    return int(v) if isinstance(v, int | float) else 0
+
+
+def _rows(df: pd.DataFrame | None, where) -> list[dict]:
+    """The rows of ``df`` that ``where(df)`` selects, as plain dicts (NaN and NaT as None, timestamps as dates)."""
+    if df is None or df.empty or "rep_id" not in df.columns:
+        return []
+    sub = df[where(df)]
+    return [{k: _plain(v) for k, v in r.items()} for r in sub.to_dict("records")]
+
+
+def _plain(v: object) -> object:
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if hasattr(v, "item") and not isinstance(v, str | bytes):
+        return v.item()
+    return v
