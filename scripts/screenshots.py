@@ -59,7 +59,7 @@ def control_after_run(demo: Path, out: Path) -> Path:
             if (r, c) in status_cells():
                 ws.cell(r, c).value = cell.formula or cell.value
         wb.save(folder / "control.xlsm")
-        return shot(folder / "control.xlsm", CONTROL_SHEET, "A1:D58", out)
+        return shot(folder / "control.xlsm", CONTROL_SHEET, "A1:E58", out)
 
 
 def returned_with_comments(demo: Path, rep: str, sheet_key: str, area: tuple[int, int, int, int], out: Path) -> Path:

@@ -99,6 +99,7 @@ def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
     ws.set_column(1, 1, 24)
     ws.set_column(2, 2, 62)
     ws.set_column(3, 3, 64)
+    ws.set_column(4, 4, 56)
     ws.write_string(1, 1, "xlsales 控制台 · Control", fm.get("text", bold=True, font_size=16, font_color="#1F4E78"))
     ws.write_string(2, 1, "点击按钮运行;进度显示在状态栏,出错时弹出说明。 Click a button; progress shows on the status "
                     "bar, problems in a message box.", fm.note())
@@ -113,7 +114,9 @@ def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
         ws.set_row(r + 1, 44)
         ws.write_string(r + 2, 2, "上次运行 Last run", label)
         ws.write_blank(r + 2, 3, None, last)
+        ws.set_row(r + 2, 30)  # the Last run text takes two lines
     r = SCOPE_CELL[0] - 1
+    ws.set_row(r, 40)
     ws.write_string(r, 2, "汇总范围 Scope", label)
     choices = [f"{zh} {en}" for zh, en in SCOPES.values()]
     ws.write_string(r, 3, choices[0], fm.get("text", fill="#FFF2CC", border=1, border_color="#BF9000"))
@@ -123,9 +126,9 @@ def _control(wb: Workbook, fm: Formats, lang: Lang) -> None:
                          "This folder: the rep workbooks in the inbox. Company: the national report from the "
                          "regions' snapshots.",
         "error_title": "汇总范围", "error_message": "请从下拉列表选择:" + "、".join(choices)})
-    ws.write_string(r, 4, "全公司 = 各大区本周已记入共享台账的汇总(设置表 ledger);不读业务员文件。 Company = the "
-                    "regions' snapshots of this week in the shared ledger (Settings: ledger); no rep file is read.",
-                    fm.note())
+    ws.write_string(r, 4, "全公司:由共享台账(设置表 ledger)中各大区本周的快照生成,不读业务员文件。\nCompany: "
+                    "the regions' snapshots of the week in the shared ledger (Settings: ledger); no rep file is read.",
+                    fm.get("text", italic=True, font_color="#7F7F7F", text_wrap=True, valign="top"))
     foot = FIRST_BUTTON_ROW + 4 * len(ACTIONS) + 1
     ws.write_string(foot, 1, f"xlsales {__version__} · xlwings 0.37.8 · 说明 docs/excel.md", fm.note())
     ws.write_string(STATUS_TITLE_ROW, 1, "运行状态 Status", fm.get("text", bold=True, font_size=13,
