@@ -218,6 +218,16 @@ def cells(xlsx: Path) -> dict[str, dict[str, tuple[str | None, str | None]]]:
     return out
 
 
+def test_the_command_caches_reads_beside_the_reports_unless_told_not_to(demo: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    shutil.copytree(demo, folder)
+    shutil.rmtree(folder / rc.CACHE_DIR, ignore_errors=True)
+    assert main(["consolidate", str(folder), "--no-cache", "--out", str(tmp_path / "a.xlsx")]) == 0
+    assert not (folder / rc.CACHE_DIR).exists()
+    assert main(["consolidate", str(folder), "--out", str(tmp_path / "b.xlsx")]) == 0
+    assert len(_entries(folder / rc.CACHE_DIR)) == len(list((folder / "inbox").glob("*.xlsx")))
+
+
 def test_the_report_is_the_same_with_the_cache_on_or_off_and_one_or_two_readers(
         demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "folder"
