@@ -472,13 +472,9 @@ def _csv_error_line(path: Path) -> int | None:
     import csv
     import io
 
-    from xlsales.io.csvtext import decode
+    from xlsales.io.csvtext import read_text
 
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    text = decode(raw)
+    text = read_text(path)
     if text is None:
         return None
     reader = csv.reader(io.StringIO(text))

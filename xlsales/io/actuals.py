@@ -11,7 +11,7 @@ from ..core import schema
 from ..core.actuals import normalize
 from ..core.issues import Issue
 from ..core.setup import Setup
-from .csvtext import decode
+from .csvtext import read_text
 
 CSV_SUFFIXES = (".csv", ".txt")
 
@@ -39,11 +39,7 @@ def read_actuals(path: Path, setup: Setup | None = None) -> tuple[pd.DataFrame, 
 
 
 def _csv_rows(path: Path) -> list[list] | None:
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    text = decode(raw)
+    text = read_text(path)
     if text is None:
         return None
     try:

@@ -3,6 +3,8 @@ write CSV in on the mainland."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 ENCODINGS = ("utf-8-sig", "gb18030")
 
 
@@ -14,3 +16,12 @@ def decode(raw: bytes) -> str | None:
         except UnicodeDecodeError:
             continue
     return None
+
+
+def read_text(path: Path) -> str | None:
+    """The text of the file at ``path`` (:func:`decode`); None when it cannot be read or decoded."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    return decode(raw)
