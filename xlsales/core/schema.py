@@ -316,7 +316,7 @@ ATTENDANCE = Table(
         C("note", "备注", "Note", width=30, aliases=("说明",),
           help_zh="请假、缺勤的原因等", help_en="Why on leave or absent, and the like"),
     ),
-    rows=7, title_zh="上周每日出勤", title_en="Last week's daily attendance", optional=True,
+    rows=7, title_zh="上周每日出勤:每天选一项", title_en="Last week's daily attendance: one entry a day", optional=True,
 )
 
 REP_TABLES: tuple[Table, ...] = (VISITS, OPPORTUNITIES, FORECAST, WEEKLY, CUSTOMERS, ATTENDANCE)

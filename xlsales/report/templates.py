@@ -72,7 +72,6 @@ BANNERS = {
     "opportunities": ("商机清单:阶段决定概率,承诺须过检查清单", "Opportunity list: the stage sets the probability; "
                       "commit must pass the checklist"),
     "customers": ("客户名册:等级决定跟进频率", "Customer list: the class sets the follow-up frequency"),
-    "attendance": ("上周每日出勤:每天选一项", "Last week's attendance: one entry a day"),
 }
 
 
@@ -255,8 +254,6 @@ def _write_attendance(wb: Workbook, ws: Worksheet, fm: Formats, lang: Lang, peri
               if isinstance(d := r.get("date"), dt.date)}
     rows = [{**by_day.get(d, {}), "date": d, "weekday": WEEKDAYS[lang][i]}
             for i, d in enumerate(attendance_days(period))]
-    zh, en = BANNERS["attendance"]
-    ws.merge_range(0, 0, 0, len(t.columns) - 1, zh if lang == "zh" else en, fm.title())  # wider than column A
     write_table(wb, ws, fm, t, lang, rows, labels=labels, list_names=list_names, capacity=len(rows))
     ws.print_area(0, 0, t.first_row + len(rows), t.first_col + len(t.columns) - 1)
     ws.freeze_panes(t.first_row + 1, 0)
