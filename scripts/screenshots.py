@@ -103,6 +103,7 @@ def rep_week(demo: Path, out: Path) -> None:
     print(shot(demo / "templates" / "R002.xlsx", "商机", "A1:Q12", out / "rep-week-prefilled.png"))
     print(shot(demo / "templates" / "R002.xlsx", "说明", "A1:C18", out / "rep-week-instructions.png"))
     print(shot(demo / "inbox" / "R002.xlsx", "商机", "A1:Q14", out / "rep-week-live-checks.png"))
+    print(shot(demo / "inbox" / "R002.xlsx", "出勤", "A1:D9", out / "rep-week-attendance.png"))
     print(shot(demo / "returns" / week / "R002.xlsx", "退回问题", "A1:G12", out / "rep-week-returned-issues.png"))
     print(returned_with_comments(demo, "R002", "opportunities", (0, 0, 13, 16), out / "rep-week-returned-comments.png"))
 

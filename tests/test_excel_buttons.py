@@ -106,12 +106,13 @@ def test_consolidate_writes_and_opens_the_report_and_only_the_status_block(excel
     st = excel.status()
     assert st["结果 Result"] == "完成 Done" and st["操作 Action"] == "汇总 Consolidate"
     assert st["报告 Report"] == f'=HYPERLINK("{report}","{report.name}")'
-    assert st["行 读取 Rows read"] == st["有效 accepted"] + st["拒绝 rejected"] + st["被替代 superseded"] == 143
+    # 143 rows of visits, deals, forecast, commit and customers + 3 files × 7 days of attendance
+    assert st["行 读取 Rows read"] == st["有效 accepted"] + st["拒绝 rejected"] + st["被替代 superseded"] == 164
     assert st["文件 读取 Files read"] == 3 and st["未提交 missing"] == 1  # a 4-rep organisation; one forgets
     assert st["本月已成交 Closed this month"] > 0 and st["本月已成交 Closed this month note"] == "2026-11-01–2026-11-30"
     assert st["上周 Last week"].startswith("台账 ledger #")  # the demo's history: last week from the ledger
     assert st["台账 Ledger"] == "已记入"
-    assert "读取 143 行 = 有效 139 + 拒绝 4 + 被替代 0" in excel.last_run("consolidate")
+    assert "读取 164 行 = 有效 160 + 拒绝 4 + 被替代 0" in excel.last_run("consolidate")
     assert any(str(s).startswith("xlsales: 汇总中 1/3 R001.xlsx") for s in excel.app.impl._status_log)
 
 

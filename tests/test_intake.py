@@ -9,7 +9,7 @@ import pytest
 from xlsales import synth
 from xlsales.core import schema
 from xlsales.io.intake import read_rep
-from xlsales.report.templates import build_rep_workbook
+from xlsales.report.templates import WEEKDAYS, build_rep_workbook
 
 
 def _canon(rows: list[dict], table: schema.Table) -> list[dict]:
@@ -51,6 +51,8 @@ def test_synthetic_fill_reads_back_exactly(tmp_path, setup, lang):
             want = _canon(fill.data[t.key], t)
             if t.key == "weekly":
                 want = [{**w, "week": setup.period} for w in want]
+            if t.key == "attendance":  # the template writes each day's weekday
+                want = [{**w, "weekday": WEEKDAYS[lang][w["date"].weekday()]} for w in want]
             assert got == want, t.key
         deals = r.tables["opportunities"].accepted
         probs = setup.stage_probability()

@@ -32,8 +32,8 @@ from xlsales.report.consolidated import full_report, write_report
 from xlsales.report.templates import load_key
 
 SHEETS = ["汇总", "紧急", "周度承诺", "月度预测", "差异", "周报", "记分卡", "按期汇总", "阶段分布", "问题", "提交", "商机", "拜访",
-          "预测", "周承诺", "客户", "目标", "实际数", "上期", "调整", "阈值", "日目标", "假日"]
-CORE = ["问题", "提交", "商机", "拜访", "预测", "周承诺", "客户"]  # one Excel table each
+          "预测", "周承诺", "客户", "出勤", "目标", "实际数", "上期", "调整", "阈值", "日目标", "假日"]
+CORE = ["问题", "提交", "商机", "拜访", "预测", "周承诺", "客户", "出勤"]  # one Excel table each
 INJECTIONS = ['=HYPERLINK("http://x.example/","点我")', "+1", "-x", "@SUM(A1)", "=1+1"]
 
 

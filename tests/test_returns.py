@@ -23,7 +23,7 @@ from xlsales.run import consolidate_folder
 from .conftest import needs_soffice
 
 WEEK = "2026-11-23"
-DATA_SHEETS = ("拜访", "商机", "预测", "客户")
+DATA_SHEETS = ("拜访", "商机", "预测", "客户", "出勤")
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +164,15 @@ def test_every_return_opens_and_recalculates_in_libreoffice(result, tmp_path):
     for rep, path in result.returns.items():
         check = check_formulas(path, tmp_path / rep)
         assert check.cells > 0 and check.ok, (rep, check.mismatches[:5])
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_keeps_one_comment_per_cell_with_issues(result, tmp_path):
+    """Opened and saved again by LibreOffice, each return still has exactly one comment per cell with issues."""
+    needs_soffice()
+    from xlsales.io.libreoffice import convert
+
+    for rep, path in result.returns.items():
+        cells = {(i.sheet, i.cell) for i in _file_issues(result, rep) if i.cell and i.sheet in DATA_SHEETS}
+        saved = convert(path, "xlsx", tmp_path / rep)
+        assert len(_comments(openpyxl.load_workbook(saved))) == len(cells) > 0, rep

@@ -421,9 +421,9 @@ def test_daily_targets_are_at_the_target_rounding_unit():
     setup = Setup.default(ROSTER, W2)
     targets = pd.DataFrame([{"kind": "revenue", "basis": "raised", "level": "rep", "region": "N", "area": "N1",
                              "rep": "A1", "period": "2026-11", "target": 100_000}])
-    frames = {k: pd.DataFrame(columns=["_ok"]) for k in ("opportunities", "visits", "forecast", "weekly",
-                                                          "customers")}
-    from xlsales.core.combine import Consolidation
+    from xlsales.core.combine import DATA_TABLES, Consolidation
+
+    frames = {k: pd.DataFrame(columns=["_ok"]) for k in DATA_TABLES}
 
     c = Consolidation(W2, W2, [], frames, [], [])
     d = ReviewData(c, setup, "zh", Calendar(W2), targets, act.Actuals(act.empty(), act.FINANCE))

@@ -45,8 +45,8 @@ def _width(ws, idx: int) -> float | None:
 
 def test_rep_workbook_sheets_in_order(rep_book):
     lang, wb = rep_book
-    expected = ["说明", "拜访", "商机", "预测", "客户", "列表"] if lang == "zh" else \
-        ["Instructions", "Visits", "Opportunities", "Forecast", "Customers", "Lists"]
+    expected = ["说明", "拜访", "商机", "预测", "客户", "出勤", "列表"] if lang == "zh" else \
+        ["Instructions", "Visits", "Opportunities", "Forecast", "Customers", "Attendance", "Lists"]
     assert wb.sheetnames == expected
     assert wb[expected[-1]].sheet_state == "hidden"
 

@@ -199,6 +199,23 @@ def _visits(rnd: random.Random, customers: list[dict], area: str, period: dt.dat
     return [{k: v for k, v in row.items() if v not in (None, "")} for row in out]
 
 
+def _attendance(n: int, visits: list[dict], period: dt.date) -> list[dict]:
+    """Last week's attendance, derived without a random draw (the draws stay as they were): at work on every
+    weekday and on a weekend day with a done visit, off at the weekend; every fourth rep took Wednesday off
+    (unless they visited someone that day) and every fifth was away on business on Thursday."""
+    visited = {v["date"] for v in visits if v.get("status") == "done"}
+    out = []
+    for i in range(7):
+        d = period - dt.timedelta(days=7 - i)
+        code = "present" if i < 5 or d in visited else "rest"
+        if i == 2 and n % 4 == 3 and d not in visited:
+            code = "leave"
+        elif i == 3 and n % 5 == 4:
+            code = "travel"
+        out.append({"date": d, "attendance": code})
+    return out
+
+
 def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: bool = True,
              volume: Volume = DEMO) -> list[RepFill]:
     """Synthetic fills for the first ``reps`` active reps (all when None).
@@ -214,7 +231,7 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
     if reps is not None:
         active = active[:reps]
     used: set[str] = set()
-    fills = []
+    fills: list[RepFill] = []
     for rep in active:
         area = rep.get("area") or rep.get("region") or "上海"
         customers = _customers(rnd, str(area), rnd.randint(*volume.customers), used)
@@ -234,6 +251,7 @@ def generate(setup: Setup, seed: int = 7, reps: int | None = None, mistakes: boo
         data = {"customers": customers, "opportunities": deals,
                 "visits": _visits(rnd, customers, str(area), period, volume),
                 "forecast": forecast, "weekly": [{"commit": float(commit), "upside": float(upside)}]}
+        data["attendance"] = _attendance(len(fills), data["visits"], period)
         fills.append(RepFill(rep, data))
     if mistakes:
         _add_mistakes(rnd, fills, period)

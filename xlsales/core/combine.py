@@ -29,7 +29,7 @@ from .periods import forecast_months
 from .records import RepRead, empty_frame
 from .setup import Setup
 
-DATA_TABLES = ("opportunities", "visits", "forecast", "weekly", "customers")
+DATA_TABLES = ("opportunities", "visits", "forecast", "weekly", "customers", "attendance")
 ORG_COLS = ["rep_id", "rep_name", "team", "region"]
 
 define("superseded", "warning", "同一业务员的另一份提交「{newer}」计入,本文件未计入:{why}。",

@@ -48,6 +48,13 @@ LISTS: dict[str, list[tuple[str, str, str]]] = {
         ("order", "订货", "Order taking"),
         ("other", "其他", "Other"),
     ],
+    "attendance": [
+        ("present", "出勤", "Present"),
+        ("travel", "出差", "Business trip"),
+        ("leave", "请假", "Leave"),
+        ("rest", "休息", "Day off"),
+        ("absent", "缺勤", "Absent"),
+    ],
     "complaint_status": [
         ("open", "处理中", "Open"),
         ("resolved", "已解决", "Resolved"),

@@ -78,6 +78,7 @@ class Table:
     title_zh: str = ""
     title_en: str = ""
     min_match: int = 0  # headers that must match to recognise the table (0: all required)
+    optional: bool = False  # a table newer than some workbooks: read when there, not missed when not
 
     def sheet(self, lang: Lang) -> str:
         return self.sheet_zh if lang == "zh" else self.sheet_en
@@ -155,6 +156,7 @@ LIST_PROP_LEVEL = "prop_level"
 LIST_BASIS = "target_basis"
 LIST_COMPLAINT = "complaint_status"
 LIST_MARKET = "market_signal"
+LIST_ATTENDANCE = "attendance"
 LIST_MY_CUSTOMERS = "my_customers"  # not a setup list: the rep's own 客户 sheet, offered in a dropdown
 
 # ---------------------------------------------------------------------------
@@ -306,7 +308,23 @@ CUSTOMERS = Table(
     rows=150, min_match=2,
 )
 
-REP_TABLES: tuple[Table, ...] = (VISITS, OPPORTUNITIES, FORECAST, WEEKLY, CUSTOMERS)
+#: SPEC §7 daily report: attendance, one row per day of the week the workbook reports (the seven days before its
+#: period, the week its done visits fall in); the days are written by the template and locked
+ATTENDANCE = Table(
+    "attendance", "Attendance", "出勤", "Attendance",
+    (
+        C("date", "日期", "Date", "date", required=True, width=12, locked=True, aliases=("出勤日期",)),
+        C("weekday", "星期", "Weekday", width=8, locked=True, aliases=("周几",)),
+        C("attendance", "出勤情况", "Attendance", "choice", required=True, choices=LIST_ATTENDANCE, width=12,
+          aliases=("出勤", "考勤", "attendance status"),
+          help_zh="每天选一项:在岗为出勤,外地为出差", help_en="One entry a day: Present at work, Business trip when away on business"),
+        C("note", "备注", "Note", width=30, aliases=("说明",),
+          help_zh="请假、缺勤的原因等", help_en="Why on leave or absent, and the like"),
+    ),
+    rows=7, title_zh="上周每日出勤:每天选一项", title_en="Last week's daily attendance: one entry a day", optional=True,
+)
+
+REP_TABLES: tuple[Table, ...] = (VISITS, OPPORTUNITIES, FORECAST, WEEKLY, CUSTOMERS, ATTENDANCE)
 
 # ---------------------------------------------------------------------------
 # The manager's setup.
@@ -352,7 +370,7 @@ LISTS = Table(
         C("zh", "中文", "Chinese", required=True, width=14),
         C("en", "英文", "English", required=True, width=14),
     ),
-    rows=40,
+    rows=60,
 )
 
 SETTINGS = Table(

@@ -346,7 +346,7 @@ def _unique(setup: Setup, table: str, key: str, label: str, at) -> None:
 
 DROPDOWN_LISTS = (schema.LIST_CATEGORY, schema.LIST_PURPOSE, schema.LIST_VISIT_STATUS, schema.LIST_CLASS,
                   schema.LIST_YESNO, schema.LIST_KIND, schema.LIST_ADJ_LEVEL, schema.LIST_PROP_LEVEL,
-                  schema.LIST_BASIS, schema.LIST_COMPLAINT, schema.LIST_MARKET)
+                  schema.LIST_BASIS, schema.LIST_COMPLAINT, schema.LIST_MARKET, schema.LIST_ATTENDANCE)
 
 
 def list_labels(setup: Setup, lang: str) -> dict[str, dict[str, str]]:

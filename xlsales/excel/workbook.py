@@ -54,9 +54,10 @@ ACTIONS: dict[str, tuple[str, str, str, str, str]] = {
                 "As xlsales targets: decomposes the targets by the weights and seasonality in the setup, writes "
                 "reports/targets.xlsx and opens it; the result goes to the Status block."),
     "refresh": ("XS_Refresh", "刷新设置", "Refresh",
-                "重新读取并校验已保存的设置,为缺少模板的在职业务员生成 templates/ 下的模板;问题列在「运行状态」中。",
-                "Re-reads and validates the saved setup and writes templates/ for active reps who have none; "
-                "problems are listed in the Status block."),
+                "与 xlsales roll 相同:重新读取并校验已保存的设置,为每位在职业务员写出下一周的工作簿(templates/,"
+                "按其最近一次有效提交预填,原工作簿按日期另存);问题列在「运行状态」中。",
+                "As xlsales roll: re-checks the saved setup and writes each active rep's workbook for next week "
+                "into templates/, pre-filled from their latest accepted submission; problems go to the Status block."),
 }
 FIRST_BUTTON_ROW = 4  # 0-based row of the first button; each action takes 4 rows
 #: action → (row, col), 1-based, of the cell holding the last run's time and summary

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 #: Seconds to wait for another consolidation's snapshot (a lock) or for a server, before giving up.
 LOCK_TIMEOUT = 30.0
 MIGRATIONS = Path(__file__).with_name("migrations")
-ROW_TABLES = ("opportunities", "visits", "forecast", "weekly", "customers")
+ROW_TABLES = ("opportunities", "visits", "forecast", "weekly", "customers", "attendance")
 #: the review figures kept per snapshot (every figure of the weekly and monthly review grids is kept)
 REVIEWS = ("weekly", "monthly")
 _ADVISORY_KEY = 74_110_014  # PostgreSQL advisory lock taken while migrating and while deciding idempotency

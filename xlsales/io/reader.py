@@ -178,6 +178,9 @@ def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
     """Read and validate one table of ``book``."""
     out = TableRead(table)
     where = find_table(book, table)
+    if where is None and table.optional:  # a workbook made before the table existed
+        out.frame = empty_frame(table)
+        return out
     if where is None:
         out.issues.append(make("sheet_missing", book.display, table.sheet_zh, "", "", table=table.title_zh or
                                table.sheet_zh, where=f"{table.sheet_zh}/{table.sheet_en}"))

@@ -96,7 +96,7 @@ class ReviewData:
         self.accepted = STATUS[lang][True]
         self.roster = {str(r["rep_id"]): r for r in setup.rows("roster")}
         self.tables: dict[str, Table] = {}
-        for k in ("opportunities", "visits", "forecast", "weekly", "customers"):
+        for k in ("opportunities", "visits", "forecast", "weekly", "customers", "attendance"):
             self.tables[k] = where(DATA[k], lang, self._labelled(k))
         self.frames: dict[str, pd.DataFrame] = {
             "targets": _by_rep(self._targets(targets)),
@@ -140,7 +140,8 @@ class ReviewData:
     def _labelled(self, key: str) -> pd.DataFrame:
         df = _by_rep(self.c.frames[key].copy())
         df["_status"] = df["_ok"].map(lambda ok: STATUS[self.lang][bool(ok)])
-        lists = {"category": "category", "stage": "stage", "status": "visit_status", "purpose": "purpose"}
+        lists = {"category": "category", "stage": "stage", "status": "visit_status", "purpose": "purpose",
+                 "attendance": "attendance"}
         for col, lst in lists.items():
             if col in df.columns:
                 lab = self.labels[lst]
@@ -161,6 +162,9 @@ class ReviewData:
 
     def visit_status(self, code: str) -> Crit:
         return eq("status", self.labels["visit_status"][code])
+
+    def attendance(self, code: str) -> Crit:
+        return eq("attendance", self.labels["attendance"][code])
 
     def purpose(self, code: str) -> Crit:
         return eq("purpose", self.labels["purpose"][code])

@@ -27,6 +27,7 @@ from xlsales.core.issues import Issue, a1, rule_name
 from xlsales.core.periods import forecast_months
 from xlsales.core.schema import Lang
 from xlsales.core.setup import Setup, list_labels
+from xlsales.report.templates import attendance_days
 
 RETURNS = "returns"
 SHEET = {"zh": "退回问题", "en": "Returned issues"}
@@ -91,6 +92,7 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
     where: dict[tuple[str, str, int], tuple[str, int, dict]] = {}  # (sheet, letter, row) → (table, new row, record)
     rejected: dict[str, list[int]] = {}
     header = {k: tr.header_row for k, tr in (f.read.tables.items() if f.read else [])}
+    days = attendance_days(c.period)
     for t in schema.REP_TABLES:
         df = c.frames[t.key]
         rows = df[df["_file"] == f.display] if not df.empty else df
@@ -103,6 +105,12 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
                 if not isinstance(month, dt.date) or month not in months:
                     continue
                 i = months.index(month)
+                rec["_index"] = i
+            elif t.key == "attendance":
+                day = rec.get("date")
+                if not isinstance(day, dt.date) or day not in days:
+                    continue
+                i = days.index(day)
                 rec["_index"] = i
             elif t.key == "weekly":
                 if kept:
@@ -320,6 +328,6 @@ def _record(p: ReturnPlan, table: str, row: int) -> dict:
     t = _table(table)
     i = row - t.first_row - 1
     rows = p.data.get(table, [])
-    if table == "forecast":
+    if table in ("forecast", "attendance"):  # laid on their months / days, not one after another
         return next((r for r in rows if r.get("_index") == i), {})
     return rows[i] if 0 <= i < len(rows) else {}

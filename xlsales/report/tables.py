@@ -77,7 +77,8 @@ URGENT = Table("urgent", "RptUrgent", "紧急", "Urgent", (
 
 DATA_SHEETS = {"opportunities": ("RptOpportunities", "商机", "Opportunities"),
                "visits": ("RptVisits", "拜访", "Visits"), "forecast": ("RptForecast", "预测", "Forecast"),
-               "weekly": ("RptWeekly", "周承诺", "WeeklyCommit"), "customers": ("RptCustomers", "客户", "Customers")}
+               "weekly": ("RptWeekly", "周承诺", "WeeklyCommit"), "customers": ("RptCustomers", "客户", "Customers"),
+               "attendance": ("RptAttendance", "出勤", "Attendance")}
 
 
 def data_table(key: str) -> Table:
@@ -261,6 +262,7 @@ SCORECARD = Table("scorecard", "RptScorecard", "记分卡", "Scorecard", (
     pct("deal_rate", "交易率", "Deal rate", 9),
     pct("adherence", "计划完成率", "Plan adherence", 9),
     money("collections", "上周收款", "Collections last week"), money("week_sales", "上周成交", "Won last week"),
+    count("attendance", "上周出勤天数", "Days at work last week", 8),
 ), rows=0)
 
 # --- the sources every figure reads besides the rep data (each on its own sheet) ----------------------------

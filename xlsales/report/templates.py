@@ -33,14 +33,16 @@ from xlsales.core.schema import Lang
 from xlsales.core.setup import DROPDOWN_LISTS, Setup, list_labels
 from xlsales.report.writer import Formats, WriteError, atomic, new_workbook, print_setup, protect, write_table
 
-REP_SHEETS = ("visits", "opportunities", "forecast", "customers")
+REP_SHEETS = ("visits", "opportunities", "forecast", "customers", "attendance")
+WEEKDAYS = {"zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+            "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 LIST_SHEET = {"zh": "列表", "en": "Lists"}
 INSTR_SHEET = {"zh": "说明", "en": "Instructions"}
 
 INSTRUCTIONS = {
     "zh": [
         "如何填写本工作簿",
-        "1. 每天在「拜访」表登记拜访计划(状态选「计划」),拜访后改为「完成」并填写结果、订单、收款和费用。",
+        "1. 每天在「拜访」表登记拜访计划(状态选「计划」),拜访后改为「完成」并填写结果、订单、收款和费用;在「出勤」表选当天的出勤情况。",
         "2. 每个商机在「商机」表占一行:编号唯一;阶段从下拉列表选择,概率和加权金额自动计算(灰色列,勿改)。",
         "3. 承诺 = 本期保证签下的单;必须达到 90% 以上,且五项承诺检查全部为「是」。有望 = 可能签但不承诺,不计入承诺。",
         "4. 每月在「预测」表填写未来 12 个月的预测和有望金额(12 个月都要填);每周日填写本周承诺与有望。",
@@ -51,7 +53,7 @@ INSTRUCTIONS = {
     "en": [
         "How to fill in this workbook",
         "1. Log every planned visit on Visits (status Planned); after the visit set Done and fill in result, order, "
-        "collection and cost.",
+        "collection and cost; pick the day's entry on Attendance.",
         "2. One row per deal on Opportunities: a unique id; pick the stage — probability and weighted amount are "
         "computed (grey columns, do not edit).",
         "3. Commit = deals you promise to book this period: 90% or more and all five commit checks Yes. Upside = may "
@@ -228,6 +230,7 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
                     list_names=list_names, capacity=1)
         ws.freeze_panes(schema.FORECAST.first_row + 1, 0)
         protect(ws)
+        _write_attendance(wb, sheets["attendance"], fm, lang, period, data.get("attendance", []), labels, list_names)
         if signer:
             _write_identity_sheet(wb, signer, str(rep.get("rep_id", "")), period)
         instr.activate()
@@ -235,6 +238,26 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
             after(wb, fm, sheets)
         wb.close()
     return path
+
+
+def attendance_days(period: dt.date) -> list[dt.date]:
+    """The seven days a workbook for ``period`` reports attendance for: the week before it (SPEC §7)."""
+    return [period - dt.timedelta(days=7 - i) for i in range(7)]
+
+
+def _write_attendance(wb: Workbook, ws: Worksheet, fm: Formats, lang: Lang, period: dt.date, given: list[dict],
+                      labels: dict[str, dict[str, str]], list_names: dict[str, str]) -> None:
+    """出勤: one row per day of the week reported, the day and its weekday written and locked; ``given`` rows
+    (by date) fill in the rep's entries."""
+    t = schema.ATTENDANCE
+    by_day = {(d.date() if isinstance(d, dt.datetime) else d): r for r in given
+              if isinstance(d := r.get("date"), dt.date)}
+    rows = [{**by_day.get(d, {}), "date": d, "weekday": WEEKDAYS[lang][i]}
+            for i, d in enumerate(attendance_days(period))]
+    write_table(wb, ws, fm, t, lang, rows, labels=labels, list_names=list_names, capacity=len(rows))
+    ws.print_area(0, 0, t.first_row + len(rows), t.first_col + len(t.columns) - 1)
+    ws.freeze_panes(t.first_row + 1, 0)
+    protect(ws)
 
 
 # --- the templates folder, replaced whole ----------------------------------------------

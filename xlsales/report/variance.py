@@ -318,6 +318,9 @@ def scorecard(d: ReviewData, reps: list[Entity]) -> Grid:
     def v(col: str | None, *crits) -> Sum:
         return Sum(visits, col, (d.ok(), ge("date", a), le("date", b), *crits))
 
+    def at_work(code: str) -> Sum:  # SPEC §7: the days of last week a rep was at work (present or on a trip)
+        return Sum(d.tables["attendance"], None, (d.ok(), ge("date", a), le("date", b), d.attendance(code)))
+
     need = d.setup.threshold("forecast_months")
     fa, fb = cal.forecast_window
     g.compute([
@@ -339,6 +342,7 @@ def scorecard(d: ReviewData, reps: list[Entity]) -> Grid:
         Figure("adherence", {"rep": Ratio(Ref("visits"), v(None))}, money=False),
         Figure("collections", {"rep": v("collection_amount", done)}),
         Figure("week_sales", {"rep": f.deals("amount", d.cat("closed"), ge("close_date", a), le("close_date", b))}),
+        Figure("attendance", {"rep": at_work("present") + at_work("travel")}, money=False),
     ])
     return g
 
