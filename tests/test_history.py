@@ -195,6 +195,9 @@ WINS = {"业务员:A1": (3, 4), "业务员:A2": (4, 4), "业务员:B1": (2, 2), 
 
 def test_forecast_accuracy_bias_volatility_and_on_time(weeks):
     got = _rows(Path(weeks[1][4]["report"]), ACCURACY)
+    ws = openpyxl.load_workbook(weeks[1][4]["report"], read_only=True)[ACCURACY.sheet("zh")]
+    head = " ".join(str(v) for row in ws.iter_rows(max_row=ACCURACY.first_row + 1, values_only=True) for v in row if v)
+    assert "健康 = 实际/承诺在 95%–110% 之间" in head  # the band in figures, not the setting's id
     for entity, (n, commit, actual, band, bias) in WEEKLY_ACCURACY.items():
         r = got[entity]
         assert (r["weeks"], r["w_commit"], r["w_actual"], r["w_in_band"]) == (n, commit, actual, band), entity

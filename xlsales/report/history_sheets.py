@@ -269,14 +269,15 @@ def add_history_sheets(report: Report, d: ReviewData, h: History) -> dict[str, G
     weeks = [p for p in h.points if p.period >= h.now.period - pd.Timedelta(days=7 * 13)]
     first_week = weeks[0].period if weeks else h.now.period
     ag, atext = accuracy_grid(d, ents, periods, paths)
+    band_text = f"{d.setup.threshold('actual_vs_commit_low'):.0%}–{d.setup.threshold('actual_vs_commit_high'):.0%}"
     place(report, ACCURACY, ag, atext,
           (f"预测准确性 · 周:{label((first_week, h.now.period))} 之间已有实际的周,承诺 = 当周汇总的调整后承诺,实际 = 当周赢单 · "
-           f"月:最近 12 个月,预测 = 当月第一次汇总的本月预测 · 健康 = 实际/承诺在阈值 actual_vs_commit_low–high 之间 · "
+           f"月:最近 12 个月,预测 = 当月第一次汇总的本月预测 · 健康 = 实际/承诺在 {band_text} 之间(「阈值」表) · "
            f"偏差 = 平均(实际/承诺)−1(正 = 保守,负 = 过度承诺)· 波动率 = 周承诺标准差/均值 · 按时 = 周一 9:00 前提交"
            if zh else
            f"Forecast accuracy · weeks: those with an actual between {label((first_week, h.now.period))}; commit = the "
            "week's adjusted commit, actual = won in the week · months: the last 12; forecast = the month's forecast in "
-           "its first consolidation · in band = actual / commit within actual_vs_commit_low–high · bias = mean "
+           f"its first consolidation · in band = actual / commit within {band_text} (the Thresholds sheet) · bias = mean "
            "(actual / commit) − 1 (above 0: sandbagging, below: over-commit) · volatility = std / mean of the weekly "
            "commit · on time = before Monday 09:00"))
     wg, wtext = win_grid(d, paths)
