@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,27 @@ def ledger_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     return request.getfixturevalue("pg_server").database()
+
+
+# --- a small demo folder, built once ---------------------------------------------------------
+
+DEMO_PERIOD = "2026-11-23"
+
+
+@pytest.fixture(scope="session")
+def demo_master(tmp_path_factory) -> Path:
+    """A 4-rep demo folder of the week of 2026-11-23 (with its history and report); copy it, never change it."""
+    from xlsales.cli import main
+
+    d = tmp_path_factory.mktemp("demo") / "d"
+    assert main(["demo", str(d), "--reps", "4", "--period", DEMO_PERIOD]) == 0
+    assert (d / "reports" / f"consolidated-{DEMO_PERIOD}.xlsx").is_file()
+    return d
+
+
+@pytest.fixture
+def demo(demo_master, tmp_path) -> Path:
+    """A fresh copy of :func:`demo_master` (manager workbook, templates, inbox of 3 reps, reports)."""
+    d = tmp_path / "d"
+    shutil.copytree(demo_master, d, symlinks=True)
+    return d

@@ -30,20 +30,6 @@ LAST_WEEK = "2026-11-16"
 OLD, NEW = 1_795_000_000, 1_795_003_600  # two file times an hour apart
 
 
-@pytest.fixture(scope="module")
-def demo_master(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("demo") / "d"
-    assert main(["demo", str(d), "--reps", "4", "--period", PERIOD]) == 0
-    return d
-
-
-@pytest.fixture
-def demo(demo_master, tmp_path) -> Path:
-    d = tmp_path / "d"
-    shutil.copytree(demo_master, d, symlinks=True)
-    return d
-
-
 def run(folder: Path, inbox: Path | None = None) -> Consolidation:
     setup, _, _ = load_folder_setup(folder)
     return consolidate(inbox or folder / "inbox", setup, key=load_key(folder))

@@ -30,21 +30,6 @@ PERIOD = "2026-11-23"
 REPORT = f"consolidated-{PERIOD}.xlsx"
 
 
-@pytest.fixture(scope="module")
-def demo_master(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("demo") / "d"
-    assert main(["demo", str(d), "--reps", "4", "--period", PERIOD]) == 0
-    assert (d / "reports" / REPORT).is_file()
-    return d
-
-
-@pytest.fixture
-def demo(demo_master, tmp_path) -> Path:
-    d = tmp_path / "d"
-    shutil.copytree(demo_master, d, symlinks=True)
-    return d
-
-
 def cli(*args: object, prefix: list[str] | None = None, preexec=None, timeout: float = 300
         ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*(prefix or []), sys.executable, "-m", "xlsales.cli", *map(str, args)], capture_output=True,

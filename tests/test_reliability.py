@@ -6,30 +6,12 @@ message in zh and en and exit code 2, with nothing written.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from xlsales.cli import main
-
-PERIOD = "2026-11-23"
-
-
-@pytest.fixture(scope="module")
-def demo_master(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("demo") / "d"
-    assert main(["demo", str(d), "--reps", "4", "--period", PERIOD]) == 0
-    return d
-
-
-@pytest.fixture
-def demo(demo_master, tmp_path) -> Path:
-    """A fresh copy of a demo folder (manager workbook, templates, inbox of 3 reps, reports)."""
-    d = tmp_path / "d"
-    shutil.copytree(demo_master, d, symlinks=True)
-    return d
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

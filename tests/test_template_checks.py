@@ -26,7 +26,7 @@ from xlsales.report.consolidated import write_report
 from xlsales.report.templates import build_manager_workbook, build_rep_workbook
 
 from .conftest import needs_soffice
-from .test_report import PORTABLE
+from .test_report import PORTABLE, functions_used
 
 YES = dict.fromkeys(schema.CHECKLIST, True)
 
@@ -157,13 +157,7 @@ def _row_of(ws, dv) -> int:
 
 
 def test_every_formula_and_live_check_of_the_rep_workbook_is_portable(book):
-    wb = openpyxl.load_workbook(book)
-    used: set[str] = set()
-    for ws in wb.worksheets:
-        texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
-        texts += [f for rng in ws.conditional_formatting for rule in rng.rules for f in rule.formula]
-        for t in texts:
-            used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", re.sub(r'"[^"]*"', "", t)))
+    used = functions_used(book)
     assert used and used <= PORTABLE, sorted(used - PORTABLE)
 
 

@@ -35,7 +35,7 @@ from xlsales.run import (
     load_actuals,
     load_folder_setup,
     report_inputs,
-    reports_dir,
+    report_path,
     setting_path,
     write_report,
 )
@@ -146,7 +146,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
         check_as_of(as_of)
         period = monday(as_of or setup.period)
         actuals_path = setting_path(folder, setup, "actuals_file")
-        default_out = reports_dir(folder, setup) / f"consolidated-{period.isoformat()}.xlsx"
+        default_out = report_path(folder, setup, period)
         check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup,
                      inputs=report_inputs(folder, setup, actuals_path, None), explicit=out is not None)
         url = ledger_url(folder, setup, ledger)

@@ -172,6 +172,11 @@ def reports_dir(folder: Path, setup: Setup) -> Path:
     return Path(folder) / (setup.setting("reports", "reports") or "reports")
 
 
+def report_path(folder: Path, setup: Setup, period: dt.date) -> Path:
+    """Where the report of the week of ``period`` (its Monday) goes: ``reports/consolidated-YYYY-MM-DD.xlsx``."""
+    return reports_dir(folder, setup) / f"consolidated-{period.isoformat()}.xlsx"
+
+
 def report_period(path: Path) -> dt.date | None:
     """The week of a consolidated report, from its file name ``consolidated-YYYY-MM-DD.xlsx``."""
     m = REPORT_NAME.match(Path(path).name)
@@ -320,8 +325,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                        f"No inbox folder {box}. Check 'inbox' on the Settings sheet, or name one with --inbox.")
     actuals_path = Path(actuals) if actuals else setting_path(folder, setup, "actuals_file")
     reports = reports_dir(folder, setup)
-    week = monday(as_of or setup.period)
-    default_out = reports / f"consolidated-{week.isoformat()}.xlsx"
+    default_out = report_path(folder, setup, monday(as_of or setup.period))
     inputs = report_inputs(folder, setup, actuals_path, previous)
     check_output(Path(out) if out else default_out, REPORT_KIND, folder=folder, setup=setup, inputs=inputs,
                  explicit=out is not None)
@@ -330,7 +334,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None)
     if key is None:  # said once: without the key no signature can be checked
         c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
-    out = Path(out) if out else reports / f"consolidated-{c.period.isoformat()}.xlsx"
+    out = Path(out) if out else default_out
     book = LedgerRun(folder, setup, ledger)
     try:  # last week and last month: --previous, else the ledger, else the reports folder
         ledger_week = None if previous else book.last_week(c.period)

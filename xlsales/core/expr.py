@@ -33,16 +33,6 @@ from xlsales.core.money import round_half_up
 Values = np.ndarray  # float64, NaN = blank
 
 
-def col_letter(col: int) -> str:
-    """0-based column index → Excel letters."""
-    s = ""
-    col += 1
-    while col:
-        col, r = divmod(col - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def quote(text: str) -> str:
     """An Excel string literal."""
     return '"' + str(text).replace('"', '""') + '"'

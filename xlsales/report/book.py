@@ -25,7 +25,8 @@ import pandas as pd
 
 from xlsales.core import actuals as act
 from xlsales.core.combine import Consolidation
-from xlsales.core.expr import Crit, Row, Table, col_letter, eq, ge, le
+from xlsales.core.expr import Crit, Row, Table, eq, ge, le
+from xlsales.core.issues import col_letter
 from xlsales.core.periods import Calendar
 from xlsales.core.schema import Lang
 from xlsales.core.schema import Table as SchemaTable

@@ -17,9 +17,9 @@ import pandas as pd
 
 from xlsales.core import actuals as act
 from xlsales.core.combine import Consolidation
-from xlsales.core.expr import Figure, Grid, Ref, Row, col_letter, ge, le
+from xlsales.core.expr import Figure, Grid, Ref, Row, ge, le
 from xlsales.core.history import History
-from xlsales.core.issues import count, rule_name
+from xlsales.core.issues import col_letter, count, rule_name
 from xlsales.core.periods import Calendar, quarter_name
 from xlsales.core.schema import Lang
 from xlsales.core.setup import Setup

@@ -33,11 +33,11 @@ from xlsales.core.expr import (
     Sum,
     Values,
     blank_if_zero,
-    col_letter,
     eq,
     ge,
 )
 from xlsales.core.history import CHANGE_KINDS, History
+from xlsales.core.issues import col_letter
 from xlsales.core.periods import label
 from xlsales.report.book import NO, YES, ReviewData, entities, where
 from xlsales.report.layout import band, place

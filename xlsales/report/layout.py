@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from xlsales.core.expr import Grid, col_letter
+from xlsales.core.expr import Grid
+from xlsales.core.issues import col_letter
 from xlsales.core.schema import Table
 from xlsales.report.model import Block, CondFormat, Report, Sheet
 

@@ -92,7 +92,8 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
     where: dict[tuple[str, str, int], tuple[str, int, dict]] = {}  # (sheet, letter, row) → (table, new row, record)
     rejected: dict[str, list[int]] = {}
     header = {k: tr.header_row for k, tr in (f.read.tables.items() if f.read else [])}
-    days = attendance_days(c.period)
+    # tables whose rows are fixed slots (a month of the forecast, a day of the week): the column and its slots
+    slots = {"forecast": ("month", months), "attendance": ("date", attendance_days(c.period))}
     for t in schema.REP_TABLES:
         df = c.frames[t.key]
         rows = df[df["_file"] == f.display] if not df.empty else df
@@ -100,17 +101,12 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
         letters = c.letters.get(t.key, {}).get(f.display, {})
         kept: list[dict] = []
         for rec in recs:
-            if t.key == "forecast":
-                month = rec.get("month")
-                if not isinstance(month, dt.date) or month not in months:
+            if t.key in slots:
+                slot_col, fixed = slots[t.key]
+                slot = rec.get(slot_col)
+                if not isinstance(slot, dt.date) or slot not in fixed:
                     continue
-                i = months.index(month)
-                rec["_index"] = i
-            elif t.key == "attendance":
-                day = rec.get("date")
-                if not isinstance(day, dt.date) or day not in days:
-                    continue
-                i = days.index(day)
+                i = fixed.index(slot)
                 rec["_index"] = i
             elif t.key == "weekly":
                 if kept:

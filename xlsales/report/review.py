@@ -56,7 +56,7 @@ def _summed(rep: Expr, key: str) -> dict[str, Expr]:
 
 
 def _cols(table: SchemaTable) -> dict[str, str]:
-    from xlsales.core.expr import col_letter
+    from xlsales.core.issues import col_letter
 
     return {c.key: col_letter(table.first_col + i) for i, c in enumerate(table.columns)}
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xlsales.core.expr import Children, Figure, Grid, Ref, Row, col_letter, eq, ge, le
+from xlsales.core.expr import Children, Figure, Grid, Ref, Row, eq, ge, le
+from xlsales.core.issues import col_letter
 from xlsales.core.periods import add_months, quarter_name
 from xlsales.report.book import Entity, ReviewData, entities
 from xlsales.report.layout import place

@@ -47,13 +47,13 @@ from xlsales.core.expr import (
     Table,
     WorkDays,
     blank_if_zero,
-    col_letter,
     eq,
     ge,
     gt,
     le,
     nonblank,
 )
+from xlsales.core.issues import col_letter
 from xlsales.core.periods import add_months, label, quarter_name
 from xlsales.core.schema import Lang, norm
 from xlsales.core.targets import UNASSIGNED
