@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -67,15 +68,20 @@ class Table:
         self.frame = frame.reset_index(drop=True)
         self._norm: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._blocks: dict[str, dict[str, tuple[int, int]] | None] = {}
+        self._rng: dict[tuple[str, tuple[int, int] | None], str] = {}
 
     def __len__(self) -> int:
         return len(self.frame)
 
     def rng(self, col: str, rows: tuple[int, int] | None = None) -> str:
         """The column's cells: every data row, or only the rows ``(first, last)`` (0-based, inclusive)."""
-        c = self.cols[col]
-        a, b = rows if rows is not None else (0, max(len(self.frame), 1) - 1)
-        return f"'{self.sheet.replace(chr(39), chr(39) * 2)}'!${c}${self.first_row + a}:${c}${self.first_row + b}"
+        got = self._rng.get((col, rows))
+        if got is None:
+            c = self.cols[col]
+            a, b = rows if rows is not None else (0, max(len(self.frame), 1) - 1)
+            got = f"'{self.sheet.replace(chr(39), chr(39) * 2)}'!${c}${self.first_row + a}:${c}${self.first_row + b}"
+            self._rng[(col, rows)] = got
+        return got
 
     def blocks(self, col: str) -> dict[str, tuple[int, int]] | None:
         """Where each value of ``col`` sits when every value's rows are contiguous (a table sorted by rep):
@@ -154,6 +160,11 @@ class Crit:
                     "<": nums < x}[self.op]
 
     def criterion(self) -> str:
+        """The criterion as SUMIFS text (worked out once per criterion)."""
+        return self._criterion
+
+    @functools.cached_property
+    def _criterion(self) -> str:
         if self.xl is not None:
             return self.xl
         v = self.value
@@ -301,8 +312,10 @@ class Sum(Expr):
     def _row_crits(self, row: Row) -> tuple[Crit, ...]:
         if not self.own:
             return ()
+        if not self.on:
+            return row.crits
         names = dict(self.on)
-        return tuple(dataclasses.replace(c, col=names.get(c.col, c.col)) for c in row.crits)
+        return tuple(dataclasses.replace(c, col=names[c.col]) if c.col in names else c for c in row.crits)
 
     def evaluate(self, ctx: Ctx) -> Values:
         t = self.table
@@ -644,6 +657,13 @@ class Grid:
         if v != v:
             return None
         return float(round_half_up(v, 2)) if key in self.money else v
+
+    def column(self, key: str) -> list[float | None]:
+        """:meth:`value` of every row, rounded in one pass."""
+        vals = self.values[key]
+        if key in self.money:
+            vals = round_half_up(vals, 2)
+        return [None if v != v else v for v in vals.tolist()]
 
 
 def order_levels(levels: Sequence[str], order: Sequence[str] = ("rep", "team", "region", "company")) -> list[str]:

@@ -169,21 +169,25 @@ def _allocate(total: Fraction, weights: Sequence[Fraction], unit: Fraction,
     if total < 0:
         back = None if carry is None else [-c for c in carry]
         return [-p for p in _allocate(-total, weights, unit, back)]
-    wsum = sum(weights)
+    # Exact in integers: over a common denominator the weights are W_i, and part i's exact share in units
+    # is units.num × W_i / (units.den × ΣW) — its floor and remainder are one divmod.
+    common = math.lcm(*(w.denominator for w in weights))
+    ws = [w.numerator * (common // w.denominator) for w in weights]
     units = total / unit
-    exact = [units * w / wsum for w in weights]
-    floors = [math.floor(e) for e in exact]
-    whole = math.floor(units) - sum(floors)
-    rest = units - math.floor(units)
-    keys = carry if carry is not None else [Fraction(0)] * len(weights)
-    order = sorted((i for i, w in enumerate(weights) if w > 0),
-                   key=lambda i: (-(exact[i] - floors[i]), keys[i], -weights[i], i))
-    parts = [Fraction(f) for f in floors]
+    den = units.denominator * sum(ws)
+    floors, rems = zip(*(divmod(units.numerator * w, den) for w in ws), strict=True)
+    whole = math.floor(units)
+    rest = units - whole
+    whole -= sum(floors)
+    keys = carry if carry is not None else [0] * len(ws)
+    order = sorted((i for i, w in enumerate(ws) if w > 0), key=lambda i: (-rems[i], keys[i], -ws[i], i))
+    parts: list = list(floors)
     for i in order[:whole]:
         parts[i] += 1
     if rest:
         parts[order[whole]] += rest
-    return [p * unit for p in parts]
+    scale: Fraction | int = unit.numerator if unit.denominator == 1 else unit  # whole units stay int: fast
+    return [scale * p for p in parts]
 
 
 def _checked(total: object, weights: Iterable[object], unit: object) -> tuple[Fraction, list[Fraction], Fraction]:
@@ -777,7 +781,12 @@ def _one(rows: dict[str, list[tuple]], kind: str, basis: str, total: Fraction, u
             if sum(rep_w) == 0:
                 rep_w = [Fraction(1)] * len(a.reps)
                 reps = reps[:len(a.reps)]
-            carry = [Fraction(0)] * len(reps)
+            # how far each rep is ahead of its exact share, × ΣW (integer weights W over their common
+            # denominator): it orders the reps as the exact carry would, in int arithmetic
+            common = math.lcm(*(w.denominator for w in rep_w))
+            big_w = [w.numerator * (common // w.denominator) for w in rep_w]
+            big_s = sum(big_w)
+            carry: list = [0] * len(reps)
             rep_rows: list[list[tuple]] = [[] for _ in reps]
             for (y, m), mt in zip(months, _allocate(at, sweights, unit), strict=True):
                 ym = f"{y}-{m:02d}"
@@ -788,9 +797,8 @@ def _one(rows: dict[str, list[tuple]], kind: str, basis: str, total: Fraction, u
                     wk = iso_week(d)
                     weeks[wk] = weeks.get(wk, Fraction(0)) + t
                 parts = _allocate(mt, rep_w, unit, carry)
-                wsum = sum(rep_w)
                 for j, (rep, p) in enumerate(zip(reps, parts, strict=True)):
-                    carry[j] += p - mt * rep_w[j] / wsum
+                    carry[j] += p * big_s - mt * big_w[j]
                     rep_rows[j].append((kind, basis, "rep", region, a.name, rep, ym, p))
             for wk, t in weeks.items():
                 rows["week"].append((kind, basis, "week", region, a.name, "", wk, t))

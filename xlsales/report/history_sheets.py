@@ -136,8 +136,8 @@ def put_periods(report: Report, d: ReviewData, h: History) -> pd.DataFrame:
                "actual won (as the first later consolidation reported it), on time · from the ledger")
     sh.freeze = (2, 4)
     frame = _frame(text, HISTORY_PERIODS)
-    frame["ratio"] = [g.value("ratio", i) for i in range(len(text))]
-    frame["commit_sq"] = [g.value("commit_sq", i) for i in range(len(text))]
+    frame["ratio"] = g.column("ratio")[:len(text)]
+    frame["commit_sq"] = g.column("commit_sq")[:len(text)]
     return frame
 
 

@@ -35,7 +35,7 @@ def put_table(sh: Sheet, table: Table, text: list[dict], values: dict[str, list]
 def put_grid(sh: Sheet, table: Table, grid: Grid, text: list[dict]) -> None:
     """:func:`put_table` for one computed grid."""
     n = len(text)
-    values = {k: [grid.value(k, i) for i in range(n)] for k in grid.values}
+    values = {k: grid.column(k)[:n] for k in grid.values}
     put_table(sh, table, text, values, grid.formulas)
 
 

@@ -55,15 +55,15 @@ def rollups(d: ReviewData, ents: list[Entity]) -> tuple[Grid, list[dict]]:
     layout: list[tuple[Entity, tuple[str, str, dt.date, dt.date]]] = [
         (e, p) for grain in ("week", "month", "quarter") for e in order for p in pers if p[0] == grain]
     at = {(e, p): i for i, (e, p) in enumerate(layout)}
+    child = {"team": "rep", "region": "team", "company": "region"}
+    under = {e: [x for x in order if x.level == child[e.level] and _under(x, e)] for e in order if e.level in child}
     rows: list[Row] = []
     for e, p in layout:
         _, _, a, b = p
         if e.level == "rep":
             rows.append(Row(first + len(rows), (eq("rep_id", e.key), ge("close_date", a), le("close_date", b))))
         else:
-            child = {"team": "rep", "region": "team", "company": "region"}[e.level]
-            kids = tuple(at[(x, p)] for x in order if x.level == child and _under(x, e))
-            rows.append(Row(first + len(rows), children=kids))
+            rows.append(Row(first + len(rows), children=tuple(at[(x, p)] for x in under[e])))
     g = Grid(rows, [e.level for e, _ in layout], {c.key: col_letter(ROLLUPS.first_col + i)
                                                    for i, c in enumerate(ROLLUPS.columns)})
     figures = [Figure(k, {"rep": f.deals("amount", d.cat(k)), **{lv: Children(k) for lv in ("team", "region",

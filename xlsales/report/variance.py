@@ -179,7 +179,7 @@ def variance(d: ReviewData, ents: list[Entity]) -> tuple[list[dict], dict[str, l
             text_rows.append({**e.row(lang), "window": WINDOW_LABEL[lang][w], "period": _window_label(w, a, d),
                               "start": a, "end": b})
         for key in g.values:
-            values.setdefault(key, []).extend(g.value(key, i) for i in range(n))
+            values.setdefault(key, []).extend(g.column(key)[:n])
             formulas.setdefault(key, []).extend(g.formulas[key])
     return text_rows, values, formulas
 

@@ -437,7 +437,7 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
             if fx is not None and fx[i] is not None:
                 ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
             elif c.kind == "formula" or (value is not None and value != ""):
-                write_cell(ws, r, ci, c, value, fm, labels, at)
+                write_cell(ws, r, ci, c, value, fm, labels, at, fmt)
     if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
         ws.set_row(r0, 40)
     print_setup(ws)
