@@ -138,3 +138,20 @@ def test_a_rep_reads_only_its_own_rows_when_the_table_keeps_them_together():
     g = Grid([Row(5, (eq("rep_id", "R1"),))], ["rep"], {"x": "C"}).compute(
         [Figure("x", {"rep": Sum(shuffled, "amount", ())})])
     assert g.formulas["x"][0] == "=SUMIFS('商机'!$B$3:$B$5,'商机'!$A$3:$A$5,\"=R1\")" and g.values["x"][0] == 3.0
+
+
+@given(st.lists(st.one_of(st.floats(min_value=-1e13, max_value=1e13), st.just(math.nan),
+                          st.integers(-10**9, 10**9).map(lambda c: c / 200)), min_size=1, max_size=40))
+def test_a_column_of_cached_values_is_each_cell_s_value(xs: list[float]) -> None:
+    """The per-column rounding a sheet is written with gives exactly each cell's own cached value."""
+    g = Grid([Row(i + 2) for i in range(len(xs))], ["rep"] * len(xs), {"m": "B", "r": "C"})
+    g.values = {"m": np.array(xs, dtype=float), "r": np.array(xs, dtype=float)}
+    g.money = {"m"}
+    for key in ("m", "r"):
+        assert g.column(key) == [g.value(key, i) for i in range(len(xs))]
+    assert [v is None for v in g.column("m")] == [x != x for x in xs]
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15), st.integers(0, 4))
+def test_one_number_rounds_as_the_array_does(x: float, digits: int) -> None:
+    assert round_half_up(x, digits) == round_half_up(np.array([x]), digits)[0]

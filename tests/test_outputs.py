@@ -302,3 +302,47 @@ def test_a_report_text_over_the_cell_limit_is_reported(demo, capsys):
     code, out, err = run(capsys, "consolidate", demo)
     assert code == 0, err
     assert "text_cut" in err and REPORT in err and "问题" in err
+
+
+def _small_book(path: Path) -> None:
+    wb = writer.new_workbook(path, "t")
+    wb.add_worksheet("数据").write_string(0, 0, "华东")
+    wb.close()
+
+
+def test_the_parts_are_assembled_in_a_private_folder_that_is_removed(tmp_path, monkeypatch):
+    """A workbook's parts are written to a private temporary folder (not held in memory) and it is gone after."""
+    import tempfile
+
+    parts = tmp_path / "tmp"
+    parts.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(parts))
+    from xlsxwriter.packager import Packager
+
+    seen: list[list[str]] = []
+    real_pack = Packager._create_package
+
+    def pack(self):  # what the temporary folder holds once XlsxWriter has made the parts, before zipping them
+        got = real_pack(self)
+        seen.append(sorted(p.parent.name[:len("xlsales-parts-")] for p in parts.rglob("*") if p.is_file()))
+        return got
+
+    monkeypatch.setattr(Packager, "_create_package", pack)
+    out = tmp_path / "r.xlsx"
+    with writer.atomic(out) as tmp:
+        _small_book(tmp)
+    assert len(seen[0]) >= 5 and set(seen[0]) == {"xlsales-parts-"}  # workbook, sheet, styles, … each a file
+    assert list(parts.iterdir()) == []
+    assert openpyxl.load_workbook(out)["数据"]["A1"].value == "华东"
+
+
+def test_no_usable_temporary_folder_is_a_write_error_and_the_last_report_stays(tmp_path, monkeypatch):
+    import tempfile
+
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"last week")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with pytest.raises(writer.WriteError), writer.atomic(out) as tmp:
+        _small_book(tmp)
+    assert out.read_bytes() == b"last week"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]

@@ -432,3 +432,18 @@ def test_daily_targets_are_at_the_target_rounding_unit():
     # or 4,000 and the month still adds up to 100,000
     assert len(daily) == 21 and daily["target"].sum() == 100_000
     assert set(daily["target"]) == {5_000.0, 4_000.0} and (daily["target"] % 1_000 == 0).all()
+
+
+def test_a_released_model_writes_the_very_same_workbook(tmp_path):
+    """``render_xlsx(release=True)`` (what a consolidation uses, so a 1,000-rep report is not held twice in
+    memory) empties the model as it writes and writes the same workbook, part for part."""
+    import zipfile
+
+    c, kept, _ = _week(tmp_path, W1, WEEK1_DEALS, 1)
+    rep, _ = full_report(c, _setup(W1), "zh", _targets(), None, None, None)
+    assert any(sh.blocks for sh in rep.sheets)
+    released = render_xlsx(rep, tmp_path / "released.xlsx", release=True)
+    assert all(not sh.blocks and not sh.cells for sh in rep.sheets)
+    with zipfile.ZipFile(kept) as a, zipfile.ZipFile(released) as b:
+        assert a.namelist() == b.namelist()
+        assert [n for n in a.namelist() if a.read(n) != b.read(n)] == []

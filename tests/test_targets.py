@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ from xlsales.core.setup import Setup, frame
 from xlsales.core.targets import (
     LEVELS,
     UNASSIGNED,
+    _allocate,
     bottom_up_gap,
     decompose,
     fiscal_months,
@@ -85,6 +87,34 @@ def test_split_ties_go_to_earlier_positions(total, n, unit):
     parts = split(total, [1] * n, unit)
     assert parts == sorted(parts, reverse=True)
     assert max(parts) - min(parts) <= unit
+
+
+def _largest_remainder(total: Fraction, weights: list[Fraction], unit: Fraction, carry: list[Fraction]) -> list[Fraction]:
+    """The rule of ``_allocate``'s docstring, written out in Fractions (the test's own oracle)."""
+    if total < 0:
+        return [-p for p in _largest_remainder(-total, weights, unit, [-c for c in carry])]
+    units = total / unit
+    exact = [units * w / sum(weights) for w in weights]
+    floors = [math.floor(e) for e in exact]
+    order = sorted((i for i, w in enumerate(weights) if w > 0),
+                   key=lambda i: (-(exact[i] - floors[i]), carry[i], -weights[i], i))
+    parts = [F(f) for f in floors]
+    whole = math.floor(units) - sum(floors)
+    for i in order[:whole]:
+        parts[i] += 1
+    if units - math.floor(units):
+        parts[order[whole]] += units - math.floor(units)
+    return [p * unit for p in parts]
+
+
+@given(totals, weight_lists, units, st.lists(st.integers(-3, 3), min_size=15, max_size=15))
+def test_allocation_in_integers_is_the_rule_in_fractions(total, weights, unit, carry):
+    """The integer arithmetic of the split (fast) gives exactly the parts the rule gives in Fractions, ties broken by a
+    carry (how far each part is already ahead) included."""
+    t, u, ws = fr(total), fr(unit), [fr(w) for w in weights]
+    ahead = [F(c, 3) for c in carry[:len(ws)]]
+    assert _allocate(t, ws, u, ahead) == _largest_remainder(t, ws, u, ahead)
+    assert _allocate(t, ws, u) == _largest_remainder(t, ws, u, [F(0)] * len(ws))
 
 
 def test_split_examples_and_types():

@@ -23,6 +23,7 @@ behind it); nothing here prints or talks to Excel.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import time
@@ -311,6 +312,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from xlsales.core.actuals import resolve
     from xlsales.core.identity import KEY_NAME
     from xlsales.core.setup import monday
+    from xlsales.io.aside import Aside
     from xlsales.io.cache import CACHE_DIR
     from xlsales.io.inbox import consolidate
     from xlsales.io.ledger_run import LedgerRun
@@ -351,9 +353,14 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                                                                    before_write=before_write, returns=links)
     finally:
         book.close()
-    cut = write_report(report, status, out)
-    try:  # send back: each rep's own workbook with every issue on its cell
-        returned = write_returns(c, setup, folder, setup_lang(setup), key)
+    # send back each rep's own workbook with every issue on its cell, on another core while the report is written
+    returns = Aside(functools.partial(write_returns, c, setup, folder, setup_lang(setup), key))
+    try:
+        cut = write_report(report, status, out)
+    finally:
+        returns.join()
+    try:
+        returned = returns.result()
     except WriteError as e:
         raise write_failed(e) from e
     source = resolve(setup, c, loaded).source
@@ -398,14 +405,17 @@ def build_and_record(c: Consolidation, setup: Setup, folder: Path, out: Path, bo
 
 
 def write_report(report: Report, status: LedgerStatus, out: Path) -> list[Issue]:
-    """Write the report atomically (marked with its ledger snapshot); the cells whose text had to be cut."""
+    """Write the report atomically (marked with its ledger snapshot); the cells whose text had to be cut.
+
+    The model's rows are released as their sheets are written (``render_xlsx(release=True)``): the caller is
+    done with ``report``."""
     from xlsales.io.ledger_run import mark_report
     from xlsales.report.model import render_xlsx
 
     mark_report(report, status)
     try:
         with collect_cuts() as cuts, output_kind(REPORT_KIND):
-            render_xlsx(report, out)
+            render_xlsx(report, out, release=True)
     except WriteError as e:
         raise write_failed(e) from e
     return [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")

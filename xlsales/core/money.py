@@ -6,11 +6,12 @@ Every amount xlsales rounds — a rep's weighted amount, a report's cached value
 through :func:`cents` (or :func:`round_half_up` for other digit counts), so the rep's own column,
 the report's formulas and the Python figures agree to the cent.
 
-Pure: numpy only.
+Pure: numpy and math only.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 import numpy as np
@@ -33,6 +34,8 @@ def round_half_up(x: Any, digits: int = 2) -> Any:
     >>> round_half_up(31.15 * 0.7), round_half_up(-2.675), round_half_up(2.5, 0)
     (21.81, -2.68, 3.0)
     """
+    if isinstance(x, float | int) and not isinstance(x, bool):
+        return _round_one(float(x), digits)
     arr = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         y = np.abs(arr) * 10.0 ** digits
@@ -43,6 +46,20 @@ def round_half_up(x: Any, digits: int = 2) -> Any:
         out = np.sign(arr) * (k + up) / 10.0 ** digits
     out = np.where(np.isfinite(arr), out, arr)
     return float(out) if np.ndim(x) == 0 else out
+
+
+def _round_one(x: float, digits: int) -> float:
+    """:func:`round_half_up` of one number, the same arithmetic in plain floats (a tenth of numpy's cost)."""
+    if not math.isfinite(x):
+        return x
+    scale = 10.0 ** digits
+    y = abs(x) * scale
+    k = math.floor(y)
+    frac = y - k
+    unit = 10.0 ** (math.floor(math.log10(y if y != 0 else 1.0)) - 14)
+    up = abs(frac - 0.5) < unit / 2 or frac > 0.5
+    out = (k + up) / scale
+    return -out if x < 0 else (out if x > 0 else 0.0)
 
 
 def cents(x: float) -> float:

@@ -114,8 +114,12 @@ def _style(fm: Formats, name: str):
     return fm.get(kind, **props)
 
 
-def render_xlsx(report: Report, out: Path) -> Path:
-    """Write ``report`` as a new workbook at ``out`` (atomically)."""
+def render_xlsx(report: Report, out: Path, *, release: bool = False) -> Path:
+    """Write ``report`` as a new workbook at ``out`` (atomically).
+
+    ``release``: empty each sheet's rows and cells in ``report`` once they are written (the workbook holds
+    them now), so a large report is not held twice in memory; the caller is done with the model.
+    """
     with atomic(out) as tmp:
         wb = new_workbook(tmp, report.title)
         fm = Formats(wb)
@@ -157,6 +161,9 @@ def render_xlsx(report: Report, out: Path) -> Path:
                 ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True,
                                 "select_locked_cells": True, "select_unlocked_cells": True})
             print_setup(ws)
+            if release:
+                sh.blocks.clear()
+                sh.cells.clear()
         for name, ref in report.names.items():
             wb.define_name(name, ref)
         wb.close()

@@ -238,22 +238,27 @@ def output_kind(kind: str) -> Iterator[None]:
 
 
 class _Book(Workbook):
-    """An XlsxWriter workbook assembled in memory and written to its file by one plain write on :meth:`close`.
+    """An XlsxWriter workbook zipped in memory and written to its file by one plain write on :meth:`close`.
 
     A full disk or a size limit then fails that one write with a clean ``OSError`` (which :func:`atomic`
     reports), never inside XlsxWriter's zip writer, whose half-closed archive would complain again when it
-    is collected.  No temporary files are made elsewhere either (``in_memory``).
+    is collected.  The parts (one XML file per sheet) are assembled in a private temporary folder, removed
+    on close, rather than held in memory: a 1,000-rep report's parts would take several hundred MB.
     """
 
     def __init__(self, path: Path, options: dict) -> None:
         self._target = Path(path)
         self._buffer = io.BytesIO()
-        super().__init__(self._buffer, {**options, "in_memory": True})
+        self._parts = tempfile.TemporaryDirectory(prefix="xlsales-parts-")
+        super().__init__(self._buffer, {**options, "in_memory": False, "tmpdir": self._parts.name})
 
     def close(self) -> None:
         if self.fileclosed:
             return
-        super().close()
+        try:
+            super().close()
+        finally:
+            self._parts.cleanup()
         data, self._buffer = self._buffer.getvalue(), io.BytesIO()
         with open(self._target, "wb") as f:
             f.write(data)

@@ -1,0 +1,88 @@
+"""Work beside the main job (xlsales.io.aside): on another core where forking is safe, never lost otherwise."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from xlsales.io import aside
+from xlsales.io.aside import Aside
+
+forks = pytest.mark.skipif(not aside.can_fork(), reason="runs in line here (not Linux, or one core)")
+
+
+@forks
+def test_the_job_runs_in_a_child_and_its_result_comes_back() -> None:
+    job = Aside(lambda: {"pid": os.getpid(), "paths": [Path("returns/R001.xlsx")]})
+    got = job.result()
+    assert got["pid"] != os.getpid()  # another process did the work
+    assert got["paths"] == [Path("returns/R001.xlsx")]
+
+
+@forks
+def test_the_child_runs_while_the_parent_goes_on(tmp_path: Path) -> None:
+    """The parent is not held up: it writes its own file while the child waits for it, then the child answers."""
+    mark = tmp_path / "parent-was-here"
+
+    def job() -> bool:
+        for _ in range(500):
+            if mark.exists():
+                return True
+            time.sleep(0.01)
+        return False
+
+    pending = Aside(job)
+    mark.write_text("x")  # would never be seen by a job that ran in line before this line
+    assert pending.result() is True
+
+
+def test_a_job_that_fails_in_the_child_raises_its_error_here() -> None:
+    """The child cannot hand back its exception: the job runs again in this process, where it raises."""
+    calls: list[int] = []
+
+    def job() -> int:
+        calls.append(os.getpid())
+        raise OSError(28, "No space left on device")
+
+    pending = Aside(job)
+    with pytest.raises(OSError, match="No space left"):
+        pending.result()
+    assert calls[-1] == os.getpid()  # the error came from the run in this process
+
+
+def test_a_result_that_cannot_travel_is_made_again_here() -> None:
+    pending = Aside(lambda: (lambda: os.getpid()))  # a function made in the job cannot be pickled back
+    assert pending.result()() == os.getpid()
+
+
+@forks
+def test_a_child_that_dies_costs_nothing_but_time() -> None:
+    parent = os.getpid()
+
+    def job() -> str:
+        if os.getpid() != parent:
+            os._exit(9)  # killed, no answer
+        return "done here"
+
+    assert Aside(job).result() == "done here"
+
+
+def test_on_one_core_the_job_runs_in_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity here")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert not aside.can_fork()
+    ran: list[int] = []
+    pending = Aside(lambda: ran.append(os.getpid()) or "x")
+    assert ran == []  # nothing runs until the result is asked for
+    assert pending.result() == "x" and ran == [os.getpid()]
+
+
+def test_join_without_a_child_and_twice_is_harmless() -> None:
+    pending = Aside(lambda: 42)
+    pending.join()
+    pending.join()
+    assert pending.result() == 42

@@ -1,0 +1,95 @@
+"""Work done beside the main job, on another core: a forked child where that is safe, else in line.
+
+A consolidation writes the reps' returned workbooks while it builds and writes the report; the two share
+nothing but what both read.  :class:`Aside` starts a job in a forked child (Linux with more than one core:
+forking is cheap there and the child starts with everything the parent has read); :meth:`Aside.result`
+collects what it returned.  Elsewhere (Windows, where Excel's buttons run; macOS, where forking a process
+that may hold system frameworks is unsafe), or on one core, the job simply runs when its result is asked for.
+
+A job that fails or dies in the child is run again in line by :meth:`Aside.result`, so its error is raised
+where the caller reports it — the job must be safe to repeat (the returned workbooks are written atomically).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_FAILED = ("failed", None)
+
+
+def can_fork() -> bool:
+    """Whether :class:`Aside` runs its job in a forked child here."""
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return False
+    return len(os.sched_getaffinity(0)) > 1
+
+
+class Aside(Generic[T]):
+    """``job()`` started now in a forked child (see the module doc); :meth:`result` gives what it returned."""
+
+    def __init__(self, job: Callable[[], T]) -> None:
+        self._job = job
+        self._pid: int | None = None
+        self._fd = -1
+        self._answer: tuple[str, object] | None = None
+        if not can_fork():
+            return
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or process slot for a child: in line, then
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:
+            os.close(r)
+            _child(job, w)  # never returns
+        os.close(w)
+        self._pid, self._fd = pid, r
+
+    def join(self) -> None:
+        """Wait for the child (if any) and keep its answer; raises nothing."""
+        if self._pid is None:
+            return
+        data = b""
+        with contextlib.suppress(OSError), os.fdopen(self._fd, "rb") as f:
+            data = f.read()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self._pid, 0)
+        self._pid = None
+        try:
+            got = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - the child died before answering
+            got = _FAILED
+        self._answer = got if isinstance(got, tuple) and len(got) == 2 else _FAILED
+
+    def result(self) -> T:
+        """What the job returned: the child's answer, or the job run here (in line, or after it failed there)."""
+        self.join()
+        if self._answer is not None and self._answer[0] == "ok":
+            return self._answer[1]  # type: ignore[return-value]
+        return self._job()
+
+
+def _child(job: Callable[[], object], fd: int) -> None:
+    """In the forked child: run ``job``, send ("ok", its result) or ``_FAILED``, and leave without cleanup
+    (the parent's open files, connections and handlers are the parent's)."""
+    try:
+        try:
+            payload = pickle.dumps(("ok", job()), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - reported by the parent, which runs the job again
+            payload = pickle.dumps(_FAILED)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+    finally:
+        os._exit(0)
