@@ -305,8 +305,7 @@ def snapshot_of(c: Consolidation, setup: Setup, figures: dict, report: Path | No
         if g is None:
             continue
         for key in g.values:
-            for i, e in enumerate(ents):
-                v = g.value(key, i)
+            for e, v in zip(ents, g.column(key), strict=False):
                 if v is None:
                     continue
                 figs.append({"review": review, "level": e.level, "key": e.key, "region": e.region,
