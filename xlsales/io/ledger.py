@@ -214,8 +214,11 @@ def decode(v: object) -> object:
     return v
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # one encoder for every row (json.dumps makes one a call)
+
+
 def dumps(record: dict) -> str:
-    return json.dumps({k: encode(v) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
+    return _JSON.encode({k: encode(v) for k, v in record.items()})
 
 
 def loads(text: str) -> dict:
@@ -293,11 +296,16 @@ def snapshot_of(c: Consolidation, setup: Setup, figures: dict, report: Path | No
         if df is None or df.empty:
             continue
         data_cols = [k for k in df.columns if k not in ("_ok", "_file", "_sheet", "_row")]
-        for rec in df.to_dict("records"):
-            rows.append({"tbl": tbl, "rep_id": None if rec.get("rep_id") is None else str(rec["rep_id"]),
-                         "file": str(rec.get("_file") or ""), "sheet": str(rec.get("_sheet") or ""),
-                         "row": int(rec["_row"]) if rec.get("_row") is not None and rec["_row"] == rec["_row"]
-                         else None, "ok": bool(rec.get("_ok")), "data": dumps({k: rec[k] for k in data_cols})})
+        data = [dict(zip(data_cols, vals, strict=True)) for vals in zip(*(df[k].tolist() for k in data_cols),
+                                                                          strict=True)] \
+            if data_cols else [{} for _ in range(len(df))]
+        meta = {k: df[k].tolist() if k in df.columns else [None] * len(df) for k in ("rep_id", "_file", "_sheet",
+                                                                                     "_row", "_ok")}
+        for rec, rep_id, file, sheet, row, ok in zip(data, *meta.values(), strict=True):
+            rows.append({"tbl": tbl, "rep_id": None if rep_id is None else str(rep_id),
+                         "file": str(file or ""), "sheet": str(sheet or ""),
+                         "row": int(row) if row is not None and row == row else None, "ok": bool(ok),
+                         "data": dumps(rec)})
     ents = entities(setup)
     figs = []
     for review in REVIEWS:
