@@ -77,7 +77,7 @@ def test_a_new_ledger_is_created_at_the_current_schema(ledger_url):
         names = set(sa.inspect(book.engine).get_table_names())
         with book.engine.connect() as c:
             version = c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == lg.head_revision() == "0002"
+    assert version == lg.head_revision() == lg.HEAD_REVISION == "0002"
     assert {"snapshots", "submissions", "rows", "issues", "figures", "adjustments", "targets",
             "snapshot_regions"} <= names
 
@@ -265,3 +265,13 @@ def test_no_ledger_when_the_setting_is_off(folder_a):
     s = consolidate_folder(folder_a, ledger="off").summary()
     assert s["recorded"] is False and s["ledger"]["reason"] == "disabled" and Path(s["report"]).is_file()
     assert not (folder_a / "ledger.sqlite").exists()
+
+
+def test_a_ledger_at_the_current_schema_opens_without_alembic(tmp_path):
+    """Every run after the first finds its ledger current with one query; Alembic is not even imported."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    lg.open_ledger(url).close()  # the first run creates it
+    code = ("import sys; from xlsales.io import ledger as lg; lg.open_ledger(sys.argv[1]).close(); "
+            "print('alembic' in sys.modules)")
+    got = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
+    assert got.stdout.strip() == "False"

@@ -436,11 +436,18 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
         fmt = cell_format(fm, c)
         ws.set_column(ci, ci, c.width, fmt)
         fx = formulas.get(c.key)
+        # plain numbers and texts (most cells) go straight to the sheet; the rest as write_cell decides
+        plain = c.kind != "formula"
+        plain_text = plain and not (c.kind == "choice" and c.choices in labels)
         for i, row in enumerate(rows):
             r = r0 + 1 + i
             value = row.get(c.key)
             if fx is not None and fx[i] is not None:
                 ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
+            elif plain and (type(value) is float or type(value) is int):
+                ws.write_number(r, ci, value, fmt)
+            elif plain_text and type(value) is str and value:
+                ws.write_string(r, ci, fit_text(ws, r, ci, value), fmt)
             elif c.kind == "formula" or (value is not None and value != ""):
                 write_cell(ws, r, ci, c, value, fm, labels, at, fmt)
     if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
