@@ -176,12 +176,14 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
                 before_write=before_write)
         finally:
             run.close()
+        totals = figures["totals"]
+        del figures  # recorded: the report's writing may reuse its memory
         cut = write_report(report, status, out)
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
                              setup_issues=setup_issues, previous=None, previous_issues=[],
                              targets_source=targets_source, actuals_source=resolve(setup, c, loaded).source,
                              actuals_issues=actuals_issues, seconds=time.monotonic() - started, output_issues=cut,
-                             totals=figures["totals"], ledger=status,
+                             totals=totals, ledger=status,
                              previous_from_ledger=last_week.source if last_week else None,
                              last_month_from_ledger=last_month.source if last_month else None, regions=regions,
                              missing_regions=missing_regions,

@@ -353,6 +353,8 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                                                                    before_write=before_write, returns=links)
     finally:
         book.close()
+    totals = figures["totals"]
+    del figures  # the review grids and their data are recorded: let the report's writing reuse their memory
     # send back each rep's own workbook with every issue on its cell, on another core while the report is written
     returns = Aside(functools.partial(write_returns, c, setup, folder, setup_lang(setup), key))
     try:
@@ -367,7 +369,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
                              prev_issues + month_issues, targets_source, source,
                              actuals_issues, time.monotonic() - started, cut, month_path if last_month else None,
-                             figures["totals"], ledger=status,
+                             totals, ledger=status,
                              previous_from_ledger=ledger_week.source if ledger_week and last_week is ledger_week
                              else None,
                              last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
