@@ -296,12 +296,12 @@ def snapshot_of(c: Consolidation, setup: Setup, figures: dict, report: Path | No
         if df is None or df.empty:
             continue
         data_cols = [k for k in df.columns if k not in ("_ok", "_file", "_sheet", "_row")]
-        data = [dict(zip(data_cols, vals, strict=True)) for vals in zip(*(df[k].tolist() for k in data_cols),
-                                                                          strict=True)] \
-            if data_cols else [{} for _ in range(len(df))]
-        meta = {k: df[k].tolist() if k in df.columns else [None] * len(df) for k in ("rep_id", "_file", "_sheet",
-                                                                                     "_row", "_ok")}
-        for rec, rep_id, file, sheet, row, ok in zip(data, *meta.values(), strict=True):
+        columns = [df[k].tolist() for k in data_cols]  # read once per column, not cell by cell
+        data = ([dict(zip(data_cols, vals, strict=True)) for vals in zip(*columns, strict=True)] if data_cols
+                else [{} for _ in range(len(df))])
+        where = [df[k].tolist() if k in df.columns else [None] * len(df)
+                 for k in ("rep_id", "_file", "_sheet", "_row", "_ok")]
+        for rec, rep_id, file, sheet, row, ok in zip(data, *where, strict=True):
             rows.append({"tbl": tbl, "rep_id": None if rep_id is None else str(rep_id),
                          "file": str(file or ""), "sheet": str(sheet or ""),
                          "row": int(row) if row is not None and row == row else None, "ok": bool(ok),
