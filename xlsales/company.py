@@ -94,9 +94,9 @@ def from_ledger(book: Ledger, setup: Setup, as_of: dt.date) -> tuple[Consolidati
         df = df.drop(columns=["_snapshot"]) if "_snapshot" in df.columns else df
         if df.empty:
             from xlsales.core.records import empty_frame
-            from xlsales.core.schema import REP_TABLES
+            from xlsales.core.schema import rep_table
 
-            table = next(t for t in REP_TABLES if t.key == tbl)
+            table = rep_table(tbl)
             df = pd.DataFrame(columns=[*ORG_COLS, *empty_frame(table).columns])
         df["_ok"] = df["_ok"].astype(bool)
         frames[tbl] = df.reset_index(drop=True)

@@ -678,11 +678,11 @@ def _next_week(folder: Path, setup: Setup, ledger: str | None) -> dt.date:
 
     weeks = [monday(setup.period)] + [d for d, _ in _reports(reports_dir(folder, setup), lambda d: True)]
     try:
-        from xlsales.io.ledger import LedgerError, ledger_url, open_ledger
+        from xlsales.io.ledger import LedgerError, ledger_url, not_made_yet, open_ledger
         from xlsales.io.ledger_run import regions_of
 
         url = ledger_url(folder, setup, ledger)
-        if url and not (url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file()):
+        if url and not not_made_yet(url):
             with open_ledger(url) as book:
                 weeks += list(book.current("folder", regions_of(setup)))
     except LedgerError:

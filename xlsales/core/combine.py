@@ -220,7 +220,7 @@ def _combine(counted: list[FileResult], roster: dict[str, dict], probs: dict[str
     frames: dict[str, pd.DataFrame] = {}
     letters: dict[str, dict[str, dict[str, str]]] = {}
     for key in DATA_TABLES:
-        table = next(t for t in schema.REP_TABLES if t.key == key)
+        table = schema.rep_table(key)
         parts, owners, lets = [], [], {}
         for f in counted:
             assert f.read is not None

@@ -163,6 +163,25 @@ def _table_to_plain(t: TableRead) -> dict[str, Any]:
             "refused": t.refused.as_dict() if t.refused is not None else None}
 
 
+def plain(v: object) -> object:
+    """A frame's cell as a plain Python value: NaN and NaT as None, a timestamp as its date, numpy scalars as
+    the Python values they hold."""
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if hasattr(v, "item") and not isinstance(v, str | bytes):
+        return v.item()
+    return v
+
+
+def plain_records(df: pd.DataFrame) -> list[dict]:
+    """The rows of ``df`` as dicts of :func:`plain` values."""
+    return [{k: plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
 def _native(v: object) -> object:
     """numpy scalars as the Python values they hold (a frame's numeric columns give them back)."""
     return v.item() if hasattr(v, "item") and not isinstance(v, str | dt.date | dt.time | dt.timedelta) else v

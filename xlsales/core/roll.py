@@ -37,10 +37,6 @@ def capacity(table: schema.Table, rows: int) -> int:
     return max(table.rows, rows + HEADROOM.get(table.key, 0))
 
 
-def free_rows(table: schema.Table, rows: int) -> int:
-    return capacity(table, rows) - rows
-
-
 @dataclass
 class Carried:
     """What a rolled workbook is pre-filled with (``data`` by table key) and what was left behind."""
@@ -65,13 +61,17 @@ class Carried:
         return len(self.data.get("visits", []))
 
 
-def is_open(deal: dict, setup: Setup) -> bool:
-    """A deal still being worked: its stage is open in the setup (unknown stages count as open) and its
-    category is neither closed nor lost."""
+def open_flags(setup: Setup) -> dict[str, object]:
+    """Each stage's Open flag in the setup, by stage code (for :func:`is_open`)."""
+    return {str(r.en): r.open for r in setup.stages.itertuples()}
+
+
+def is_open(deal: dict, flags: dict[str, object]) -> bool:
+    """A deal still being worked: its stage is open in the setup (``flags``: :func:`open_flags`; unknown stages
+    count as open) and its category is neither closed nor lost."""
     if deal.get("category") in CLOSED_CATEGORIES:
         return False
     stage = deal.get("stage")
-    flags = {str(r.en): r.open for r in setup.stages.itertuples()}
     flag = flags.get(str(stage)) if stage is not None else None
     if flag is None or flag != flag:  # not in the setup, or the Open column left blank
         return stage not in ("Won", "Lost")
@@ -92,7 +92,8 @@ def carry(tables: dict[str, list[dict]], since: dt.date, months: list[dt.date], 
         return {k: row.get(k) for k in keys[table] if row.get(k) is not None}
 
     deals = tables.get("opportunities", [])
-    out.data["opportunities"] = [keep("opportunities", d) for d in deals if is_open(d, setup)]
+    flags = open_flags(setup)
+    out.data["opportunities"] = [keep("opportunities", d) for d in deals if is_open(d, flags)]
     out.left["won_lost"] = len(deals) - len(out.data["opportunities"])
     out.data["customers"] = [keep("customers", c) for c in tables.get("customers", [])]
     by_month: dict[dt.date, dict] = {}

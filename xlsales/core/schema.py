@@ -27,7 +27,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["text", "money", "number", "int", "percent", "date", "month", "choice", "bool", "formula"]
 Lang = Literal["zh", "en"]
@@ -171,15 +171,18 @@ IDENTITY: tuple[Field, ...] = (
     Field("lang", "语言", "Language"),
 )
 
+#: a visit's or a deal's customer: offered from the rep's own 客户 sheet, other text still accepted (SPEC §8)
+_PICK_CUSTOMER: dict[str, Any] = {
+    "suggest": LIST_MY_CUSTOMERS, "help_zh": "从下拉列表选择「客户」表中的客户;新客户请先在「客户」表登记",
+    "help_en": "Pick a customer of the Customers sheet; enter a new customer there first"}
+
 VISITS = Table(
     "visits", "Visits", "拜访", "Visits",
     (
         C("date", "日期", "Date", "date", required=True, width=12, aliases=("拜访日期", "visit date"),
           help_zh="拜访日期,须在本周期内", help_en="Visit date, within the reporting week"),
         C("customer", "客户", "Customer", required=True, width=22, aliases=("客户名称", "customer name"),
-          suggest=LIST_MY_CUSTOMERS,
-          help_zh="从下拉列表选择「客户」表中的客户;新客户请先在「客户」表登记",
-          help_en="Pick a customer of the Customers sheet; enter a new customer there first"),
+          **_PICK_CUSTOMER),
         C("area", "区域", "Area", width=10, aliases=("地区", "拜访区域")),
         C("status", "计划/完成", "Planned/Done", "choice", required=True, choices=LIST_VISIT_STATUS, width=11,
           aliases=("状态", "status"), help_zh="拜访前选计划,拜访后改为完成", help_en="Planned before the visit, "
@@ -227,9 +230,7 @@ OPPORTUNITIES = Table(
     (
         C("opp_id", "商机编号", "Opp ID", required=True, width=11, aliases=("编号", "商机id", "opportunity id", "id"),
           help_zh="每个商机唯一的编号,如 O-001", help_en="A unique id per deal, e.g. O-001"),
-        C("customer", "客户", "Customer", required=True, width=22, aliases=("客户名称",), suggest=LIST_MY_CUSTOMERS,
-          help_zh="从下拉列表选择「客户」表中的客户;新客户请先在「客户」表登记",
-          help_en="Pick a customer of the Customers sheet; enter a new customer there first"),
+        C("customer", "客户", "Customer", required=True, width=22, aliases=("客户名称",), **_PICK_CUSTOMER),
         C("product", "产品", "Product", width=16, aliases=("产品/方案",)),
         C("amount", "金额", "Amount", "money", required=True, width=14, min=0, aliases=("商机金额", "预计金额", "deal amount"),
           help_zh="预计成交金额(元)", help_en="Expected deal amount (yuan)"),
@@ -325,6 +326,12 @@ ATTENDANCE = Table(
 )
 
 REP_TABLES: tuple[Table, ...] = (VISITS, OPPORTUNITIES, FORECAST, WEEKLY, CUSTOMERS, ATTENDANCE)
+_REP_TABLE = {t.key: t for t in REP_TABLES}
+
+
+def rep_table(key: str) -> Table:
+    """The rep workbook's table ``key`` (``opportunities``, ``visits`` …)."""
+    return _REP_TABLE[key]
 
 # ---------------------------------------------------------------------------
 # The manager's setup.

@@ -437,11 +437,11 @@ def _scope_lines(ctx: _Ctx, s: dict) -> list[Line]:
 
 def _targets(ctx: _Ctx) -> Outcome:
     from xlsales.core.issues import count
-    from xlsales.run import targets_folder
+    from xlsales.run import setup_lang, targets_folder
 
     ctx.status(ctx.t("分解目标…", "decomposing targets…"))
     res = targets_folder(ctx.folder, before_write=ctx.close_open_book)
-    ctx.lang = "en" if res.setup.lang == "en" else "zh"
+    ctx.lang = setup_lang(res.setup)
     lines: list[Line] = [("目标分解表 Targets workbook", _Link(res.workbook), str(res.workbook))]
     for kind, v in res.kinds.items():
         if v["target"] is None:
@@ -458,11 +458,11 @@ def _targets(ctx: _Ctx) -> Outcome:
 
 
 def _refresh(ctx: _Ctx) -> Outcome:
-    from xlsales.run import refresh_folder
+    from xlsales.run import refresh_folder, setup_lang
 
     ctx.status(ctx.t("检查设置,写出下一周的工作簿…", "checking the setup, writing next week's workbooks…"))
     res = refresh_folder(ctx.folder)
-    ctx.lang = "en" if res.setup.lang == "en" else "zh"
+    ctx.lang = setup_lang(res.setup)
     n = res.counts
     names = ", ".join(p.name for p in res.paths)
     lines: list[Line] = [("问题 错误 Errors", n["error"], ""), ("问题 警告 Warnings", n["warning"], ""),

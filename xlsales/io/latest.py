@@ -10,7 +10,6 @@ their accepted submission in the snapshot in force of that week.  Nothing here w
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas as pd
 
 from xlsales.core import schema
 from xlsales.core.issues import Issue
+from xlsales.core.records import plain, plain_records
 from xlsales.core.setup import Setup
 
 TABLES = tuple(t.key for t in schema.REP_TABLES)
@@ -55,11 +55,11 @@ def from_ledger(folder: Path, setup: Setup, reps: list[str], before: dt.date, ov
                 ) -> dict[str, Latest]:
     """For each of ``reps``, the accepted rows of their submission in the newest snapshot in force of a week up
     to ``before``; a ledger that does not exist yet, or cannot be opened, gives nothing."""
-    from xlsales.io.ledger import SUBMISSIONS, LedgerError, ledger_url, open_ledger
+    from xlsales.io.ledger import SUBMISSIONS, LedgerError, ledger_url, not_made_yet, open_ledger
     from xlsales.io.ledger_run import regions_of
 
     url = ledger_url(folder, setup, override)
-    if url is None or not reps or (url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file()):
+    if url is None or not reps or not_made_yet(url):
         return {}
     out: dict[str, Latest] = {}
     try:
@@ -88,7 +88,7 @@ def from_ledger(folder: Path, setup: Setup, reps: list[str], before: dt.date, ov
 
 
 def _count(v: object) -> int:
-    v = _plain(v)
+    v = plain(v)
     return int(v) if isinstance(v, int | float) else 0
 
 
@@ -96,17 +96,4 @@ def _rows(df: pd.DataFrame | None, where) -> list[dict]:
     """The rows of ``df`` that ``where(df)`` selects, as plain dicts (NaN and NaT as None, timestamps as dates)."""
     if df is None or df.empty or "rep_id" not in df.columns:
         return []
-    sub = df[where(df)]
-    return [{k: _plain(v) for k, v in r.items()} for r in sub.to_dict("records")]
-
-
-def _plain(v: object) -> object:
-    if v is None or v is pd.NaT:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    if hasattr(v, "item") and not isinstance(v, str | bytes):
-        return v.item()
-    return v
+    return plain_records(df[where(df)])

@@ -164,6 +164,11 @@ def ledger_url(folder: Path, setup: Setup | None = None, override: str | None = 
     return f"sqlite:///{p.resolve()}"
 
 
+def not_made_yet(url: str) -> bool:
+    """A SQLite ledger whose file does not exist yet: nothing to read from it (opening it would create it)."""
+    return url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file()
+
+
 def safe_url(url: str) -> str:
     """The URL as it may be shown and printed: without its password."""
     try:

@@ -25,6 +25,7 @@ from xlsales.core import schema
 from xlsales.core.combine import Consolidation, FileResult
 from xlsales.core.issues import Issue, a1, rule_name
 from xlsales.core.periods import forecast_months
+from xlsales.core.records import plain_records
 from xlsales.core.schema import Lang
 from xlsales.core.setup import Setup, list_labels
 from xlsales.report.templates import attendance_days
@@ -70,10 +71,6 @@ class ReturnPlan:
         return [i for m in self.marks.values() for i in m.issues] + self.others
 
 
-def _table(key: str) -> schema.Table:
-    return next(t for t in schema.REP_TABLES if t.key == key)
-
-
 def plan_returns(c: Consolidation, setup: Setup) -> list[ReturnPlan]:
     """A plan for each rep whose counted file has at least one issue."""
     months = forecast_months(c.period, int(setup.threshold("forecast_months")))
@@ -97,7 +94,7 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
     for t in schema.REP_TABLES:
         df = c.frames[t.key]
         rows = df[df["_file"] == f.display] if not df.empty else df
-        recs = [{k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records")]
+        recs = plain_records(rows)
         letters = c.letters.get(t.key, {}).get(f.display, {})
         kept: list[dict] = []
         for rec in recs:
@@ -131,7 +128,7 @@ def _plan(c: Consolidation, f: FileResult, issues: list[Issue], months: list[dt.
             i = int(m.group(2)) - (int(top) + 2)  # the row of the first missing month
             if 0 <= i < len(months):
                 hit = ("forecast", schema.FORECAST.first_row + 1 + i, {})
-        table = _table(hit[0]) if hit else None
+        table = schema.rep_table(hit[0]) if hit else None
         col = _letters_key(c, hit[0], f.display, m.group(1)) if hit and m else None
         if hit is None or table is None or col is None:
             others.append(issue)
@@ -153,12 +150,6 @@ def _letters_key(c: Consolidation, table: str, file: str, letter: str) -> str | 
     return found
 
 
-def _plain(v: object) -> object:
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    if hasattr(v, "item") and not isinstance(v, str | bytes):
-        return v.item()
-    return v
 
 
 # --- writing ---------------------------------------------------------------------------------------------
@@ -235,35 +226,33 @@ class _Annotate:
         for ci, head in enumerate([*heads, "问题与改法(中文)", "Issue and fix (English)"]):
             ws.write_string(3, ci, head, fm.header())
         sev = {"error": self.t("错误", "error"), "warning": self.t("警告", "warning")}
-        r = 4
         link = fm.get("text", font_color="#0563C1", underline=1)
-        rows = sorted(p.marks.values(), key=lambda m: (_order(m.table), m.row, m.col))
-        for m in rows:
-            sheet = _table(m.table).sheet(self.lang)
-            for i in m.issues:
-                fill = FILL[i.severity]
-                ws.write_string(r, 0, sev[i.severity], fm.get("text", fill=fill))
-                ws.write_string(r, 1, rule_name(i.rule, self.lang))
-                ws.write_string(r, 2, sheet)
-                ws.write_url(r, 3, f"internal:'{sheet}'!{m.cell()}", link, m.cell())
-                ws.write_string(r, 4, i.value or "")
-                ws.write_string(r, 5, i.zh, fm.get("text", text_wrap=True))
-                ws.write_string(r, 6, i.en, fm.get("text", text_wrap=True))
-                ws.set_row(r, _height(i))
-                r += 1
-        for i in p.others:
+
+        def put(r: int, i: Issue, sheet: str, cell: str, linked: bool) -> None:
+            """One issue's row: a cell of a data sheet is a link to it."""
             ws.write_string(r, 0, sev[i.severity], fm.get("text", fill=FILL[i.severity]))
             ws.write_string(r, 1, rule_name(i.rule, self.lang))
-            ws.write_string(r, 2, i.sheet or "")
-            ws.write_string(r, 3, i.cell or "")
+            ws.write_string(r, 2, sheet)
+            if linked:
+                ws.write_url(r, 3, f"internal:'{sheet}'!{cell}", link, cell)
+            else:
+                ws.write_string(r, 3, cell)
             ws.write_string(r, 4, i.value or "")
             ws.write_string(r, 5, i.zh, fm.get("text", text_wrap=True))
             ws.write_string(r, 6, i.en, fm.get("text", text_wrap=True))
             ws.set_row(r, _height(i))
+
+        r = 4
+        for m in sorted(p.marks.values(), key=lambda m: (_order(m.table), m.row, m.col)):
+            for i in m.issues:
+                put(r, i, schema.rep_table(m.table).sheet(self.lang), m.cell(), True)
+                r += 1
+        for i in p.others:
+            put(r, i, i.sheet or "", i.cell or "", False)
             r += 1
         if p.rejected:
             r += 1
-            parts = [f"{_table(k).sheet(self.lang)} " + ", ".join(str(x + 1) for x in rows_)
+            parts = [f"{schema.rep_table(k).sheet(self.lang)} " + ", ".join(str(x + 1) for x in rows_)
                      for k, rows_ in sorted(p.rejected.items(), key=lambda kv: _order(kv[0]))]
             ws.write_string(r, 0, self.t("未计入汇总的行:", "Rows that did not count: ") + ";".join(parts),
                             fm.get("text", bold=True, font_color="#9C0006"))
@@ -279,7 +268,7 @@ class _Annotate:
         labels = list_labels(self.setup, self.lang)
         p = self.plan
         for key, rows in p.rejected.items():
-            table, ws = _table(key), sheets[_sheet_key(key)]
+            table, ws = schema.rep_table(key), sheets[_sheet_key(key)]
             at = {c.key: table.first_col + i for i, c in enumerate(table.columns)}
             for row in rows:
                 rec = _record(p, key, row)
@@ -290,7 +279,7 @@ class _Annotate:
                         cell_format(fm, col)
                     write_cell(ws, row, at[col.key], col, rec.get(col.key), fm, labels, at, fmt)
         for m in p.marks.values():
-            table, ws = _table(m.table), sheets[_sheet_key(m.table)]
+            table, ws = schema.rep_table(m.table), sheets[_sheet_key(m.table)]
             at = {c.key: table.first_col + i for i, c in enumerate(table.columns)}
             col = table.columns[m.col - table.first_col]
             rec = _record(p, m.table, m.row)
@@ -321,7 +310,7 @@ def _order(table: str) -> int:
 
 def _record(p: ReturnPlan, table: str, row: int) -> dict:
     """The record written at 0-based ``row`` of ``table``'s sheet in the returned workbook."""
-    t = _table(table)
+    t = schema.rep_table(table)
     i = row - t.first_row - 1
     rows = p.data.get(table, [])
     if table in ("forecast", "attendance"):  # laid on their months / days, not one after another

@@ -83,7 +83,7 @@ DATA_SHEETS = {"opportunities": ("RptOpportunities", "商机", "Opportunities"),
 
 def data_table(key: str) -> Table:
     """The report's table for a rep table: who, the rep's columns, status and source."""
-    src = next(t for t in schema.REP_TABLES if t.key == key)
+    src = schema.rep_table(key)
     cols: list[Column] = []
     for c in src.columns:
         if key == "opportunities" and c.key == "probability":  # the stage's probability, as the setup has it

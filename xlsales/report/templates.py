@@ -189,7 +189,7 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
     """
     data = data or {}
     period = period or setup.period
-    sizes = {k: capacity(_sheet_of(k), len(data.get(k, []))) for k in ("visits", "opportunities", "customers")}
+    sizes = {k: capacity(schema.rep_table(k), len(data.get(k, []))) for k in ("visits", "opportunities", "customers")}
     free = {k: sizes[k] - len(data.get(k, [])) for k in sizes}
     signer = key if key is not None else _SIGNING.get()
     with atomic(path) as tmp:
@@ -199,14 +199,14 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
             before(wb, fm)
         labels = list_labels(setup, lang)
         instr = wb.add_worksheet(INSTR_SHEET[lang])
-        sheets = {k: wb.add_worksheet(_sheet_of(k).sheet(lang)) for k in REP_SHEETS}
+        sheets = {k: wb.add_worksheet(schema.rep_table(k).sheet(lang)) for k in REP_SHEETS}
         list_names = write_lists_sheet(wb, fm, setup, lang, LIST_SHEET[lang])
         list_names[schema.LIST_YESNO] = "xs_yesno"
         list_names[schema.LIST_MY_CUSTOMERS] = _my_customers(wb, lang, sizes["customers"])
         _rule_cells(wb, setup, lang, labels)
         _write_instructions(wb, instr, fm, setup, rep, lang, period, free)
         for k in ("visits", "opportunities", "customers"):
-            table = _sheet_of(k)
+            table = schema.rep_table(k)
             ws = sheets[k]
             zh, en = BANNERS[k]
             ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
@@ -385,10 +385,6 @@ def free_rows_line(free: dict[str, int], lang: Lang) -> str:
                 "不够时请联系主管。")
     return (f"Rows still free in this workbook: {free['opportunities']} deals, {free['visits']} visits, "
             f"{free['customers']} customers. Ask your manager when you need more.")
-
-
-def _sheet_of(key: str) -> schema.Table:
-    return {t.key: t for t in schema.REP_TABLES}[key]
 
 
 def _with_formulas(row: dict, setup: Setup) -> dict:
