@@ -16,14 +16,17 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from tests.test_consolidate import baseline_inbox, deal, make_setup
 from tests.test_safety import MB, amplified
 from xlsales.cli import main
-from xlsales.core.records import PlainError, read_from_plain, read_to_plain, value_from_plain, value_to_plain
+from xlsales.core.records import PlainError, read_from_plain, read_to_plain, rows_of, value_from_plain, value_to_plain
 from xlsales.io import cache as rc
 from xlsales.io import inbox as ib
 from xlsales.io import safety
@@ -301,3 +304,34 @@ def test_a_frame_equality_helper_sees_a_difference() -> None:
     a = pd.DataFrame({"x": [1, 2]})
     with pytest.raises(AssertionError):
         assert_frame_equal(a, a.astype(float), check_exact=True)
+
+
+_CELLS = {
+    "string": st.lists(st.one_of(st.none(), st.text(max_size=5)), min_size=4, max_size=4),
+    "object": st.lists(st.one_of(st.none(), st.integers(-5, 5).map(np.int64), st.floats(allow_nan=True).map(np.float64),
+                                 st.just(pd.NA), st.just(pd.NaT), st.dates(), st.text(max_size=3), st.booleans(),
+                                 st.just(np.datetime64("2026-12-07"))), min_size=4, max_size=4),
+    "float64": st.lists(st.floats(allow_nan=True), min_size=4, max_size=4),
+    "int64": st.lists(st.integers(-2**40, 2**40), min_size=4, max_size=4),
+    "bool": st.lists(st.booleans(), min_size=4, max_size=4),
+    "Int64": st.lists(st.one_of(st.none(), st.integers(-9, 9)), min_size=4, max_size=4),
+    "datetime64[ns]": st.lists(st.one_of(st.none(), st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1))),
+                               min_size=4, max_size=4),
+    "category": st.lists(st.one_of(st.none(), st.sampled_from(["甲", "乙"])), min_size=4, max_size=4),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(sorted(_CELLS)), min_size=0, max_size=6).flatmap(
+    lambda kinds: st.tuples(st.just(kinds), st.tuples(*(_CELLS[k] for k in kinds)))))
+def test_rows_of_a_frame_are_pandas_records_value_for_value(case):
+    """rows_of (column-wise, fast) gives exactly what DataFrame.to_dict("records") gives: the same keys, and values
+    of the same type and text (NaN, NA and NaT included)."""
+    kinds, columns = case
+    df = pd.DataFrame({f"c{i}": pd.Series(vals, dtype=k) for i, (k, vals) in enumerate(zip(kinds, columns, strict=True))},
+                      index=range(4))
+    ours, theirs = rows_of(df), df.to_dict("records")
+    assert len(ours) == len(theirs) == 4
+    for a, b in zip(ours, theirs, strict=True):
+        assert list(a) == list(b)
+        assert [(type(v), repr(v)) for v in a.values()] == [(type(v), repr(v)) for v in b.values()]

@@ -103,6 +103,13 @@ def test_error_cells_without_cell_references(tmp_path):
     assert error_cells(_with_sheet1(tmp_path, "noref.xlsx", sheet)) == {"S": {(0, 1): "#REF!", (2, 0): "#N/A"}}
 
 
+def test_error_cells_in_single_quotes_and_spaced_attributes(tmp_path):
+    """XML lets a writer quote attributes with apostrophes and space the equals sign: still error cells."""
+    sheet = (b"<worksheet " + NS + b"><sheetData><row r='1'><c r='A1' t = 'e'><v>#NAME?</v></c>"
+             b"<c r='B1' t='s'><v>0</v></c></row></sheetData></worksheet>")
+    assert error_cells(_with_sheet1(tmp_path, "apos.xlsx", sheet)) == {"S": {(0, 0): "#NAME?"}}
+
+
 def test_error_cell_markup_with_a_dtd_is_not_expanded(tmp_path):
     """defusedxml refuses the DTD: a sheet declaring entities yields no error cells (safety refuses such files)."""
     sheet = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY e "#REF!">]><worksheet ' + NS

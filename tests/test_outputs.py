@@ -346,3 +346,52 @@ def test_no_usable_temporary_folder_is_a_write_error_and_the_last_report_stays(t
         _small_book(tmp)
     assert out.read_bytes() == b"last week"
     assert [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]
+
+
+def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
+    """PortableWorksheet writes common cells itself: the sheet must be exactly what XlsxWriter writes, for
+    every kind of cell and cached value (and for cells it leaves to XlsxWriter)."""
+    import datetime as dt
+    import zipfile
+
+    from xlsxwriter.worksheet import Worksheet
+
+    def book(cls: type, path: Path) -> bytes:
+        wb = writer.new_workbook(path, "t")
+        wb.worksheet_class = cls
+        ws = wb.add_worksheet("S")
+        money, plain = wb.add_format({"num_format": "#,##0"}), wb.add_format({})
+        ws.set_column(5, 5, 12, money)  # a column format for the unformatted cells below
+        ws.set_row(9, 20, plain)
+        rows = [
+            lambda r: ws.write_number(r, 0, 1234.5, money),
+            lambda r: ws.write_number(r, 1, 1 / 3, plain),
+            lambda r: ws.write_number(r, 2, -0.0, money),
+            lambda r: ws.write_number(r, 3, 12345678901234567890, plain),
+            lambda r: ws.write_string(r, 0, "客户 <A&B> \"x\"", plain),
+            lambda r: ws.write_string(r, 700, "far column", plain),
+            lambda r: ws.write_datetime(r, 1, dt.datetime(2026, 12, 7, 9, 30), money),
+            lambda r: ws.write_formula(r, 0, "=SUM(A1:A3)", money, 1234.5),
+            lambda r: ws.write_formula(r, 1, '=IF(A1>0,"是&<否>","")', plain, "是&<否>"),
+            lambda r: ws.write_formula(r, 2, "=A1>0", plain, True),
+            lambda r: ws.write_formula(r, 3, "=1/0", plain, "#DIV/0!"),
+            lambda r: ws.write_formula(r, 4, "=A1", plain, ""),
+            lambda r: ws.write_formula(r, 5, "=A2", None, 3),
+            lambda r: ws.write_number(r, 5, 7),
+            lambda r: ws.write_blank(r, 6, None, money),
+            lambda r: ws.write_boolean(r, 7, False, plain),
+            lambda r: ws.write_string(r, 8, "no format"),
+            lambda r: ws.write_rich_string(r, 9, "a", wb.add_format({"bold": True}), "b", plain),
+            lambda r: writer.put_plain(ws, 3, [(r, 2.5), (r + 1, "客户 <A&B>"), (r + 3, 10**20), (r + 4, "长" * 40_000),
+                                               (r + 5, "far")], money),
+            lambda r: writer.put_plain(ws, 2, [(r + 2, "客户 <A&B>"), (r + 6, "new")], plain),
+        ]
+        for r, put in enumerate(rows):
+            put(r)
+        wb.close()
+        with zipfile.ZipFile(path) as z:
+            return z.read("xl/worksheets/sheet1.xml") + z.read("xl/sharedStrings.xml")
+
+    ours, theirs = book(writer.PortableWorksheet, tmp_path / "ours.xlsx"), book(Worksheet, tmp_path / "stock.xlsx")
+    assert b't="str"' in ours and b't="e"' in ours and b't="b"' in ours and b"&amp;" in ours
+    assert ours == theirs

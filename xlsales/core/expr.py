@@ -327,10 +327,11 @@ class Sum(Expr):
         # rows that differ only in the values of their text equalities are one groupby
         groups: dict[tuple, list[tuple[int, tuple[str, ...]]]] = {}
         for j, i in enumerate(ctx.subset):
-            crits = self._row_crits(ctx.rows[i])
-            keys = tuple(c for c in crits if c.op == "=" and isinstance(c.value, str))
-            rest = tuple(c for c in crits if c not in keys)
-            groups.setdefault((tuple(c.col for c in keys), rest), []).append(
+            keys: list[Crit] = []
+            rest: list[Crit] = []
+            for c in self._row_crits(ctx.rows[i]):
+                (keys if c.op == "=" and isinstance(c.value, str) else rest).append(c)
+            groups.setdefault((tuple(c.col for c in keys), tuple(rest)), []).append(
                 (j, tuple(str(c.value).casefold() for c in keys)))
         for (cols, rest), members in groups.items():
             m = base.copy()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -177,9 +178,35 @@ def plain(v: object) -> object:
     return v
 
 
+def rows_of(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df.to_dict("records")`` — the same dicts of the same values — a column at a time (pandas goes cell by
+    cell through text columns, ten times slower on a report's tables)."""
+    if not df.columns.is_unique:
+        return df.to_dict("records")
+    columns = [_column_values(df.iloc[:, i]) for i in range(df.shape[1])]
+    keys = list(df.columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if keys else \
+        [{} for _ in range(len(df))]
+
+
+def _column_values(s: pd.Series) -> list:
+    if isinstance(s.dtype, np.dtype) and s.dtype != object:
+        return s.tolist()
+    return [_boxed(v) if isinstance(v, np.generic) else None if v is pd.NA else v for v in s.to_numpy(dtype=object)]
+
+
+def _boxed(v: np.generic) -> object:
+    """A numpy scalar as pandas' ``to_dict`` gives it: a Python number or bool, a Timestamp or Timedelta."""
+    if isinstance(v, np.datetime64):
+        return pd.Timestamp(v)
+    if isinstance(v, np.timedelta64):
+        return pd.Timedelta(v)
+    return v.item()
+
+
 def plain_records(df: pd.DataFrame) -> list[dict]:
     """The rows of ``df`` as dicts of :func:`plain` values."""
-    return [{k: plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+    return [{k: plain(v) for k, v in r.items()} for r in rows_of(df)]
 
 
 def _native(v: object) -> object:

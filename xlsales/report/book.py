@@ -28,6 +28,7 @@ from xlsales.core.combine import Consolidation
 from xlsales.core.expr import Crit, Row, Table, eq, ge, le
 from xlsales.core.issues import col_letter
 from xlsales.core.periods import Calendar
+from xlsales.core.records import rows_of
 from xlsales.core.schema import Lang
 from xlsales.core.schema import Table as SchemaTable
 from xlsales.core.setup import Setup, list_labels
@@ -195,7 +196,7 @@ class ReviewData:
     def _actuals(self) -> pd.DataFrame:
         lab = self.labels["target_kind"]
         rows = [{**self._who(str(r["rep_id"])), "month": r["month"], "kind": lab.get(r["kind"], r["kind"]),
-                 "amount": float(r["amount"])} for r in self.actuals.frame.to_dict("records")]
+                 "amount": float(r["amount"])} for r in rows_of(self.actuals.frame)]
         return pd.DataFrame(rows, columns=ACTUALS.keys)
 
     def _previous(self) -> pd.DataFrame:
@@ -203,7 +204,7 @@ class ReviewData:
         for prev, which in ((self.last_week, "week"), (self.last_month, "month")):
             if prev is None:
                 continue
-            for r in prev.frame.to_dict("records"):
+            for r in rows_of(prev.frame):
                 rows.append({**r, "level": LEVEL_LABEL[self.lang].get(r["level"], r["level"]),
                              "which": WHICH[self.lang][which], "period": prev.period})
         return pd.DataFrame(rows, columns=PREVIOUS.keys)
@@ -348,11 +349,11 @@ def source_sheets(report: Report, data: ReviewData) -> None:
         if t.key == "actuals":
             title += f" · {data.actuals.label('zh')} / {data.actuals.label('en')}"
         sh.put(0, 0, title, style="subtitle")
-        sh.blocks.append(Block(t, _clean(data.frames[t.key].to_dict("records"))))
+        sh.blocks.append(Block(t, _clean(rows_of(data.frames[t.key]))))
         sh.freeze = (2, 0)
         sh.protect = True  # the figures read these rows where they stand: filter them, but do not sort
     first = THRESHOLDS.first_row + 2
-    for i, r in enumerate(data.frames["thresholds"].to_dict("records")):
+    for i, r in enumerate(rows_of(data.frames["thresholds"])):
         report.names[f"xs_t_{r['key']}"] = f"='{THRESHOLDS.sheet(lang)}'!$C${first + i}"
 
 

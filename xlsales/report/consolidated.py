@@ -21,6 +21,7 @@ from xlsales.core.expr import Figure, Grid, Ref, Row, ge, le
 from xlsales.core.history import History
 from xlsales.core.issues import col_letter, count, rule_name
 from xlsales.core.periods import Calendar, quarter_name
+from xlsales.core.records import rows_of
 from xlsales.core.schema import Lang
 from xlsales.core.setup import Setup
 from xlsales.report.book import FILE_STATUS, MISSING, STATUS, Previous, ReviewData, source_sheets
@@ -83,7 +84,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
         sh.put(0, 0, (f"{t.sheet_zh} {t.sheet_en}:{len(frame)} 行 rows · 按业务员排列,各业务员的数字读取自己的行:可筛选,"
                       "不要排序 · grouped by rep; each rep's figures read their own rows: filter, do not sort"),
                style="subtitle")
-        rows = _clean(frame.to_dict("records"))
+        rows = _clean(rows_of(frame))
         sh.blocks.append(Block(t, rows, d.labels))
         sh.freeze = (2, 4)
         sh.protect = True
@@ -105,7 +106,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
 
 def _submissions_block(d: ReviewData, returns: dict[str, str]) -> Block:
     """One row per file (and per rep who sent none), each file with issues linked to its returned workbook."""
-    rows = _clean(d.frames["submissions"].to_dict("records"))
+    rows = _clean(rows_of(d.frames["submissions"]))
     links: list[str | None] = []
     for r in rows:
         link = returns.get(str(r.get("file") or ""))
@@ -148,7 +149,7 @@ def _urgent(rep: Report, d: ReviewData) -> None:
     lang = d.lang
     visits = d.c.accepted("visits")
     visits = visits[visits["market_signal"].notna()] if "market_signal" in visits.columns else visits.iloc[0:0]
-    rows = _clean(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)).to_dict("records")) \
+    rows = _clean(rows_of(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)))) \
         if not visits.empty else []
     sh = rep.sheet(URGENT.sheet(lang))
     sh.put(0, 0, f"市场状况紧急上报:{len(rows)} 条(竞品促销、竞品新品、经销商投诉、客户人事变动)" if lang == "zh" else

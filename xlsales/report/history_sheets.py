@@ -39,6 +39,7 @@ from xlsales.core.expr import (
 from xlsales.core.history import CHANGE_KINDS, History
 from xlsales.core.issues import col_letter
 from xlsales.core.periods import label
+from xlsales.core.records import rows_of
 from xlsales.report.book import NO, YES, ReviewData, entities, where
 from xlsales.report.layout import band, place
 from xlsales.report.model import Report
@@ -93,7 +94,7 @@ def _clean(v: object) -> object:
 def change_rows(d: ReviewData, h: History) -> list[dict]:
     lang, lab = d.lang, d.labels
     out = []
-    for r in h.changes.to_dict("records"):
+    for r in rows_of(h.changes):
         out.append({**_who(d, r["rep_id"]), "change": CHANGE[lang][r["change"]], "opp_id": r["opp_id"],
                     "customer": r["customer"], "amount_before": r["amount_before"], "amount_after": r["amount_after"],
                     "close_before": r["close_before"], "close_after": r["close_after"],
@@ -109,14 +110,14 @@ def path_rows(d: ReviewData, h: History) -> list[dict]:
         "stage": d.labels["stage"].get(str(r["stage"]), r["stage"]), "probability": r["probability"],
         "outcome": OUTCOME[lang][r["outcome"]], "advanced": YES[lang] if r["advanced"] else NO[lang],
         "first": int(r["first"]), "first_seen": r["first_seen"], "last_seen": r["last_seen"]}.items()}
-        for r in h.paths.to_dict("records")]
+        for r in rows_of(h.paths)]
 
 
 def put_periods(report: Report, d: ReviewData, h: History) -> pd.DataFrame:
     """历史期间: each rep's weeks and months with commit, actual, on time; the ratio and commit² are formulas."""
     lang = d.lang
     text: list[dict[str, Any]] = []
-    for r in h.periods.to_dict("records"):
+    for r in rows_of(h.periods):
         text.append({k: _clean(v) for k, v in {
             **_who(d, r["rep_id"]), "grain": GRAIN[lang][r["grain"]], "period": r["period"], "start": r["start"],
             "end": r["end"], "commit": r["commit"], "actual": r["actual"], "submitted": r["submitted"],

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from xlsales.core.expr import Children, Crit, Expr, Figure, Grid, If, Max, Name, Num, Ratio, Ref, Sum, eq, ge, gt, le
 from xlsales.core.periods import add_months, label, quarter_name
+from xlsales.core.records import rows_of
 from xlsales.core.schema import Table as SchemaTable
 from xlsales.core.targets import UNASSIGNED
 from xlsales.report.book import (
@@ -181,7 +182,7 @@ def weekly_review(d: ReviewData, ents: list[Entity]) -> tuple[Grid, list[dict]]:
     g.compute(figures)
     submitted, on_time = submissions(d)
     adj_by = {(str(a.get("level")), str(a.get("key")), str(a.get("region") or "")): f"{a.get('by')}: {a.get('reason')}"
-              for a in d.frames["adjust"].to_dict("records")}
+              for a in rows_of(d.frames["adjust"])}
     rows = []
     for e in ents:
         row = {**e.row(lang), **submitted_cells(ents, e, submitted, on_time, lang)}

@@ -55,6 +55,7 @@ from xlsales.core.expr import (
 )
 from xlsales.core.issues import col_letter
 from xlsales.core.periods import add_months, label, quarter_name
+from xlsales.core.records import rows_of
 from xlsales.core.schema import Lang, norm
 from xlsales.core.targets import UNASSIGNED
 from xlsales.report.book import (
@@ -226,16 +227,17 @@ def visit_lists(d: ReviewData) -> tuple[list[dict], list[dict], list[dict]]:
     a, b = cal.last_week
     n0, n1 = cal.week
     signals, abnormal, plan = [], [], []
-    cust = d.c.accepted("customers").to_dict("records")
+    cust = rows_of(d.c.accepted("customers"))
     klass = {(str(r["rep_id"]), norm(r.get("customer") or "")): r.get("customer_class") for r in cust}
     names = {(str(r["rep_id"]), norm(r.get("customer") or "")): r["customer"] for r in cust}
-    rows = sorted(v.to_dict("records"), key=lambda r: (str(r["rep_id"]), r.get("date") or dt.date.min,
+    rows = sorted(rows_of(v), key=lambda r: (str(r["rep_id"]), r.get("date") or dt.date.min,
                                                       str(r["customer"])))
     for r in rows:
         day = r.get("date")
         if not isinstance(day, dt.date):
             continue
-        purpose = lab["purpose"].get(r.get("purpose"), r.get("purpose"))
+        code = r.get("purpose")
+        purpose = lab["purpose"].get(code, code) if isinstance(code, str) else code
         if a <= day <= b and r.get("status") == "done":
             if _text(r.get("competitor")) or _text(r.get("feedback")):
                 signals.append({**_who(d, r["rep_id"]), "date": day, "customer": r.get("customer"),

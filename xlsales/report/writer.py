@@ -16,7 +16,9 @@ import contextlib
 import contextvars
 import datetime as dt
 import errno
+import functools
 import io
+import math
 import os
 import re
 import socket
@@ -25,10 +27,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.exceptions import FileCreateError, FileSizeError
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from xlsales.core.issues import col_letter, define
 from xlsales.core.schema import Column, Lang, Table
@@ -204,12 +207,31 @@ def atomic(path: Path) -> Iterator[Path]:
                 os.unlink(tmp)
 
 
+_SHORT_TEXT = 16_383  # a text this long cannot exceed a cell's 32,767 UTF-16 units (XlsxWriter's own shortcut)
+_ERROR_RESULTS = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+
+
+def _escape_text(text: str) -> str:
+    """The text of an XML element as XlsxWriter escapes it (``&``, ``<``, ``>``; quotes stay)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+_column_name = functools.lru_cache(maxsize=None)(col_letter)
+
+
 class PortableWorksheet(Worksheet):
-    """A worksheet for formulas that use only functions every engine has (Excel 2016+, LibreOffice, WPS).
+    """A worksheet for formulas that use only functions every engine has (Excel 2016+, LibreOffice, WPS),
+    and that writes its commonest cells' XML itself.
 
     XlsxWriter rewrites each formula through some 150 regular expressions to add the ``_xlfn.``
     prefix of functions newer than Excel 2007; xlsales never writes those (``tests`` check every
     generated formula against the portable list), so the formula is only stripped of its ``=``.
+
+    A report has hundreds of thousands of cells, so :meth:`_write_cell` writes a formatted number,
+    date, shared text or formula in one step, the very XML XlsxWriter writes for it (a test compares the
+    two byte by byte); every other cell is left to XlsxWriter.
     """
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
@@ -220,6 +242,56 @@ class PortableWorksheet(Worksheet):
         if formula.endswith("}"):
             formula = formula[:-1]
         return formula
+
+    def write_plain(self, col: int, cells: list[tuple[int, float | int | str]], cell_format: object) -> None:
+        """Write finite numbers and texts into column ``col`` at their rows (ascending), as
+        :meth:`write_number` and :meth:`write_string` would one by one, with the sheet's bounds checked once."""
+        if not cells:
+            return
+        if self.constant_memory or self._check_dimensions(cells[0][0], col) or self._check_dimensions(cells[-1][0],
+                                                                                                     col):
+            for r, v in cells:
+                _write_plain_cell(self, r, col, v, cell_format)
+            return
+        table, shared = self.table, self.str_table._get_shared_string_index
+        for r, v in cells:
+            if type(v) is str and len(v) <= _SHORT_TEXT:
+                table[r][col] = CellStringTuple(shared(v), cell_format)
+            elif (type(v) is float and math.isfinite(v)) or type(v) is int:
+                table[r][col] = CellNumberTuple(v, cell_format)
+            else:  # a very long text, NaN or infinity: as XlsxWriter checks it
+                _write_plain_cell(self, r, col, v, cell_format)
+
+    def _write_formula(self, row: int, col: int, formula: str, cell_format: object = None,
+                       value: object = 0) -> int:
+        """XlsxWriter's, without its search of every formula for dynamic-array functions (FILTER, UNIQUE, …),
+        which no portable formula has."""
+        if not formula or formula.startswith("{") or self.constant_memory or self._check_dimensions(row, col):
+            return super()._write_formula(row, col, formula, cell_format, value)
+        self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
+        return 0
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        kind = type(cell).__name__
+        if cell.format is None or self.constant_memory or kind not in ("Number", "Datetime", "String", "Formula"):
+            super()._write_cell(row, col, cell)
+            return
+        head = f'<c r="{_column_name(col)}{row + 1}" s="{cell.format._get_xf_index()}"'
+        if kind == "String":  # the index of a shared string
+            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
+        elif kind != "Formula":
+            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+        else:
+            value = cell.value
+            if isinstance(value, bool):
+                head, value = head + ' t="b"', int(value)
+            elif isinstance(value, str):
+                if value in _ERROR_RESULTS:
+                    head += ' t="e"'
+                elif value:
+                    head += ' t="str"'
+                value = _escape_text(value)
+            self.fh.write(f"{head}><f>{_escape_text(cell.formula)}</f><v>{value}</v></c>")
 
 
 _KIND: contextvars.ContextVar[str] = contextvars.ContextVar("xlsales_kind", default="")
@@ -439,22 +511,46 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
         # plain numbers and texts (most cells) go straight to the sheet; the rest as write_cell decides
         plain = c.kind != "formula"
         plain_text = plain and not (c.kind == "choice" and c.choices in labels)
+        run: list[tuple[int, float | int | str]] = []  # plain cells waiting to be written in one go
         for i, row in enumerate(rows):
             r = r0 + 1 + i
             value = row.get(c.key)
             if fx is not None and fx[i] is not None:
+                put_plain(ws, ci, run, fmt)
                 ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
             elif plain and (type(value) is float or type(value) is int):
-                ws.write_number(r, ci, value, fmt)
+                run.append((r, value))
             elif plain_text and type(value) is str and value:
-                ws.write_string(r, ci, fit_text(ws, r, ci, value), fmt)
+                run.append((r, fit_text(ws, r, ci, value)))
             elif c.kind == "formula" or (value is not None and value != ""):
+                put_plain(ws, ci, run, fmt)
                 write_cell(ws, r, ci, c, value, fm, labels, at, fmt)
+        put_plain(ws, ci, run, fmt)
     if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
         ws.set_row(r0, 40)
     print_setup(ws)
     ws.repeat_rows(r0)
     return r0 + n
+
+
+def put_plain(ws: Worksheet, col: int, run: list[tuple[int, float | int | str]], fmt: object) -> None:
+    """Write the plain cells of ``run`` into column ``col`` in one go and empty it (texts keep their order in
+    the workbook's shared strings)."""
+    if not run:
+        return
+    if isinstance(ws, PortableWorksheet):
+        ws.write_plain(col, run, fmt)
+    else:
+        for r, v in run:
+            _write_plain_cell(ws, r, col, v, fmt)
+    run.clear()
+
+
+def _write_plain_cell(ws: Worksheet, row: int, col: int, value: float | int | str, fmt: object) -> None:
+    if isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
 
 
 def cell_format(fm: Formats, col: Column):
