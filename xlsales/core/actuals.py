@@ -26,6 +26,7 @@ import pandas as pd
 from xlsales.core.combine import Consolidation
 from xlsales.core.issues import Issue
 from xlsales.core.money import cents
+from xlsales.core.records import rows_of
 from xlsales.core.setup import Setup
 
 COLUMNS = ("rep_id", "month", "kind", "amount")
@@ -69,7 +70,7 @@ def normalize(df: pd.DataFrame | None) -> pd.DataFrame:
     if "_ok" in df.columns:
         df = df[df["_ok"].astype(bool)]
     rows = []
-    for r in df.to_dict("records"):
+    for r in rows_of(df):
         rep, month, amount = _rep(r.get("rep_id")), _month(r.get("month")), _amount(r.get("amount"))
         if not rep or month is None or amount is None:
             continue
@@ -87,7 +88,7 @@ def from_won_deals(c: Consolidation) -> pd.DataFrame:
     won = deals[deals["category"] == "closed"]
     rows = [{"rep_id": str(r["rep_id"]), "month": r["close_date"].replace(day=1), "kind": "revenue",
              "amount": float(r["amount"])}
-            for r in won.to_dict("records") if isinstance(r.get("close_date"), dt.date) and _amount(r.get("amount"))
+            for r in rows_of(won) if isinstance(r.get("close_date"), dt.date) and _amount(r.get("amount"))
             is not None]
     if not rows:
         return empty()

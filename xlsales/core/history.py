@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from xlsales.core.periods import add_months, month_window
+from xlsales.core.records import rows_of
 
 if TYPE_CHECKING:
     from xlsales.core.combine import Consolidation
@@ -141,8 +142,8 @@ def _date(v: object) -> dt.date | None:
 def deal_changes(before: Point, now: Point, stage_order: dict[str, int]) -> pd.DataFrame:
     """One row per deal and change since ``before`` (see the module doc), for the reps counted both times."""
     reps = before.counted & now.counted
-    old = {(r["rep_id"], r["opp_id"]): r for r in before.deals.to_dict("records") if r["rep_id"] in reps}
-    new = {(r["rep_id"], r["opp_id"]): r for r in now.deals.to_dict("records") if r["rep_id"] in reps}
+    old = {(r["rep_id"], r["opp_id"]): r for r in rows_of(before.deals) if r["rep_id"] in reps}
+    new = {(r["rep_id"], r["opp_id"]): r for r in rows_of(now.deals) if r["rep_id"] in reps}
     rows: list[dict] = []
 
     def add(kind: str, b: dict | None, a: dict | None) -> None:
@@ -270,7 +271,7 @@ def deal_paths(points: list[Point], now: Point, stage_order: dict[str, int], pro
     """One row per deal and open stage it was seen at, with the deal's outcome and whether it moved on."""
     seen: dict[tuple[str, str], list[tuple[dt.date, dict]]] = {}
     for p in [*points, now]:
-        for r in p.deals.to_dict("records"):
+        for r in rows_of(p.deals):
             seen.setdefault((r["rep_id"], r["opp_id"]), []).append((p.as_of, r))
     rows = []
     for (rep, opp), hist in seen.items():

@@ -18,6 +18,7 @@ import pandas as pd
 
 from xlsales.core.issues import Issue, define, make
 from xlsales.core.money import cents
+from xlsales.core.records import rows_of
 from xlsales.core.schema import CHECKLIST, FORECAST, OPPORTUNITIES, VISITS, Table
 from xlsales.core.setup import Setup
 
@@ -83,11 +84,6 @@ define("forecast_incomplete", "error",
 Row = Mapping[str, Any]  # one row of a combined table, column → value
 
 
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``df`` as dicts of plain Python values (what ``iterrows`` gives, without a Series per row)."""
-    return df.to_dict("records")
-
-
 def _where(row: Row, letters: dict[str, str], col: str) -> tuple[str, str, str]:
     letter = letters.get(col, "")
     return str(row["_file"]), str(row["_sheet"]), f"{letter}{int(row['_row'])}" if letter else ""
@@ -109,7 +105,7 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
     cmin = setup.threshold("commit_min_probability")
     qual = setup.threshold("quality_probability")
     lab = _labels(setup)
-    for r in _records(df):
+    for r in rows_of(df):
         L = letters.get(r["_file"], {})  # noqa: N806
         stage, cat = r.get("stage"), r.get("category")
         if stage is None or cat is None:
@@ -156,7 +152,7 @@ def _repeats_in_file(df: pd.DataFrame, letters: dict[str, dict[str, str]], col: 
     """The same key twice in one file: the second and later rows are errors naming the first."""
     out: list[Issue] = []
     seen: dict[tuple[str, str], Row] = {}
-    for r in _records(df):
+    for r in rows_of(df):
         v = r.get(col)
         if v is None:
             continue
@@ -185,7 +181,7 @@ def _duplicates(df: pd.DataFrame, letters: dict[str, dict[str, str]], col: str, 
     key = df[col].map(lambda v: str(v).strip().casefold() if v is not None else None)
     shared = key.notna() & key.duplicated(keep=False)
     groups: dict[str, list[dict[str, Any]]] = {}
-    for k, r in zip(key[shared], _records(df[shared]), strict=True):
+    for k, r in zip(key[shared], rows_of(df[shared]), strict=True):
         groups.setdefault(k, []).append(r)
     for k in sorted(groups):
         rows = groups[k]
@@ -225,7 +221,7 @@ def check_visits(df: pd.DataFrame, letters: dict[str, dict[str, str]], period: d
     as_of = as_of or period
     start, end_plan = period - dt.timedelta(days=7), period + dt.timedelta(days=13)
     end_done = max(as_of, period - dt.timedelta(days=1))
-    for r in _records(df):
+    for r in rows_of(df):
         d = r.get("date")
         if not isinstance(d, dt.date):
             continue
@@ -250,7 +246,7 @@ def check_commit_rows(weekly: pd.DataFrame, deals: pd.DataFrame, letters: dict[s
     this_week = deals[(deals["category"] == "commit") & deals["close_date"].map(
         lambda d: isinstance(d, dt.date) and period <= d <= end)] if not deals.empty else deals
     by_rep = this_week.groupby("rep_id")["amount"].sum() if not this_week.empty else pd.Series(dtype=float)
-    for r in _records(weekly):
+    for r in rows_of(weekly):
         if r.get("week") != period or not isinstance(r.get("commit"), int | float):
             continue
         got = cents(float(by_rep.get(r["rep_id"], 0.0)))
@@ -268,7 +264,7 @@ def check_forecast_vs_booked(forecast: pd.DataFrame, booked: pd.DataFrame, lette
     if forecast.empty or booked.empty:
         return out
     got = booked[(booked["month"] == month) & (booked["kind"] == "revenue")].groupby("rep_id")["amount"].sum()
-    for r in _records(forecast[forecast["month"] == month]):
+    for r in rows_of(forecast[forecast["month"] == month]):
         b = float(got.get(str(r["rep_id"]), 0.0))
         fc = r.get("forecast")
         if isinstance(fc, int | float) and cents(float(fc)) < cents(b):

@@ -41,6 +41,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from xlsales import __version__
 from xlsales.core.history import MONTHS, PATH_WEEKS, WEEKS, History, Point, assemble, deals_of
+from xlsales.core.records import rows_of
 
 if TYPE_CHECKING:
     from xlsales.core.combine import Consolidation
@@ -253,7 +254,7 @@ class Snapshot:
 def _records(df: pd.DataFrame | None) -> list[dict]:
     if df is None or df.empty:
         return []
-    return [{k: encode(v) for k, v in r.items()} for r in df.to_dict("records")]
+    return [{k: encode(v) for k, v in r.items()} for r in rows_of(df)]
 
 
 def content_hash(c: Consolidation, setup: Setup, frames: dict[str, pd.DataFrame], scope: str) -> str:
@@ -328,7 +329,7 @@ def snapshot_of(c: Consolidation, setup: Setup, figures: dict, report: Path | No
                "by": str(a.get("by") or "")} for a in setup.rows("adjustments") if a.get("week") == cal.period]
     targets = [{"rep_id": str(t["rep_id"]), "team": t.get("team"), "region": t.get("region"),
                 "month": t.get("month"), "target": _float(t.get("target"))}
-               for t in frames["targets"].to_dict("records")]
+               for t in rows_of(frames["targets"])]
     regions = sorted({str(r.get("region")) for r in setup.rows("roster")
                       if r.get("active") in (True, None) and r.get("region")})
     issues = [i.as_dict() for i in c.issues]
@@ -499,7 +500,7 @@ class Ledger:
         want = {("weekly", "commit_adj"): "commit_adj", ("monthly", "open_pipe"): "pipeline_open",
                 ("monthly", "commit_open"): "commit_total"}
         out: dict[tuple[str, str, str], dict] = {}
-        for r in f.to_dict("records"):
+        for r in rows_of(f):
             col = want.get((r["review"], r["name"]))
             if col is None:
                 continue

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from xlsales.core.issues import Issue, define, make
+from xlsales.core.records import rows_of
 from xlsales.core.setup import Setup
 from xlsales.io.reader import BookError, Context, open_book, read_table
 from xlsales.report.book import ALL, LEVEL_LABEL, Previous
@@ -62,7 +63,7 @@ def read_previous(path: Path, source: str = "") -> tuple[Previous | None, list[I
     to_code = {lab: code for labels in LEVEL_LABEL.values() for code, lab in labels.items()}
     rows: dict[tuple[str, str, str], dict] = {}
     for frame, cols in ((w.frame, ("commit_adj",)), (m.frame, ("open_pipe", "commit_open"))):
-        for r in frame.to_dict("records"):
+        for r in rows_of(frame):
             code = to_code.get(str(r.get("level")))
             if code is None:
                 continue
