@@ -414,6 +414,7 @@ class WorkDays(Expr):
     def evaluate(self, ctx: Ctx) -> Values:
         hol = {dt.date.fromordinal(int(x)) for x in self.holidays.values("date") if x == x}
         out = []
+        counted: dict[tuple[dt.date, dt.date], float] = {}  # rows of one period share their window
         for i in ctx.subset:
             w = ctx.rows[int(i)].window
             if w is None:
@@ -422,7 +423,9 @@ class WorkDays(Expr):
             a, b = w
             if self.before is not None:
                 b = min(b, self.before - dt.timedelta(days=1))
-            out.append(float(workdays(a, b, hol)))
+            if (a, b) not in counted:
+                counted[a, b] = float(workdays(a, b, hol))
+            out.append(counted[a, b])
         return np.array(out)
 
     def formula(self, ctx: Ctx, i: int) -> str:

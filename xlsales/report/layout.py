@@ -19,16 +19,18 @@ def put_table(sh: Sheet, table: Table, text: list[dict], values: dict[str, list]
 
     A text value already in a row (e.g. "no earlier report") stands instead of the figure.
     """
+    keys = set(table.keys)
+    shown = {key: col for key, col in values.items() if key in keys}
     rows = []
     for i, t in enumerate(text):
         r = dict(t)
-        for key, col in values.items():
-            if key in table.keys and key not in t:
+        for key, col in shown.items():
+            if key not in t:
                 r[key] = col[i]
         rows.append(r)
     plain = dataclasses.replace(table, columns=tuple(dataclasses.replace(c, formula=None) for c in table.columns))
     cells = {key: [None if key in text[i] else f for i, f in enumerate(fx)] for key, fx in formulas.items()
-             if key in table.keys}
+             if key in keys}
     sh.blocks.append(Block(plain, rows, formulas=cells))
 
 
