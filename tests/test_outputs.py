@@ -336,6 +336,42 @@ def test_the_parts_are_assembled_in_a_private_folder_that_is_removed(tmp_path, m
     assert openpyxl.load_workbook(out)["数据"]["A1"].value == "华东"
 
 
+def test_parts_a_killed_run_left_are_removed_by_the_next_workbook(tmp_path, monkeypatch):
+    """A run killed while XlsxWriter assembled the parts leaves its folder; the next workbook written removes it
+    (its process is gone) and leaves a running process's alone."""
+    import subprocess
+    import tempfile
+
+    from xlsales.report import scratch
+
+    parts = tmp_path / "tmp"
+    parts.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(parts))
+    monkeypatch.setattr(scratch, "_swept", set())
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    left, running = parts / f"xlsales-parts-{killed.pid}-q1", parts / f"xlsales-parts-{os.getppid()}-q2"
+    for d in (left, running):
+        d.mkdir()
+        (d / "sheet1.xml").write_text("<worksheet/>")
+    with writer.atomic(tmp_path / "r.xlsx") as tmp:
+        _small_book(tmp)
+    assert sorted(parts.iterdir()) == [running]
+
+
+def test_on_windows_a_process_is_never_signalled_to_know_if_it_left_a_file(monkeypatch):
+    """os.kill on Windows ends or interrupts a process instead of asking; there a leftover is told by its age."""
+    from xlsales.report import scratch
+
+    def no_signal(pid, sig):
+        raise AssertionError(f"os.kill({pid}, {sig}) called")
+
+    monkeypatch.setattr(os, "kill", no_signal)
+    now = time.time()
+    assert not scratch.left_behind(123_456, now, posix=False)
+    assert scratch.left_behind(123_456, now - scratch.STALE_SECONDS - 60, posix=False)
+
+
 def test_no_usable_temporary_folder_is_a_write_error_and_the_last_report_stays(tmp_path, monkeypatch):
     import tempfile
 

@@ -633,3 +633,44 @@ def test_the_compression_ratio_limit_refuses_a_file_on_its_own(tmp_path: Path) -
     issue = safety.check_file(p)
     assert issue is not None and issue.rule == "file_bomb"
     assert "ratio over 100" in issue.value
+
+
+def _gone_pid() -> int:
+    """The process id of a process that has ended."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_sweep_removes_only_this_kind_of_folder_that_a_gone_process_left(tmp_path: Path) -> None:
+    from xlsales.report import scratch
+
+    gone = _gone_pid()
+    left = tmp_path / f"xlsales-read-{gone}-k3j"
+    left.mkdir()
+    (left / "book.xlsx").write_bytes(b"a rep's figures")
+    keep = [tmp_path / f"xlsales-read-{os.getpid()}-a1", tmp_path / f"xlsales-parts-{gone}-b2",
+            tmp_path / "xlsales-read-x-c3", tmp_path / f"other-read-{gone}-d4"]
+    for k in keep:
+        k.mkdir()
+    (tmp_path / f"xlsales-read-{gone}-file").write_text("not a folder")
+    assert scratch.sweep("read", tmp_path) == [left]
+    assert not left.exists() and all(k.is_dir() for k in keep) and (tmp_path / f"xlsales-read-{gone}-file").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the shared worker waits on a pipe with select (POSIX)")
+def test_a_killed_reader_s_copy_of_a_workbook_is_removed_by_the_next_reader(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandboxed reader copies each workbook into a folder of its own; one it was killed in (over its time
+    limit) is removed when the next reader starts, and a file read to the end leaves nothing behind."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))  # the reader process's temporary folder
+    left = tmp / f"xlsales-read-{_gone_pid()}-zz9"
+    left.mkdir()
+    (left / "book.xlsx").write_bytes(valid_xlsx(tmp_path / "ok.xlsx").read_bytes())
+    with safety.Sandbox() as sb:
+        assert safety.load(tmp_path / "ok.xlsx", sb).issue is None
+    assert list(tmp.iterdir()) == []

@@ -23,7 +23,6 @@ import os
 import pickle
 import struct
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -34,6 +33,7 @@ import olefile
 from xlsales.core.issues import a1
 from xlsales.io import errorcells, safety
 from xlsales.io.safety import RefusedError
+from xlsales.report import scratch
 
 
 def parse_workbook(data: bytes, limits: Mapping[str, int | float] | None = None, suffix: str = "") -> dict[str, Any]:
@@ -69,7 +69,7 @@ def _opened(data: bytes, suffix: str) -> Iterator[Any]:
     """
     import python_calamine
 
-    with tempfile.TemporaryDirectory(prefix="xlsales-") as tmp:
+    with scratch.folder("read") as tmp:
         path = Path(tmp) / f"book{_reader_suffix(data, suffix)}"
         path.write_bytes(data)
         book = python_calamine.CalamineWorkbook.from_path(str(path))

@@ -23,7 +23,6 @@ import os
 import re
 import socket
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTu
 
 from xlsales.core.issues import col_letter, define
 from xlsales.core.schema import Column, Lang, Table
+from xlsales.report import scratch
 
 define("text_cut", "warning",
        "写入「{value}」{where} 的文字有 {length} 个字符,超过单元格上限 32,767,已截断并在单元格末尾注明。"
@@ -44,7 +44,6 @@ define("text_cut", "warning",
 
 MAX_TEXT = 32_767  # Excel's limit for one cell
 TMP_TAG = "xlsales-tmp"  # in the names of atomic()'s temporary files: .<name>.xlsales-tmp-<host>-<pid>-<random>
-STALE_SECONDS = 3600  # another computer's temporary file (a shared folder) older than this is a leftover
 
 
 class WriteError(Exception):
@@ -100,23 +99,12 @@ def _tag() -> str:
 _TMP = re.compile(rf"^\..*\.{TMP_TAG}-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-")
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def remove_leftovers(folder: Path) -> list[Path]:
     """Delete temporary files that killed runs of :func:`atomic` left in ``folder``; returns them.
 
-    Only names :func:`atomic` makes are touched: this computer's whose process is gone, or another
-    computer's (a shared folder) older than :data:`STALE_SECONDS`.
+    Only names :func:`atomic` makes are touched, and only those left behind
+    (:func:`xlsales.report.scratch.left_behind`: this computer's whose process is gone, or another computer's
+    — a shared folder — older than :data:`~xlsales.report.scratch.STALE_SECONDS`).
     """
     removed: list[Path] = []
     host = _host()
@@ -129,9 +117,7 @@ def remove_leftovers(folder: Path) -> list[Path]:
         if not m or not e.is_file(follow_symlinks=False):
             continue
         try:
-            gone = not _alive(int(m["pid"])) if m["host"] == host else \
-                time.time() - e.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
-            if gone:
+            if scratch.left_behind(int(m["pid"]), e.stat(follow_symlinks=False).st_mtime, here=m["host"] == host):
                 os.unlink(e.path)
                 removed.append(Path(e.path))
         except (OSError, ValueError):
@@ -321,7 +307,7 @@ class _Book(Workbook):
     def __init__(self, path: Path, options: dict) -> None:
         self._target = Path(path)
         self._buffer = io.BytesIO()
-        self._parts = tempfile.TemporaryDirectory(prefix="xlsales-parts-")
+        self._parts = scratch.folder("parts")
         super().__init__(self._buffer, {**options, "in_memory": False, "tmpdir": self._parts.name})
 
     def close(self) -> None:
