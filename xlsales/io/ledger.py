@@ -302,16 +302,12 @@ def snapshot_of(c: Consolidation, setup: Setup, figures: dict, report: Path | No
         if df is None or df.empty:
             continue
         data_cols = [k for k in df.columns if k not in ("_ok", "_file", "_sheet", "_row")]
-        columns = [df[k].tolist() for k in data_cols]  # read once per column, not cell by cell
-        data = ([dict(zip(data_cols, vals, strict=True)) for vals in zip(*columns, strict=True)] if data_cols
-                else [{} for _ in range(len(df))])
-        where = [df[k].tolist() if k in df.columns else [None] * len(df)
-                 for k in ("rep_id", "_file", "_sheet", "_row", "_ok")]
-        for rec, rep_id, file, sheet, row, ok in zip(data, *where, strict=True):
-            rows.append({"tbl": tbl, "rep_id": None if rep_id is None else str(rep_id),
-                         "file": str(file or ""), "sheet": str(sheet or ""),
-                         "row": int(row) if row is not None and row == row else None, "ok": bool(ok),
-                         "data": dumps(rec)})
+        for rec in rows_of(df):
+            row = rec.get("_row")
+            rows.append({"tbl": tbl, "rep_id": None if rec.get("rep_id") is None else str(rec["rep_id"]),
+                         "file": str(rec.get("_file") or ""), "sheet": str(rec.get("_sheet") or ""),
+                         "row": int(row) if row is not None and row == row else None, "ok": bool(rec.get("_ok")),
+                         "data": dumps({k: rec[k] for k in data_cols})})
     ents = entities(setup)
     figs = []
     for review in REVIEWS:

@@ -150,8 +150,6 @@ def _letters_key(c: Consolidation, table: str, file: str, letter: str) -> str | 
     return found
 
 
-
-
 # --- writing ---------------------------------------------------------------------------------------------
 
 def return_path(folder: Path, period: dt.date, rep_id: str) -> Path:
