@@ -142,3 +142,11 @@ def test_each_layer_says_what_it_may_import():
     for layer in ("core", "io", "report", "excel"):
         doc = ast.get_docstring(ast.parse((PKG / layer / "__init__.py").read_text(encoding="utf-8")))
         assert doc and "import" in doc, layer
+
+
+def test_the_reader_loads_no_openpyxl():
+    """Reading an inbox is calamine's job: importing the reader must not cost openpyxl's import (about 0.14 s of
+    every consolidation); openpyxl is for editing (the returned workbooks) and formatting checks."""
+    code = "import sys, xlsales.io.inbox, xlsales.io.coerce\nprint('openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

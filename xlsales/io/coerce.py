@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import TypeGuard
 
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
-
 from xlsales.core.defaults import LEGACY_LABELS
 from xlsales.core.issues import RULES
 from xlsales.core.money import cents
@@ -260,8 +258,8 @@ def to_percent(raw: object) -> Parsed:
 
 # --- dates -----------------------------------------------------------------------
 
-_EPOCH_1900 = WINDOWS_EPOCH.date()  # serial 61 and later (Excel's 1900 leap-year bug)
-_EPOCH_1904 = MAC_EPOCH.date()
+_EPOCH_1900 = dt.date(1899, 12, 30)  # serial 61 and later (Excel's 1900 leap-year bug)
+_EPOCH_1904 = dt.date(1904, 1, 1)
 SANE_FIRST = dt.date(1990, 1, 1)
 SANE_LAST = dt.date(2100, 12, 31)
 
@@ -293,6 +291,8 @@ def serial_to_date(serial: float, epoch1904: bool = False) -> dt.date:
         raise CoerceError("bad_date")
     if epoch1904 and days == 0:
         return _EPOCH_1904  # from_excel reads a serial below 1 as a time of day
+    from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel  # here: most reads need none
+
     try:
         got = from_excel(days, MAC_EPOCH if epoch1904 else WINDOWS_EPOCH)
     except (OverflowError, ValueError):  # beyond datetime's year 9999
