@@ -22,6 +22,7 @@ import math
 import os
 import re
 import socket
+import string
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -205,6 +206,9 @@ def _escape_text(text: str) -> str:
 
 
 _column_name = functools.lru_cache(maxsize=None)(col_letter)
+_DAY_ZERO = dt.date(1899, 12, 30)  # serial 0 for every date after Excel's phantom 1900-02-29
+_LEAP_DAY_AFTER = dt.date(1900, 3, 1)
+_new = tuple.__new__  # XlsxWriter's cell tuples made directly: the same tuple, without a call of namedtuple's __new__
 
 
 class PortableWorksheet(Worksheet):
@@ -242,9 +246,9 @@ class PortableWorksheet(Worksheet):
         table, shared = self.table, self.str_table._get_shared_string_index
         for r, v in cells:
             if type(v) is str and len(v) <= _SHORT_TEXT:
-                table[r][col] = CellStringTuple(shared(v), cell_format)
+                table[r][col] = _new(CellStringTuple, (shared(v), cell_format))
             elif (type(v) is float and math.isfinite(v)) or type(v) is int:
-                table[r][col] = CellNumberTuple(v, cell_format)
+                table[r][col] = _new(CellNumberTuple, (v, cell_format))
             else:  # a very long text, NaN or infinity: as XlsxWriter checks it
                 _write_plain_cell(self, r, col, v, cell_format)
 
@@ -254,7 +258,7 @@ class PortableWorksheet(Worksheet):
         which no portable formula has."""
         if not formula or formula.startswith("{") or self.constant_memory or self._check_dimensions(row, col):
             return super()._write_formula(row, col, formula, cell_format, value)
-        self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
+        self.table[row][col] = _new(CellFormulaTuple, (self._prepare_formula(formula), cell_format, value))
         return 0
 
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
@@ -497,6 +501,7 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
         # plain numbers and texts (most cells) go straight to the sheet; the rest as write_cell decides
         plain = c.kind != "formula"
         plain_text = plain and not (c.kind == "choice" and c.choices in labels)
+        dates = c.kind in ("date", "month") and not ws.date_1904
         run: list[tuple[int, float | int | str]] = []  # plain cells waiting to be written in one go
         for i, row in enumerate(rows):
             r = r0 + 1 + i
@@ -508,6 +513,8 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
                 run.append((r, value))
             elif plain_text and type(value) is str and value:
                 run.append((r, fit_text(ws, r, ci, value)))
+            elif dates and type(value) is dt.date and value >= _LEAP_DAY_AFTER:
+                run.append((r, float((value - _DAY_ZERO).days)))  # the serial write_datetime stores
             elif c.kind == "formula" or (value is not None and value != ""):
                 put_plain(ws, ci, run, fmt)
                 write_cell(ws, r, ci, c, value, fm, labels, at, fmt)
@@ -587,7 +594,8 @@ def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Fo
     """Write one cell of a schema column (``fmt``: another format than the column's, e.g. a highlight)."""
     fmt = fmt or cell_format(fm, col)
     if col.kind == "formula":
-        formula = (col.formula or "").format(**{k: f"{col_letter(v)}{r + 1}" for k, v in at.items()})
+        formula = col.formula or ""
+        formula = formula.format(**{k: f"{_column_name(at[k])}{r + 1}" for k in _placeholders(formula)})
         ws.write_formula(r, c, formula, fmt, "" if value is None else value)
         return
     if value is None or value == "":
@@ -604,6 +612,12 @@ def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Fo
         if col.kind == "choice" and col.choices in labels:
             text = labels[col.choices].get(text, text)
         ws.write_string(r, c, fit_text(ws, r, c, text), fmt)  # never a formula, even when it starts with '='
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(formula: str) -> tuple[str, ...]:
+    """The ``{key}`` placeholders of a column's formula."""
+    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(formula) if name))
 
 
 def print_setup(ws: Worksheet) -> None:
