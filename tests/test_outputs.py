@@ -424,12 +424,28 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
         ]
         for r, put in enumerate(rows):
             put(r)
+        # rows with only a comment or only a row format, hidden and outlined rows, spans of later 16-row blocks
+        ws.write_comment(2, 11, "批注 <note>")
+        ws.write_comment(27, 3, "只有批注的行")
+        ws.set_row(30, None, None, {"hidden": True, "level": 1})
+        ws.set_row(33, 30, money)
+        ws.write_number(33, 2, 5)
+        writer.put_plain(ws, 12, [(40, 1.0), (41, "x"), (70, 2.0)], money)
+        ws.write_formula(47, 1, "=M41", money, 1.0)
+        ws.write_number(60, 1, 1, money)  # an unformatted cell between formatted ones, in its place
+        ws.write_number(60, 2, 2)
+        ws.write_number(60, 3, 3, money)
+        ws.write_number(70, 14, 3, money)  # a row whose last column alone sets its block's span
+        ws.write_comment(90, 20, "一行只有批注,在自己的一组行里")
         wb.close()
         with zipfile.ZipFile(path) as z:
             return z.read("xl/worksheets/sheet1.xml") + z.read("xl/sharedStrings.xml")
 
     ours, theirs = book(writer.PortableWorksheet, tmp_path / "ours.xlsx"), book(Worksheet, tmp_path / "stock.xlsx")
     assert b't="str"' in ours and b't="e"' in ours and b't="b"' in ours and b"&amp;" in ours
+    assert b'<row r="28" spans="3:10"/>' in ours and b'hidden="1" outlineLevel="1"/>' in ours  # a comment's, a format's
+    assert b'<row r="71" spans="13:15">' in ours and b'<row r="91" spans="21:21"/>' in ours
+    assert b'customFormat="1" ht="30"' in ours and b'<c r="B61" s="1"><v>1</v></c><c r="C61"' in ours
     assert ours == theirs
 
 

@@ -262,26 +262,85 @@ class PortableWorksheet(Worksheet):
         return 0
 
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
-        kind = type(cell).__name__
-        if cell.format is None or self.constant_memory or kind not in ("Number", "Datetime", "String", "Formula"):
+        xml = None if self.constant_memory else self._cell_xml(row, col, cell)
+        if xml is None:
             super()._write_cell(row, col, cell)
-            return
+        else:
+            self.fh.write(xml)
+
+    def _cell_xml(self, row: int, col: int, cell: Any) -> str | None:
+        """The XML XlsxWriter writes for a formatted number, date, shared text or formula cell; None for others."""
+        kind = type(cell).__name__
+        if cell.format is None or kind not in ("Number", "Datetime", "String", "Formula"):
+            return None
         head = f'<c r="{_column_name(col)}{row + 1}" s="{cell.format._get_xf_index()}"'
         if kind == "String":  # the index of a shared string
-            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
-        elif kind != "Formula":
-            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
-        else:
-            value = cell.value
-            if isinstance(value, bool):
-                head, value = head + ' t="b"', int(value)
-            elif isinstance(value, str):
-                if value in _ERROR_RESULTS:
-                    head += ' t="e"'
-                elif value:
-                    head += ' t="str"'
-                value = _escape_text(value)
-            self.fh.write(f"{head}><f>{_escape_text(cell.formula)}</f><v>{value}</v></c>")
+            return f'{head} t="s"><v>{cell.string}</v></c>'
+        if kind != "Formula":
+            return f"{head}><v>{cell.number:.16G}</v></c>"
+        value = cell.value
+        if isinstance(value, bool):
+            head, value = head + ' t="b"', int(value)
+        elif isinstance(value, str):
+            if value in _ERROR_RESULTS:
+                head += ' t="e"'
+            elif value:
+                head += ' t="str"'
+            value = _escape_text(value)
+        return f"{head}><f>{_escape_text(cell.formula)}</f><v>{value}</v></c>"
+
+    def _write_rows(self) -> None:
+        """XlsxWriter's rows, written a row at a time: the commonest cells' XML joined into one write (the others
+        written by XlsxWriter in their place), and each block of 16 rows' span found from the rows' own cells."""
+        if self.constant_memory:
+            super()._write_rows()
+            return
+        self.row_spans = self._spans()
+        table, info, comments, write = self.table, self.row_info, self.comments, self.fh.write
+        first, last = self.dim_colmin, self.dim_colmax
+        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table.get(row)
+            if not cells and row not in info and row not in comments:
+                continue
+            span = self.row_spans.get(row // 16)
+            if not cells:
+                self._write_empty_row(row, span, info.get(row))
+                continue
+            self._write_row(row, span, info.get(row))
+            parts: list[str] = []
+            for col in sorted(cells):
+                if col < first or col > last:
+                    continue
+                xml = self._cell_xml(row, col, cells[col])
+                if xml is None:
+                    write("".join(parts))
+                    parts.clear()
+                    Worksheet._write_cell(self, row, col, cells[col])
+                else:
+                    parts.append(xml)
+            parts.append("</row>")
+            write("".join(parts))
+
+    def _spans(self) -> dict[int, str]:
+        """The ``spans`` of each block of 16 rows: first to last column (1-based) holding a cell or a comment, as
+        XlsxWriter's ``_calculate_spans`` finds them by visiting every column of every row."""
+        lo: dict[int, int] = {}
+        hi: dict[int, int] = {}
+        first, last = self.dim_colmin, self.dim_colmax
+        for rows in (self.table, self.comments):
+            for row, cells in rows.items():
+                if not cells or row < self.dim_rowmin or row > self.dim_rowmax:
+                    continue
+                c0, c1 = min(cells), max(cells)
+                if c0 < first or c1 > last:
+                    inside = [c for c in cells if first <= c <= last]
+                    if not inside:
+                        continue
+                    c0, c1 = min(inside), max(inside)
+                block = row // 16
+                lo[block] = min(lo.get(block, c0), c0)
+                hi[block] = max(hi.get(block, c1), c1)
+        return {b: f"{lo[b] + 1}:{hi[b] + 1}" for b in lo}
 
 
 _KIND: contextvars.ContextVar[str] = contextvars.ContextVar("xlsales_kind", default="")
