@@ -69,3 +69,28 @@ def test_mistakes_are_caught_with_their_cells(tmp_path, setup):
     assert r.tables["opportunities"].rows_rejected >= 1
     t = r.tables["opportunities"]
     assert t.rows_read == len(t.accepted) + t.rows_rejected
+
+
+def test_read_cell_empty_and_text_cells():
+    """The commonest cells — empty ones and plain texts — read as every other cell is: blanks (invisible
+    characters too) are missing values, a required one says so, an Excel error or an over-long text is an
+    issue, a text is stripped, and a formula column never requires anything."""
+    from xlsales.core.schema import Column
+    from xlsales.io.reader import Context, read_cell
+
+    ctx = Context(lambda name: [])
+    need = Column("who", "客户", "Customer", "text", required=True)
+    may = Column("note", "备注", "Note", "text")
+    money = Column("amount", "金额", "Amount", "money", required=True, min=0)
+    fx = Column("weighted", "加权", "Weighted", "formula", required=True)
+    required = [("required", {})]
+    assert read_cell(None, need, ctx) == (None, required) and read_cell("", need, ctx) == (None, required)
+    assert read_cell(None, may, ctx) == (None, []) and read_cell("", may, ctx) == (None, [])
+    assert read_cell(" \u200b\u3000", need, ctx) == (None, required)
+    assert read_cell("", money, ctx) == (None, required) and read_cell("", fx, ctx) == (None, [])
+    assert read_cell("  华东机械  ", need, ctx) == ("华东机械", [])
+    assert read_cell("C# 项目", may, ctx) == ("C# 项目", [])
+    assert read_cell("#N/A", may, ctx) == (None, [("excel_error", {})])
+    assert read_cell("＃N/A", need, ctx) == (None, [("excel_error", {})])  # full-width, as Excel shows it in zh
+    assert read_cell("长" * 40_000, may, ctx) == (None, [("text_too_long", {"shown": "40,000", "limit": "32,767"})])
+    assert read_cell(12.0, may, ctx) == ("12", [])

@@ -115,13 +115,16 @@ def is_blank(raw: object) -> bool:
 
 def excel_error(raw: object) -> str | None:
     """The Excel error text (``"#N/A"``, ``"#DIV/0!"`` …) when ``raw`` is one, else None."""
-    if not isinstance(raw, str) or not _HASHES.intersection(raw):
+    if not isinstance(raw, str) or (_HASH not in raw and _SMALL_HASH not in raw and _WIDE_HASH not in raw):
         return None  # every error begins with "#", and only these characters normalise to one
     s = _clean(raw).upper()
     return s if s in EXCEL_ERRORS else None
 
 
-_HASHES = frozenset("#\ufe5f\uff03")  # "#", "﹟", "＃": the characters whose NFKC form holds a "#"
+_HASHES = ("#", "\ufe5f", "\uff03")  # "#", "﹟", "＃": the characters whose NFKC form holds a "#"
+_HASH, _SMALL_HASH, _WIDE_HASH = _HASHES
+
+
 
 
 # --- numbers -------------------------------------------------------------------

@@ -256,6 +256,12 @@ def _shown(raw: object) -> str:
 def read_cell(raw: object, col: Column, ctx: Context, epoch1904: bool = False
               ) -> tuple[object, list[tuple[str, dict]]]:
     """Coerce one raw cell by its column; return (value, [(rule, params), …]).  Never raises."""
+    if raw is None or (type(raw) is str and not raw):  # an empty cell, the commonest
+        return None, ([("required", {})] if col.required and col.kind != "formula" else [])
+    if type(raw) is str and col.kind == "text" and len(raw) <= MAX_TEXT and coerce.excel_error(raw) is None:
+        if coerce.is_blank(raw):  # a plain text, the next commonest: as below, without the dispatch
+            return None, ([("required", {})] if col.required else [])
+        return raw.strip(), []
     if isinstance(raw, str) and len(raw) > MAX_TEXT:
         return None, [("text_too_long", {"shown": f"{len(raw):,}", "limit": f"{MAX_TEXT:,}"})]
     if isinstance(raw, float) and not math.isfinite(raw) and col.kind != "formula":
