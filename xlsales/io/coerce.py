@@ -125,8 +125,6 @@ _HASHES = ("#", "\ufe5f", "\uff03")  # "#", "﹟", "＃": the characters whose N
 _HASH, _SMALL_HASH, _WIDE_HASH = _HASHES
 
 
-
-
 # --- numbers -------------------------------------------------------------------
 
 _UNITS: dict[str, Decimal] = {
