@@ -480,3 +480,64 @@ def test_a_report_table_writes_dates_as_excel_serials_and_fills_formula_columns(
     assert book["A3"].value == dt.datetime(2026, 11, 23) and book["A3"].is_date
     assert book["A4"].value == dt.datetime(1900, 2, 28) and book["B4"].value == dt.datetime(1900, 3, 1)
     assert book["A5"].value == dt.datetime(2026, 11, 23, 12, 0) and book["B5"].value is None
+
+
+def _tables_book(cls: type, path: Path) -> dict[str, bytes]:
+    """Tables of every shape a report or template has, written with worksheet class ``cls``: the package's parts."""
+    import zipfile
+
+    wb = writer.new_workbook(path, "t")
+    wb.worksheet_class = cls
+    head = wb.add_format({"bold": True})
+    ws = wb.add_worksheet("表")
+    ws.add_table(2, 1, 1001, 3, {"name": "Deals", "style": "Table Style Light 9", "autofilter": True,
+                                  "columns": [{"header": "客户", "header_format": head}, {"header": "金额"},
+                                              {"header": "阶段"}]})
+    ws.add_table(2, 5, 4, 6, {"name": "Small", "autofilter": False, "columns": [{"header": "a"}, {"header": "b"}]})
+    ws.add_table(1010, 0, 1011, 1, {"name": "OneRow", "style": None})  # too short for the shortcut
+    ws.add_table(1020, 0, 1030, 2, {"name": "Totals", "total_row": True,  # XlsxWriter's own path
+                                    "columns": [{"header": "x", "total_string": "合计"}, {"header": "y"},
+                                                {"header": "z", "total_function": "sum"}]})
+    ws.merge_range(0, 0, 0, 3, "标题", head)
+    writer.put_plain(ws, 1, [(r, f"客户{r % 9}") for r in range(3, 1002)], None)
+    ws.autofilter(1040, 0, 1050, 2)
+    wb.add_worksheet("第二张").add_table("B2:D40", {"name": "ByLetters"})
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_long_tables_are_xlsxwriter_s_tables_byte_for_byte(tmp_path):
+    """A long table is added without marking each of its cells: the package must be exactly XlsxWriter's."""
+    from xlsxwriter.worksheet import Worksheet
+
+    ours, theirs = _tables_book(writer.PortableWorksheet, tmp_path / "ours.xlsx"), \
+        _tables_book(Worksheet, tmp_path / "stock.xlsx")
+    assert b'ref="B3:D1002"' in ours["xl/tables/table1.xml"] and b'ref="B2:D40"' in ours["xl/tables/table5.xml"]
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("second", [
+    lambda ws: ws.add_table(500, 2, 510, 4, {"name": "Inside"}),  # another table in its later rows
+    lambda ws: ws.add_table(0, 3, 600, 3, {"name": "Across"}),  # one whose later rows cross its column
+    lambda ws: ws.merge_range(700, 0, 701, 1, "x"),  # a merged range in its later rows
+    lambda ws: ws.add_table(1000, 1, 1003, 2, {"name": "Below"}),  # one starting on its last row
+])
+def test_a_range_overlapping_a_long_table_is_refused_as_xlsxwriter_refuses_it(tmp_path, second):
+    """XlsxWriter refuses a table or merged range overlapping a table (Excel would call the file corrupt); a long
+    table's rows it was not told about must still be refused, with XlsxWriter's error."""
+    from xlsxwriter.exceptions import OverlappingRange
+    from xlsxwriter.worksheet import Worksheet
+
+    for cls in (writer.PortableWorksheet, Worksheet):
+        wb = writer.new_workbook(tmp_path / f"{cls.__name__}.xlsx", "t")
+        wb.worksheet_class = cls
+        ws = wb.add_worksheet("表")
+        ws.add_table(2, 1, 1000, 3, {"name": "Deals"})
+        with pytest.raises(OverlappingRange, match="overlaps previous table range 'B3:D1001'"):
+            second(ws)
+    wb = writer.new_workbook(tmp_path / "merge-first.xlsx", "t")
+    ws = wb.add_worksheet("表")
+    ws.merge_range(800, 0, 800, 2, "x")  # a merged range first, then a long table over it
+    with pytest.raises(OverlappingRange, match="Table range 'B3:D1001' overlaps previous merge range 'A801:C801'"):
+        ws.add_table(2, 1, 1000, 3, {"name": "Deals"})

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.exceptions import FileCreateError, FileSizeError
+from xlsxwriter.exceptions import FileCreateError, FileSizeError, OverlappingRange
+from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet, convert_range_args
 
 from xlsales.core.issues import col_letter, define
 from xlsales.core.schema import Column, Lang, Table
@@ -223,6 +224,62 @@ class PortableWorksheet(Worksheet):
     date, shared text or formula in one step, the very XML XlsxWriter writes for it (a test compares the
     two byte by byte); every other cell is left to XlsxWriter.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._long_rows: list[tuple[int, int, int, int, str]] = []  # the long tables' rows XlsxWriter did not mark
+
+    @convert_range_args
+    def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
+                  options: dict | None = None) -> int:
+        """XlsxWriter's, without marking every cell of a long table one by one.
+
+        XlsxWriter notes each cell of a table's range to refuse an overlapping table or merged range later (a
+        report's tables hold millions of cells).  A plain table of three rows or more (header, no total row,
+        no column formulas) is added by XlsxWriter with its header and first row only and then given its
+        whole range; its remaining rows are kept as one rectangle, checked against later tables and merged
+        ranges here.  The package is byte for byte XlsxWriter's (a test compares them)."""
+        plain = (not self.constant_memory and last_row - first_row >= 2 and first_col <= last_col
+                 and set(options or {}) <= {"name", "style", "autofilter", "columns"}
+                 and all(set(c or {}) <= {"header", "header_format"} for c in (options or {}).get("columns", []))
+                 and first_row >= 0 and first_col >= 0 and last_row < self.xls_rowmax and last_col < self.xls_colmax)
+        if not plain:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        whole = xl_range(first_row, first_col, last_row, last_col)
+        self._refuse_overlap("Table", whole, first_row, first_col, last_row, last_col, unmarked_from=first_row + 2)
+        got = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+        if got == 0:
+            table = self.tables[-1]
+            table["range"] = table["a_range"] = whole
+            if "autofilter" in table:
+                table["autofilter"] = whole
+                for col in range(first_col, last_col + 1):
+                    self.filter_cells[(first_row, col)] = ("table", whole)
+            self._long_rows.append((first_row + 2, first_col, last_row, last_col, whole))
+        return got
+
+    @convert_range_args
+    def merge_range(self, first_row: int, first_col: int, last_row: int, last_col: int, data: Any,
+                    cell_format: Any = None) -> int:
+        """XlsxWriter's, also refusing to overlap the rows of a long table it was not told about."""
+        self._refuse_overlap("Merge", xl_range(first_row, first_col, last_row, last_col), min(first_row, last_row),
+                             min(first_col, last_col), max(first_row, last_row), max(first_col, last_col))
+        return super().merge_range(first_row, first_col, last_row, last_col, data, cell_format)
+
+    def _refuse_overlap(self, what: str, cell_range: str, r0: int, c0: int, r1: int, c1: int,
+                        unmarked_from: int | None = None) -> None:
+        """OverlappingRange, as XlsxWriter raises it, when rows r0..r1 × columns c0..c1 meet a long table's
+        rows below its header and first row; from row ``unmarked_from`` on (rows XlsxWriter will not check),
+        also a merged or table cell XlsxWriter has marked."""
+        for t0, u0, t1, u1, previous in self._long_rows:
+            if t0 <= r1 and r0 <= t1 and u0 <= c1 and c0 <= u1:
+                raise OverlappingRange(f"{what} range '{cell_range}' overlaps previous table range '{previous}'.")
+        if unmarked_from is None:
+            return
+        for kind, marked in (("merge", self.merged_cells), ("table", self.table_cells)):
+            for (r, c), previous in marked.items():
+                if unmarked_from <= r <= r1 and c0 <= c <= c1:
+                    raise OverlappingRange(f"{what} range '{cell_range}' overlaps previous {kind} range '{previous}'.")
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         if formula.startswith("{"):
