@@ -452,7 +452,8 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
 def test_a_report_table_writes_dates_as_excel_serials_and_fills_formula_columns(tmp_path):
     """Report tables write a date column's dates as plain serial numbers in one go: each must be the serial
     Excel shows for that day (hand-counted below), dates before Excel's phantom 1900-02-29 and date-times
-    as XlsxWriter writes them; a formula column's placeholders become the row's own cells."""
+    as XlsxWriter writes them; a formula column's placeholders become the row's own cells; a choice shows its
+    label (an unknown code itself, a number as a number)."""
     import datetime as dt
     import zipfile
 
@@ -462,14 +463,17 @@ def test_a_report_table_writes_dates_as_excel_serials_and_fills_formula_columns(
         Column("day", "日期", "Day", "date"), Column("month", "月份", "Month", "month"),
         Column("amount", "金额", "Amount", "money"),
         Column("double", "两倍", "Double", "formula", formula="{amount}*2+0*{amount}"),
+        Column("stage", "阶段", "Stage", "choice", choices="stage"),
     ))
-    rows = [{"day": dt.date(2026, 11, 23), "month": dt.date(2026, 1, 1), "amount": 10.0, "double": 20.0},
-            {"day": dt.date(1900, 2, 28), "month": dt.date(1900, 3, 1), "amount": 1.5, "double": 3.0},
-            {"day": dt.datetime(2026, 11, 23, 12, 0), "month": None, "amount": 2.0, "double": 4.0}]
+    rows = [{"day": dt.date(2026, 11, 23), "month": dt.date(2026, 1, 1), "amount": 10.0, "double": 20.0,
+             "stage": "S3"},
+            {"day": dt.date(1900, 2, 28), "month": dt.date(1900, 3, 1), "amount": 1.5, "double": 3.0, "stage": "SX"},
+            {"day": dt.datetime(2026, 11, 23, 12, 0), "month": None, "amount": 2.0, "double": 4.0, "stage": 3.0}]
     path = tmp_path / "dates.xlsx"
     wb = writer.new_workbook(path, "t")
     ws = wb.add_worksheet("日期表")
-    writer.write_table(wb, ws, writer.Formats(wb), table, "zh", rows, labels={}, capacity=len(rows))
+    writer.write_table(wb, ws, writer.Formats(wb), table, "zh", rows, labels={"stage": {"S3": "方案阶段"}},
+                       capacity=len(rows))
     wb.close()
     xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     # 2026-01-01 is serial 46023 (2025-01-01 is 45658, plus 365); 2026-11-23 is its 327th day
@@ -480,6 +484,7 @@ def test_a_report_table_writes_dates_as_excel_serials_and_fills_formula_columns(
     assert book["A3"].value == dt.datetime(2026, 11, 23) and book["A3"].is_date
     assert book["A4"].value == dt.datetime(1900, 2, 28) and book["B4"].value == dt.datetime(1900, 3, 1)
     assert book["A5"].value == dt.datetime(2026, 11, 23, 12, 0) and book["B5"].value is None
+    assert [book[f"E{r}"].value for r in (3, 4, 5)] == ["方案阶段", "SX", 3]  # a choice shown by its label
 
 
 def _tables_book(cls: type, path: Path) -> dict[str, bytes]:

@@ -618,6 +618,7 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
         plain = c.kind != "formula"
         plain_text = plain and not (c.kind == "choice" and c.choices in labels)
         dates = c.kind in ("date", "month") and not ws.date_1904
+        names = labels.get(c.choices or "") if c.kind == "choice" else None  # a choice's code → its label
         run: list[tuple[int, float | int | str]] = []  # plain cells waiting to be written in one go
         for i, row in enumerate(rows):
             r = r0 + 1 + i
@@ -629,6 +630,8 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
                 run.append((r, value))
             elif plain_text and type(value) is str and value:
                 run.append((r, fit_text(ws, r, ci, value)))
+            elif names is not None and type(value) is str and value and (label := names.get(value, value)):
+                run.append((r, fit_text(ws, r, ci, label)))  # as write_cell writes a labelled choice
             elif dates and type(value) is dt.date and value >= _LEAP_DAY_AFTER:
                 run.append((r, float((value - _DAY_ZERO).days)))  # the serial write_datetime stores
             elif c.kind == "formula" or (value is not None and value != ""):
