@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from xlsales.core import defaults
 from xlsales.core.money import cents
+from xlsales.core.periods import EXCEL_DAY_ZERO
 from xlsales.core.targets import seasonal as _seasonal
 from xlsales.core.targets import split as _split
 
@@ -185,7 +186,7 @@ def _date(v: object, what: str) -> dt.date | None:
     if isinstance(v, dt.date):
         return v
     if isinstance(v, int | float) and not isinstance(v, bool):  # an Excel serial date
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(v))
+        return EXCEL_DAY_ZERO + dt.timedelta(days=int(v))
     try:
         return dt.date.fromisoformat(str(v).strip()[:10])
     except ValueError:

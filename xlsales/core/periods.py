@@ -24,6 +24,15 @@ Window = tuple[dt.date, dt.date]
 DEADLINE = dt.time(9, 0)
 
 
+EXCEL_DAY_ZERO = dt.date(1899, 12, 30)  # serial 0 counting back from any date after Excel's phantom 1900-02-29
+EXCEL_DAY_ZERO_1904 = dt.date(1904, 1, 1)  # serial 0 in the 1904 date system (old Mac Excel)
+
+
+def date_to_serial(d: dt.date, epoch1904: bool = False) -> int:
+    """The Excel serial number of a date from 1900-03-01 on (the 1900 system counts a phantom 1900-02-29)."""
+    return (d - (EXCEL_DAY_ZERO_1904 if epoch1904 else EXCEL_DAY_ZERO)).days
+
+
 def monday(d: dt.date) -> dt.date:
     return d - dt.timedelta(days=d.weekday())
 

@@ -29,6 +29,7 @@ from typing import TypeGuard
 from xlsales.core.defaults import LEGACY_LABELS
 from xlsales.core.issues import RULES
 from xlsales.core.money import cents
+from xlsales.core.periods import EXCEL_DAY_ZERO_1904, date_to_serial
 
 __all__ = [
     "EXCEL_ERRORS", "FALSE_WORDS", "TRUE_WORDS", "Choices", "CoerceError", "Parsed", "date_to_serial", "excel_error",
@@ -259,8 +260,6 @@ def to_percent(raw: object) -> Parsed:
 
 # --- dates -----------------------------------------------------------------------
 
-_EPOCH_1900 = dt.date(1899, 12, 30)  # serial 61 and later (Excel's 1900 leap-year bug)
-_EPOCH_1904 = dt.date(1904, 1, 1)
 SANE_FIRST = dt.date(1990, 1, 1)
 SANE_LAST = dt.date(2100, 12, 31)
 
@@ -291,7 +290,7 @@ def serial_to_date(serial: float, epoch1904: bool = False) -> dt.date:
     if days < 0 or (not epoch1904 and days in (0, 60)):
         raise CoerceError("bad_date")
     if epoch1904 and days == 0:
-        return _EPOCH_1904  # from_excel reads a serial below 1 as a time of day
+        return EXCEL_DAY_ZERO_1904  # from_excel reads a serial below 1 as a time of day
     from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel  # here: most reads need none
 
     try:
@@ -301,11 +300,6 @@ def serial_to_date(serial: float, epoch1904: bool = False) -> dt.date:
     if not isinstance(got, dt.datetime):  # pragma: no cover - from_excel returns a datetime for whole days >= 1
         raise CoerceError("bad_date")
     return got.date()
-
-
-def date_to_serial(d: dt.date, epoch1904: bool = False) -> int:
-    """The Excel serial number of a date (inverse of :func:`serial_to_date` for dates from 1900-03-01)."""
-    return (d - (_EPOCH_1904 if epoch1904 else _EPOCH_1900)).days
 
 
 def _sane(d: dt.date) -> bool:

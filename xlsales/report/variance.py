@@ -231,7 +231,7 @@ def visit_lists(d: ReviewData) -> tuple[list[dict], list[dict], list[dict]]:
     klass = {(str(r["rep_id"]), norm(r.get("customer") or "")): r.get("customer_class") for r in cust}
     names = {(str(r["rep_id"]), norm(r.get("customer") or "")): r["customer"] for r in cust}
     rows = sorted(rows_of(v), key=lambda r: (str(r["rep_id"]), r.get("date") or dt.date.min,
-                                                      str(r["customer"])))
+                                             str(r["customer"])))
     for r in rows:
         day = r.get("date")
         if not isinstance(day, dt.date):

@@ -35,6 +35,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet, convert_range_args
 
 from xlsales.core.issues import col_letter, define
+from xlsales.core.periods import date_to_serial
 from xlsales.core.schema import Column, Lang, Table
 from xlsales.report import scratch
 
@@ -207,8 +208,7 @@ def _escape_text(text: str) -> str:
 
 
 _column_name = functools.lru_cache(maxsize=None)(col_letter)
-_DAY_ZERO = dt.date(1899, 12, 30)  # serial 0 for every date after Excel's phantom 1900-02-29
-_LEAP_DAY_AFTER = dt.date(1900, 3, 1)
+_LEAP_DAY_AFTER = dt.date(1900, 3, 1)  # a date from here on has the serial date_to_serial gives
 _new = tuple.__new__  # XlsxWriter's cell tuples made directly: the same tuple, without a call of namedtuple's __new__
 
 
@@ -220,9 +220,9 @@ class PortableWorksheet(Worksheet):
     prefix of functions newer than Excel 2007; xlsales never writes those (``tests`` check every
     generated formula against the portable list), so the formula is only stripped of its ``=``.
 
-    A report has hundreds of thousands of cells, so :meth:`_write_cell` writes a formatted number,
-    date, shared text or formula in one step, the very XML XlsxWriter writes for it (a test compares the
-    two byte by byte); every other cell is left to XlsxWriter.
+    A report has hundreds of thousands of cells, so :meth:`_write_rows` writes a formatted number,
+    date, shared text or formula in one step (:meth:`_cell_xml`), the very XML XlsxWriter writes for it (a
+    test compares the two byte by byte); every other cell is left to XlsxWriter.
     """
 
     def __init__(self) -> None:
@@ -318,13 +318,6 @@ class PortableWorksheet(Worksheet):
         self.table[row][col] = _new(CellFormulaTuple, (self._prepare_formula(formula), cell_format, value))
         return 0
 
-    def _write_cell(self, row: int, col: int, cell: Any) -> None:
-        xml = None if self.constant_memory else self._cell_xml(row, col, cell)
-        if xml is None:
-            super()._write_cell(row, col, cell)
-        else:
-            self.fh.write(xml)
-
     def _cell_xml(self, row: int, col: int, cell: Any) -> str | None:
         """The XML XlsxWriter writes for a formatted number, date, shared text or formula cell; None for others."""
         kind = type(cell).__name__
@@ -372,7 +365,7 @@ class PortableWorksheet(Worksheet):
                 if xml is None:
                     write("".join(parts))
                     parts.clear()
-                    Worksheet._write_cell(self, row, col, cells[col])
+                    self._write_cell(row, col, cells[col])
                 else:
                     parts.append(xml)
             parts.append("</row>")
@@ -616,7 +609,6 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
         fx = formulas.get(c.key)
         # plain numbers and texts (most cells) go straight to the sheet; the rest as write_cell decides
         plain = c.kind != "formula"
-        plain_text = plain and not (c.kind == "choice" and c.choices in labels)
         dates = c.kind in ("date", "month") and not ws.date_1904
         names = labels.get(c.choices or "") if c.kind == "choice" else None  # a choice's code → its label
         run: list[tuple[int, float | int | str]] = []  # plain cells waiting to be written in one go
@@ -628,12 +620,11 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
                 ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
             elif plain and (type(value) is float or type(value) is int):
                 run.append((r, value))
-            elif plain_text and type(value) is str and value:
-                run.append((r, fit_text(ws, r, ci, value)))
-            elif names is not None and type(value) is str and value and (label := names.get(value, value)):
-                run.append((r, fit_text(ws, r, ci, label)))  # as write_cell writes a labelled choice
+            elif plain and type(value) is str and value and (text := value if names is None else
+                                                            names.get(value, value)):
+                run.append((r, fit_text(ws, r, ci, text)))  # a text, or a choice's label as write_cell shows it
             elif dates and type(value) is dt.date and value >= _LEAP_DAY_AFTER:
-                run.append((r, float((value - _DAY_ZERO).days)))  # the serial write_datetime stores
+                run.append((r, float(date_to_serial(value))))  # the serial write_datetime stores
             elif c.kind == "formula" or (value is not None and value != ""):
                 put_plain(ws, ci, run, fmt)
                 write_cell(ws, r, ci, c, value, fm, labels, at, fmt)
