@@ -86,3 +86,27 @@ def test_join_without_a_child_and_twice_is_harmless() -> None:
     pending.join()
     pending.join()
     assert pending.result() == 42
+
+
+@pytest.mark.parametrize("cores", ["many", "one"])
+def test_asked_twice_the_job_has_run_once(cores: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The ledger's snapshot is asked for by the report's last cell and again once the report is written: a job
+    run in line (one core, or after the child failed) must not run a second time."""
+    if cores == "one":
+        if not hasattr(os, "sched_getaffinity"):
+            pytest.skip("no CPU affinity here")
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    parent = os.getpid()
+    runs = tmp_path / "runs"
+
+    def job() -> int:
+        with runs.open("a") as f:
+            f.write("x")
+        if os.getpid() != parent:
+            os._exit(9)  # the child dies: the job runs again here, once
+        return len(runs.read_text())
+
+    pending = Aside(job)
+    first = pending.result()
+    assert pending.result() == first
+    assert runs.read_text() == ("xx" if aside.can_fork() else "x")

@@ -141,6 +141,42 @@ def test_the_same_inbox_adds_no_snapshot_and_a_resubmission_supersedes(ledger_ur
     assert len(old) - len(new) == 1 and isinstance(old["close_date"].iloc[0], dt.date)
 
 
+# --- the snapshot is recorded while the report is written ---------------------------------------------------------
+
+def test_the_report_says_which_snapshot_it_became(ledger_url, folder_a):
+    """The snapshot is recorded on another core while the report is written; the ledger's status is the report's
+    last cell, on the summary sheet, and names the snapshot the ledger gave it."""
+    s = consolidate_folder(folder_a, ledger=ledger_url).summary()
+    assert s["ledger"]["new"] and s["ledger"]["snapshot"] == 1
+    a3 = openpyxl.load_workbook(s["report"], read_only=True)["汇总"]["A3"].value
+    assert a3.startswith("台账 Ledger · 已记入台账") and "快照 #1" in a3 and "snapshot #1." in a3
+    with lg.open_ledger(ledger_url) as book:
+        (snap,) = book.snapshots()
+    assert snap["report"] == str(s["report"]) and snap["rows_accepted"] == s["rows"]["accepted"]
+
+
+@pytest.mark.parametrize("cores", ["all", "one"])
+def test_a_report_that_cannot_be_written_is_still_recorded(ledger_url, folder_a, cores, monkeypatch):
+    """As when the snapshot was recorded before the report was written: the ledger holds this week's inputs even
+    when the report's path is held (here by a folder), so the run after it says they are unchanged.  On one core
+    (and on Windows) the snapshot is recorded in this process, just before the report is closed."""
+    from xlsales.run import RunError
+
+    if cores == "one":
+        if not hasattr(os, "sched_getaffinity"):
+            pytest.skip("no CPU affinity here")
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    report = folder_a / "reports" / "consolidated-2026-11-23.xlsx"
+    report.mkdir(parents=True)
+    with pytest.raises(RunError) as e:
+        consolidate_folder(folder_a, ledger=ledger_url)
+    assert e.value.code == 3
+    assert _count(ledger_url, "snapshots") == 1
+    report.rmdir()
+    again = consolidate_folder(folder_a, ledger=ledger_url).summary()
+    assert again["ledger"]["reason"] == "unchanged" and again["ledger"]["snapshot"] == 1
+
+
 # --- two processes at once, and a process killed half-way -------------------------------------------------------
 
 def _cli(*args: str) -> subprocess.Popen:

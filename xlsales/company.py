@@ -29,7 +29,7 @@ from xlsales.run import (
     Progress,
     RunError,
     _InLanguage,
-    build_and_record,
+    build_report,
     check_as_of,
     check_output,
     load_actuals,
@@ -131,7 +131,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
                         before_write: BeforeWrite | None = None) -> CompanyResult:
     """The national report of ``folder`` (the company's manager folder) from the shared ledger.
 
-    Written like a regional one (:func:`xlsales.run.build_and_record`, :func:`xlsales.run.write_report`): the
+    Written like a regional one (:func:`xlsales.run.build_report`, :func:`xlsales.run.write_report`): the
     folder's targets and finance actuals (the ``actuals_file`` setting), last week and last month from the
     ledger's company snapshots, never over an input; ``before_write`` as in
     :func:`xlsales.run.consolidate_folder`.
@@ -171,14 +171,13 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
         run = LedgerRun(folder, setup, ledger, scope="company")
         try:
             last_week, last_month = run.last_week(c.period), run.last_month(c.period, c.as_of)
-            report, figures, status, targets_source = build_and_record(
+            report, figures, targets_source = build_report(
                 c, setup, folder, out, run, actuals=loaded, last_week=last_week, last_month=last_month,
                 before_write=before_write)
+            totals = figures["totals"]
+            cut, status = write_report(report, figures, c, run, out)
         finally:
             run.close()
-        totals = figures["totals"]
-        del figures  # recorded: the report's writing may reuse its memory
-        cut = write_report(report, status, out)
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
                              setup_issues=setup_issues, previous=None, previous_issues=[],
                              targets_source=targets_source, actuals_source=resolve(setup, c, loaded).source,

@@ -316,6 +316,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     from xlsales.io.cache import CACHE_DIR
     from xlsales.io.inbox import consolidate
     from xlsales.io.ledger_run import LedgerRun
+    from xlsales.io.targets_file import load_targets
     from xlsales.report.returns import plan_returns, return_path, write_returns
     from xlsales.report.templates import load_key
 
@@ -333,7 +334,12 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                  explicit=out is not None)
     loaded, actuals_issues = (load_actuals(actuals_path, setup) if actuals_path else (None, []))
     key = load_key(folder)
-    c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None)
+    targets = Aside(functools.partial(load_targets, setup, folder))  # on another core while the inbox is read
+    try:
+        c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None)
+    except BaseException:
+        targets.join()  # the child is not left waiting to be heard
+        raise
     if key is None:  # said once: without the key no signature can be checked
         c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
     out = Path(out) if out else default_out
@@ -348,19 +354,20 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         last_week, last_month = last_week or ledger_week, last_month or ledger_month
         planned = {p.file: return_path(folder, c.period, p.rep_id) for p in plan_returns(c, setup)}
         links = {f: os.path.relpath(p, out.parent) for f, p in planned.items()}
-        report, figures, status, targets_source = build_and_record(c, setup, folder, out, book, actuals=loaded,
-                                                                   last_week=last_week, last_month=last_month,
-                                                                   before_write=before_write, returns=links)
+        report, figures, targets_source = build_report(c, setup, folder, out, book, targets=targets.result(),
+                                                       actuals=loaded, last_week=last_week, last_month=last_month,
+                                                       before_write=before_write, returns=links)
+        totals = figures["totals"]
+        # send back each rep's own workbook with every issue on its cell, on another core while the report is
+        # written (and the snapshot recorded)
+        returns = Aside(functools.partial(write_returns, c, setup, folder, setup_lang(setup), key))
+        try:
+            cut, status = write_report(report, figures, c, book, out)
+        finally:
+            returns.join()
     finally:
+        targets.join()
         book.close()
-    totals = figures["totals"]
-    del figures  # the review grids and their data are recorded: let the report's writing reuse their memory
-    # send back each rep's own workbook with every issue on its cell, on another core while the report is written
-    returns = Aside(functools.partial(write_returns, c, setup, folder, setup_lang(setup), key))
-    try:
-        cut = write_report(report, status, out)
-    finally:
-        returns.join()
     try:
         returned = returns.result()
     except WriteError as e:
@@ -383,45 +390,56 @@ def setup_lang(setup: Setup) -> schema.Lang:
     return "en" if setup.lang == "en" else "zh"
 
 
-def build_and_record(c: Consolidation, setup: Setup, folder: Path, out: Path, book: LedgerRun, *,
-                     actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
-                     last_month: Previous | None = None, before_write: BeforeWrite | None = None,
-                     returns: dict[str, str] | None = None) -> tuple[Report, dict, LedgerStatus, str]:
-    """The report of ``c`` (targets from the folder, history from the ledger), recorded as the ledger's snapshot.
+def build_report(c: Consolidation, setup: Setup, folder: Path, out: Path, book: LedgerRun, *,
+                 targets: tuple[pd.DataFrame, str] | None = None, actuals: pd.DataFrame | None = None,
+                 last_week: Previous | None = None, last_month: Previous | None = None,
+                 before_write: BeforeWrite | None = None, returns: dict[str, str] | None = None
+                 ) -> tuple[Report, dict, str]:
+    """The report of ``c`` (history from the ledger), its figures and where its targets came from.
 
-    ``before_write(out)`` runs before anything is recorded, so a run the manager cancels there (the Excel
-    button: the report is open and must be closed) leaves no snapshot.  Returns the report model, its
-    figures, the ledger's status and where the targets came from; :func:`write_report` writes the file.
-    ``returns``: submitted file → the path of its returned workbook, relative to the report (linked from the
-    Submissions sheet).
+    ``targets``: the targets and their source when already loaded, else they are loaded from the folder
+    (:func:`~xlsales.io.targets_file.load_targets`).  ``before_write(out)`` runs last, before anything is
+    recorded or written, so a run the manager cancels there (the Excel button: the report is open and must
+    be closed) leaves no snapshot.  ``returns``: submitted file → the path of its returned workbook, relative
+    to the report (linked from the Submissions sheet).  :func:`write_report` records and writes it.
     """
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
 
-    targets, targets_source = load_targets(setup, folder)
-    report, figures = full_report(c, setup, setup_lang(setup), targets, actuals, last_week, last_month,
+    target_rows, targets_source = targets if targets is not None else load_targets(setup, folder)
+    report, figures = full_report(c, setup, setup_lang(setup), target_rows, actuals, last_week, last_month,
                                   history=book.history(c, calendar(c, setup)), returns=returns)
     if before_write:
         before_write(out)
-    return report, figures, book.record(c, figures, out), targets_source
+    return report, figures, targets_source
 
 
-def write_report(report: Report, status: LedgerStatus, out: Path) -> list[Issue]:
-    """Write the report atomically (marked with its ledger snapshot); the cells whose text had to be cut.
+def write_report(report: Report, figures: dict, c: Consolidation, book: LedgerRun, out: Path
+                 ) -> tuple[list[Issue], LedgerStatus]:
+    """Write the report atomically while the ledger records its snapshot on another core; the cells whose text
+    had to be cut, and the ledger's status.
 
-    The model's rows are released as their sheets are written (``render_xlsx(release=True)``): the caller is
-    done with ``report``."""
+    The snapshot (:meth:`LedgerRun.record`) is built and recorded by an :class:`~xlsales.io.aside.Aside` while
+    this process writes the report; its status is the last cell written, on the summary sheet
+    (:func:`~xlsales.io.ledger_run.mark_report`), so a report not recorded says so.  The snapshot is
+    recorded whether or not the report could be written, as when it was recorded first.  The model's rows
+    are released as their sheets are written (``render_xlsx(release=True)``): the caller is done with
+    ``report``.
+    """
+    from xlsales.io.aside import Aside
     from xlsales.io.ledger_run import mark_report
     from xlsales.report.model import render_xlsx
 
-    mark_report(report, status)
+    recording = Aside(functools.partial(book.record, c, figures, out))
     try:
         with collect_cuts() as cuts, output_kind(REPORT_KIND):
-            render_xlsx(report, out, release=True)
+            render_xlsx(report, out, release=True, last=lambda: mark_report(report, recording.result()))
     except WriteError as e:
         raise write_failed(e) from e
-    return [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}", length=f"{k.length:,}")
-            for k in cuts]
+    finally:
+        status = recording.result()  # asked once more: on a failed write the snapshot is still recorded
+    return [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}",
+                 length=f"{k.length:,}") for k in cuts], status
 
 
 def report_inputs(folder: Path, setup: Setup, actuals: Path | None, previous: Path | None) -> dict[Path, tuple[str, str]]:

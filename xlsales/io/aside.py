@@ -74,11 +74,13 @@ class Aside(Generic[T]):
         self._answer = got if isinstance(got, tuple) and len(got) == 2 else _FAILED
 
     def result(self) -> T:
-        """What the job returned: the child's answer, or the job run here (in line, or after it failed there)."""
+        """What the job returned: the child's answer, or the job run here (in line, or after it failed there).
+
+        Asked again, the same answer: a job that succeeded runs once."""
         self.join()
-        if self._answer is not None and self._answer[0] == "ok":
-            return self._answer[1]  # type: ignore[return-value]
-        return self._job()
+        if self._answer is None or self._answer[0] != "ok":
+            self._answer = ("ok", self._job())
+        return self._answer[1]  # type: ignore[return-value]
 
 
 def _child(job: Callable[[], object], fd: int) -> None:

@@ -9,11 +9,16 @@ repaint the manager workbook.  Styles are names (``"money"``, ``"title"`` …).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsales.core.schema import Lang, Table
 from xlsales.report.writer import Formats, atomic, fit_text, new_workbook, print_setup, write_table
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 STYLES: dict[str, dict] = {
     "text": {"kind": "text"},
@@ -114,15 +119,20 @@ def _style(fm: Formats, name: str):
     return fm.get(kind, **props)
 
 
-def render_xlsx(report: Report, out: Path, *, release: bool = False) -> Path:
+def render_xlsx(report: Report, out: Path, *, release: bool = False, last: Callable[[], None] | None = None
+                ) -> Path:
     """Write ``report`` as a new workbook at ``out`` (atomically).
 
     ``release``: empty each sheet's rows and cells in ``report`` once they are written (the workbook holds
     them now), so a large report is not held twice in memory; the caller is done with the model.
+    ``last()``: called once every sheet is written, just before the workbook is closed; the cells it puts
+    on the report's sheets then are written too (the ledger's status, known only when the snapshot is
+    recorded while the report is written: :func:`xlsales.run.write_report`).
     """
     with atomic(out) as tmp:
         wb = new_workbook(tmp, report.title)
         fm = Formats(wb)
+        written: list[tuple[Worksheet, int]] = []
         for sh in report.sheets:
             ws = wb.add_worksheet(sh.name)
             for col, w in sh.widths.items():
@@ -130,18 +140,7 @@ def render_xlsx(report: Report, out: Path, *, release: bool = False) -> Path:
             for b in sh.blocks:
                 write_table(wb, ws, fm, b.table, report.lang, b.rows, labels=b.labels, capacity=len(b.rows),
                             formulas=b.formulas)
-            for c in sh.cells:
-                f = _style(fm, c.style)
-                if c.formula is not None:
-                    ws.write_formula(c.row, c.col, c.formula, f, "" if c.value is None else c.value)
-                elif c.value is None:
-                    ws.write_blank(c.row, c.col, None, f)
-                elif isinstance(c.value, bool):
-                    ws.write_boolean(c.row, c.col, c.value, f)
-                elif isinstance(c.value, int | float):
-                    ws.write_number(c.row, c.col, c.value, f)
-                else:
-                    ws.write_string(c.row, c.col, fit_text(ws, c.row, c.col, str(c.value)), f)
+            _write_cells(ws, fm, sh.cells)
             for cf in sh.conds:
                 ws.conditional_format(cf.first_row, cf.first_col, cf.last_row, cf.last_col, {
                     "type": "formula", "criteria": cf.formula, "format": wb.add_format(
@@ -164,7 +163,28 @@ def render_xlsx(report: Report, out: Path, *, release: bool = False) -> Path:
             if release:
                 sh.blocks.clear()
                 sh.cells.clear()
+            written.append((ws, len(sh.cells)))
+        if last is not None:
+            last()
+            for sh, (ws, done) in zip(report.sheets, written, strict=True):
+                _write_cells(ws, fm, sh.cells[done:])
         for name, ref in report.names.items():
             wb.define_name(name, ref)
         wb.close()
     return out
+
+
+def _write_cells(ws: Worksheet, fm: Formats, cells: list[Cell]) -> None:
+    """A sheet's loose cells, each a formula with its cached value, a blank, a boolean, a number or a text."""
+    for c in cells:
+        f = _style(fm, c.style)
+        if c.formula is not None:
+            ws.write_formula(c.row, c.col, c.formula, f, "" if c.value is None else c.value)
+        elif c.value is None:
+            ws.write_blank(c.row, c.col, None, f)
+        elif isinstance(c.value, bool):
+            ws.write_boolean(c.row, c.col, c.value, f)
+        elif isinstance(c.value, int | float):
+            ws.write_number(c.row, c.col, c.value, f)
+        else:
+            ws.write_string(c.row, c.col, fit_text(ws, c.row, c.col, str(c.value)), f)
