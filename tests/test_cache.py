@@ -335,3 +335,23 @@ def test_rows_of_a_frame_are_pandas_records_value_for_value(case):
     for a, b in zip(ours, theirs, strict=True):
         assert list(a) == list(b)
         assert [(type(v), repr(v)) for v in a.values()] == [(type(v), repr(v)) for v in b.values()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(sorted(_CELLS)), min_size=0, max_size=6).flatmap(
+    lambda kinds: st.tuples(st.just(kinds), st.tuples(*(_CELLS[k] for k in kinds)))))
+def test_rows_of_with_blanks_gives_none_for_nan_and_nat_and_the_rest_as_pandas_does(case):
+    """rows_of(blanks=True), what the report's sheets are written from: each NaN and NaT pandas' records hold is None
+    (a cell cannot hold them), every other value as pandas gives it."""
+    kinds, columns = case
+    df = pd.DataFrame({f"c{i}": pd.Series(vals, dtype=k) for i, (k, vals) in enumerate(zip(kinds, columns, strict=True))},
+                      index=range(4))
+    ours, theirs = rows_of(df, blanks=True), df.to_dict("records")
+    assert len(ours) == len(theirs) == 4
+    for a, b in zip(ours, theirs, strict=True):
+        assert list(a) == list(b)
+        for k, v in b.items():
+            if (isinstance(v, float) and v != v) or v is pd.NaT:
+                assert a[k] is None
+            else:
+                assert (type(a[k]), repr(a[k])) == (type(v), repr(v))

@@ -48,9 +48,22 @@ def test_is_blank(raw):
     assert c.is_blank(raw)
 
 
-@pytest.mark.parametrize("raw", [0, 0.0, False, "0", "x", " a ", dt.date(2026, 1, 1)])
+@pytest.mark.parametrize("raw", [0, 0.0, False, "0", "x", " a ", dt.date(2026, 1, 1), "\u200bx", "\u3000甲", "\ufeff\u200d 1"])
 def test_is_not_blank(raw):
     assert not c.is_blank(raw)
+
+
+_INVISIBLE_OR_SPACE = st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", " ", "\t", "\n", "\u3000", "\xa0"])
+
+
+@given(st.lists(_INVISIBLE_OR_SPACE, max_size=4).map("".join), st.text(max_size=6),
+       st.lists(_INVISIBLE_OR_SPACE, max_size=4).map("".join))
+def test_a_text_is_blank_when_nothing_visible_is_left(before, middle, after):
+    """Blank = nothing left once zero-width characters are dropped and whitespace stripped, whatever the text starts
+    with (a text that starts with a visible character is decided without dropping anything)."""
+    raw = before + middle + after
+    visible = [ch for ch in raw if not ch.isspace() and ch not in "\u200b\u200c\u200d\u2060\ufeff"]
+    assert c.is_blank(raw) is (not visible)
 
 
 @pytest.mark.parametrize("raw", ALL_ERRORS)

@@ -204,6 +204,8 @@ def test_a_report_already_open_is_closed_only_if_the_manager_agrees(excel: Excel
     first = [b for b in excel.app.books if b.name == report.name][0]
     excel.app.impl._answer = "cancel"
     before = _snapshots(excel.folder)
+    written = {p: p.read_bytes() for p in sorted((excel.folder / "returns").rglob("*.xlsx")) + [report]}
+    assert len(written) > 1  # the demo's mistakes: some reps get their workbook back
     sorted((excel.folder / "inbox").glob("*.xlsx"))[0].unlink()  # new inputs: they would be a new snapshot
     buttons.consolidate()
     (question, _, choice, _), = excel.alerts
@@ -211,6 +213,8 @@ def test_a_report_already_open_is_closed_only_if_the_manager_agrees(excel: Excel
     assert [b.name for b in excel.app.books].count(report.name) == 1 and first.impl._closed is False
     assert excel.status()["结果 Result"] == "已取消 Cancelled"
     assert _snapshots(excel.folder) == before  # a cancelled run records nothing in the ledger
+    # … and writes nothing: neither the report nor a returned workbook
+    assert {p: p.read_bytes() for p in sorted((excel.folder / "returns").rglob("*.xlsx")) + [report]} == written
     excel.app.impl._answer = "ok"
     buttons.consolidate()
     assert first.impl._closed is True

@@ -171,9 +171,10 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
         run = LedgerRun(folder, setup, ledger, scope="company")
         try:
             last_week, last_month = run.last_week(c.period), run.last_month(c.period, c.as_of)
-            report, figures, targets_source = build_report(
-                c, setup, folder, out, run, actuals=loaded, last_week=last_week, last_month=last_month,
-                before_write=before_write)
+            if before_write:
+                before_write(out)
+            report, figures, targets_source = build_report(c, setup, folder, run, actuals=loaded,
+                                                           last_week=last_week, last_month=last_month)
             totals = figures["totals"]
             cut, status = write_report(report, figures, c, run, out)
         finally:

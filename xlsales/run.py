@@ -278,8 +278,8 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     """Consolidate the inbox of the manager's ``folder`` and write the report; the one pipeline.
 
     ``previous`` and ``actuals`` override what would be found (see the module doc);
-    ``before_write(path)`` runs just before the report is written (the Excel button
-    closes an open copy of it there).  ``ledger``: a ledger file or URL instead of the setup's ``ledger``
+    ``before_write(path)`` runs once the inbox is read, before anything is written or recorded (the Excel
+    button closes an open copy of the report there; a run cancelled there writes and records nothing).  ``ledger``: a ledger file or URL instead of the setup's ``ledger``
     setting; the consolidation is recorded there as a snapshot, and last week, last month and the history
     sheets come from it (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
     ``cache``: reuse the reads of unchanged rep files cached in ``DIR/.xlsales-cache/`` (:mod:`xlsales.io.cache`).
@@ -354,14 +354,16 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         last_week, last_month = last_week or ledger_week, last_month or ledger_month
         planned = {p.file: return_path(folder, c.period, p.rep_id) for p in plan_returns(c, setup)}
         links = {f: os.path.relpath(p, out.parent) for f, p in planned.items()}
-        report, figures, targets_source = build_report(c, setup, folder, out, book, targets=targets.result(),
-                                                       actuals=loaded, last_week=last_week, last_month=last_month,
-                                                       before_write=before_write, returns=links)
-        totals = figures["totals"]
+        if before_write:
+            before_write(out)
         # send back each rep's own workbook with every issue on its cell, on another core while the report is
-        # written (and the snapshot recorded)
+        # built (the snapshot is recorded on it while the report is written)
         returns = Aside(functools.partial(write_returns, c, setup, folder, setup_lang(setup), key))
         try:
+            report, figures, targets_source = build_report(c, setup, folder, book, targets=targets.result(),
+                                                           actuals=loaded, last_week=last_week,
+                                                           last_month=last_month, returns=links)
+            totals = figures["totals"]
             cut, status = write_report(report, figures, c, book, out)
         finally:
             returns.join()
@@ -390,18 +392,16 @@ def setup_lang(setup: Setup) -> schema.Lang:
     return "en" if setup.lang == "en" else "zh"
 
 
-def build_report(c: Consolidation, setup: Setup, folder: Path, out: Path, book: LedgerRun, *,
+def build_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, *,
                  targets: tuple[pd.DataFrame, str] | None = None, actuals: pd.DataFrame | None = None,
                  last_week: Previous | None = None, last_month: Previous | None = None,
-                 before_write: BeforeWrite | None = None, returns: dict[str, str] | None = None
-                 ) -> tuple[Report, dict, str]:
+                 returns: dict[str, str] | None = None) -> tuple[Report, dict, str]:
     """The report of ``c`` (history from the ledger), its figures and where its targets came from.
 
     ``targets``: the targets and their source when already loaded, else they are loaded from the folder
-    (:func:`~xlsales.io.targets_file.load_targets`).  ``before_write(out)`` runs last, before anything is
-    recorded or written, so a run the manager cancels there (the Excel button: the report is open and must
-    be closed) leaves no snapshot.  ``returns``: submitted file → the path of its returned workbook, relative
-    to the report (linked from the Submissions sheet).  :func:`write_report` records and writes it.
+    (:func:`~xlsales.io.targets_file.load_targets`).  ``returns``: submitted file → the path of its returned
+    workbook, relative to the report (linked from the Submissions sheet).  :func:`write_report` records and
+    writes it.
     """
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
@@ -409,8 +409,6 @@ def build_report(c: Consolidation, setup: Setup, folder: Path, out: Path, book: 
     target_rows, targets_source = targets if targets is not None else load_targets(setup, folder)
     report, figures = full_report(c, setup, setup_lang(setup), target_rows, actuals, last_week, last_month,
                                   history=book.history(c, calendar(c, setup)), returns=returns)
-    if before_write:
-        before_write(out)
     return report, figures, targets_source
 
 

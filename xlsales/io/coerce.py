@@ -110,6 +110,9 @@ def is_blank(raw: object) -> bool:
     if isinstance(raw, float):
         return math.isnan(raw)
     if isinstance(raw, str):
+        first = raw[:1]  # a text that starts with a visible character is not blank: most texts, without translate
+        if first and not first.isspace() and ord(first) not in _INVISIBLE:
+            return False
         return not raw.translate(_INVISIBLE).strip()
     return False
 

@@ -19,6 +19,7 @@ column or a stray cell far below cannot turn into thousands of phantom rows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Sheet:
     name: str
     rows: list[list]
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    _with_errors: dict[int, list] | None = field(default=None, repr=False, compare=False)
 
     def cell(self, r: int, c: int) -> object:
         if (r, c) in self.errors:
@@ -62,6 +64,29 @@ class Sheet:
         if r < len(self.rows) and c < len(self.rows[r]):
             return self.rows[r][c]
         return ""
+
+    def row(self, r: int) -> list:
+        """Row ``r``'s cells as :meth:`cell` gives them (error cells in place); a cell past its end is ``""``."""
+        if self.errors:
+            if self._with_errors is None:
+                self._with_errors = _with_errors(self)
+            got = self._with_errors.get(r)
+            if got is not None:
+                return got
+        return self.rows[r] if r < len(self.rows) else []
+
+
+def _with_errors(sheet: Sheet) -> dict[int, list]:
+    """The rows of ``sheet`` that hold error cells, each copied with its errors in place."""
+    out: dict[int, list] = {}
+    for (r, c), v in sheet.errors.items():
+        row = out.get(r)
+        if row is None:
+            row = out[r] = list(sheet.rows[r]) if r < len(sheet.rows) else []
+        if c >= len(row):
+            row.extend([""] * (c + 1 - len(row)))
+        row[c] = v
+    return out
 
 
 @dataclass
@@ -121,21 +146,30 @@ def row_limit(table: Table) -> int:
 
 def _match_header(sheet: Sheet, table: Table) -> tuple[int, dict[str, int]] | None:
     """(header row, {column key: col}) of the best header row for ``table`` in ``sheet``."""
-    names = [(c.key, c.names()) for c in table.columns]
+    names = _header_names(table)
     best: tuple[int, dict[str, int]] | None = None
     for r in range(min(HEADER_SCAN, len(sheet.rows))):
         found: dict[str, int] = {}
         for ci, v in enumerate(sheet.rows[r]):
             if not isinstance(v, str) or not v.strip():
                 continue
-            n = norm(v)
-            for key, ns in names:
-                if key not in found and n in ns:
+            for key in names.get(norm(v), ()):
+                if key not in found:
                     found[key] = ci
                     break
         if len(found) >= table.needed and (best is None or len(found) > len(best[1])):
             best = (r, found)
     return best
+
+
+@functools.lru_cache(maxsize=256)
+def _header_names(table: Table) -> dict[str, tuple[str, ...]]:
+    """Each header name of ``table`` (normalised) → the keys of the columns it names, in the table's order."""
+    out: dict[str, tuple[str, ...]] = {}
+    for c in table.columns:
+        for n in c.names():
+            out[n] = (*out.get(n, ()), c.key)
+    return out
 
 
 def find_table(book: Book, table: Table) -> tuple[str, int, dict[str, int], bool] | None:
@@ -198,40 +232,46 @@ def read_table(book: Book, table: Table, ctx: Context) -> TableRead:
         out.issues.append(make("column_missing", book.display, sname, a1(hr, 0), "", table=table.sheet_zh,
                                column=f"{c.zh} {c.en}"))
     grid = sheet
-    input_keys = [c.key for c in table.columns if c.kind != "formula" and not c.locked and c.key in cols]
+    inputs = [cols[c.key] for c in table.columns if c.kind != "formula" and not c.locked and c.key in cols]
+    first = min(cols.values(), default=0)
     data_rows: list[int] = []
     limit = row_limit(table)
     for r in range(hr + 1, len(grid.rows)):
-        if all(_blank(grid.cell(r, cols[k])) for k in input_keys):
+        row = grid.row(r)
+        n = len(row)
+        if all(_blank(row[i] if i < n else "") for i in inputs):
             continue
-        if _is_totals(grid, r, cols):
-            out.issues.append(make("totals_row", book.display, sname, a1(r, min(cols.values())), "", row=r + 1))
+        if _is_totals(row, first):
+            out.issues.append(make("totals_row", book.display, sname, a1(r, first), "", row=r + 1))
             continue
         data_rows.append(r)
         if len(data_rows) > limit:
-            cell = a1(r, min(cols.values()))
+            cell = a1(r, first)
             out.refused = make("table_too_long", book.display, sname, cell, cell, table=f"{table.sheet_zh} "
                                f"{table.sheet_en}", limit=f"{limit:,}")
             out.issues, out.frame = [out.refused], empty_frame(table)
             return out
     records: list[dict] = []
+    at = [(c, cols.get(c.key)) for c in table.columns]
     for r in data_rows:
+        row = grid.row(r)
+        n = len(row)
         rec: dict = {"_file": book.display, "_sheet": sname, "_row": r + 1}
         ok = not missing
-        for c in table.columns:
-            if c.key not in cols:
+        for c, i in at:
+            if i is None:
                 rec[c.key] = None
                 continue
-            raw = grid.cell(r, cols[c.key])
+            raw = row[i] if i < n else ""
             value, issues = read_cell(raw, c, ctx, book.epoch1904)
             rec[c.key] = value
-            for i in issues:
-                cell = a1(r, cols[c.key])
-                params = dict(i[1])
+            for rule, given in issues:
+                cell = a1(r, i)
+                params = dict(given)
                 shown = params.pop("shown", None)
-                out.issues.append(make(i[0], book.display, sname, cell, _shown(raw) if shown is None else shown,
+                out.issues.append(make(rule, book.display, sname, cell, _shown(raw) if shown is None else shown,
                                        column=f"{c.zh} {c.en}", **params))
-                if i[0] != "coerced":
+                if rule != "coerced":
                     ok = False
         rec["_ok"] = ok
         records.append(rec)
@@ -262,17 +302,18 @@ def read_cell(raw: object, col: Column, ctx: Context, epoch1904: bool = False
         if coerce.is_blank(raw):  # a plain text, the next commonest: as below, without the dispatch
             return None, ([("required", {})] if col.required else [])
         return raw.strip(), []
-    if isinstance(raw, str) and len(raw) > MAX_TEXT:
-        return None, [("text_too_long", {"shown": f"{len(raw):,}", "limit": f"{MAX_TEXT:,}"})]
-    if isinstance(raw, float) and not math.isfinite(raw) and col.kind != "formula":
-        return None, [("not_a_value", {"shown": str(raw)})]
-    err = coerce.excel_error(raw)
-    if err is not None and col.kind != "formula":
-        return None, [("excel_error", {})]
-    if col.kind == "formula":
-        return (None if err is not None or coerce.is_blank(raw) else raw), []
-    if coerce.is_blank(raw):
-        return None, ([("required", {})] if col.required else [])
+    if type(raw) is not float or col.kind == "formula" or raw - raw != 0:  # a finite number needs none of these
+        if isinstance(raw, str) and len(raw) > MAX_TEXT:
+            return None, [("text_too_long", {"shown": f"{len(raw):,}", "limit": f"{MAX_TEXT:,}"})]
+        if isinstance(raw, float) and not math.isfinite(raw) and col.kind != "formula":
+            return None, [("not_a_value", {"shown": str(raw)})]
+        err = coerce.excel_error(raw)
+        if err is not None and col.kind != "formula":
+            return None, [("excel_error", {})]
+        if col.kind == "formula":
+            return (None if err is not None or coerce.is_blank(raw) else raw), []
+        if coerce.is_blank(raw):
+            return None, ([("required", {})] if col.required else [])
     try:
         p = _coerce(raw, col, ctx, epoch1904)
     except coerce.CoerceError as e:
@@ -327,13 +368,10 @@ def _coerce(raw: object, col: Column, ctx: Context, epoch1904: bool) -> coerce.P
     return coerce.Parsed(text)
 
 
-def _is_totals(sheet: Sheet, r: int, cols: dict[str, int]) -> bool:
-    first = min(cols.values())
-    for c in range(0, first + 3):
-        v = sheet.cell(r, c)
-        if isinstance(v, str) and norm(v) in TOTAL_WORDS:
-            return True
-    return False
+def _is_totals(row: list, first: int) -> bool:
+    """Whether a row is a totals row: a total's word (合计, Total …) in one of the table's first three columns or
+    a column left of the table."""
+    return any(isinstance(v, str) and norm(v) in TOTAL_WORDS for v in row[:first + 3])
 
 
 # --- labelled blocks (identity, key/value) --------------------------------------

@@ -349,18 +349,12 @@ def source_sheets(report: Report, data: ReviewData) -> None:
         if t.key == "actuals":
             title += f" · {data.actuals.label('zh')} / {data.actuals.label('en')}"
         sh.put(0, 0, title, style="subtitle")
-        sh.blocks.append(Block(t, _clean(rows_of(data.frames[t.key]))))
+        sh.blocks.append(Block(t, rows_of(data.frames[t.key], blanks=True)))
         sh.freeze = (2, 0)
         sh.protect = True  # the figures read these rows where they stand: filter them, but do not sort
     first = THRESHOLDS.first_row + 2
     for i, r in enumerate(rows_of(data.frames["thresholds"])):
         report.names[f"xs_t_{r['key']}"] = f"='{THRESHOLDS.sheet(lang)}'!$C${first + i}"
-
-
-def _clean(rows: list[dict]) -> list[dict]:
-    """Blanks for pandas' missing values (NaN, NaT), which a cell cannot hold."""
-    return [{k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v)
-             for k, v in r.items()} for r in rows]
 
 
 def submissions(d: ReviewData) -> tuple[set[str], set[str]]:

@@ -84,7 +84,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
         sh.put(0, 0, (f"{t.sheet_zh} {t.sheet_en}:{len(frame)} 行 rows · 按业务员排列,各业务员的数字读取自己的行:可筛选,"
                       "不要排序 · grouped by rep; each rep's figures read their own rows: filter, do not sort"),
                style="subtitle")
-        rows = _clean(rows_of(frame))
+        rows = rows_of(frame, blanks=True)
         sh.blocks.append(Block(t, rows, d.labels))
         sh.freeze = (2, 4)
         sh.protect = True
@@ -106,7 +106,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
 
 def _submissions_block(d: ReviewData, returns: dict[str, str]) -> Block:
     """One row per file (and per rep who sent none), each file with issues linked to its returned workbook."""
-    rows = _clean(rows_of(d.frames["submissions"]))
+    rows = rows_of(d.frames["submissions"], blanks=True)
     links: list[str | None] = []
     for r in rows:
         link = returns.get(str(r.get("file") or ""))
@@ -138,18 +138,12 @@ def _review_issues(c: Consolidation, d: ReviewData) -> None:
     c.issues.extend(i for i in found if i not in have)
 
 
-def _clean(rows: list[dict]) -> list[dict]:
-    """Blanks for pandas' missing values (NaN, NaT), which a cell cannot hold."""
-    return [{k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v)
-             for k, v in r.items()} for r in rows]
-
-
 def _urgent(rep: Report, d: ReviewData) -> None:
     """紧急 Urgent: every accepted visit flagged with a market signal (SPEC §7), newest first."""
     lang = d.lang
     visits = d.c.accepted("visits")
     visits = visits[visits["market_signal"].notna()] if "market_signal" in visits.columns else visits.iloc[0:0]
-    rows = _clean(rows_of(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)))) \
+    rows = rows_of(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)), blanks=True) \
         if not visits.empty else []
     sh = rep.sheet(URGENT.sheet(lang))
     sh.put(0, 0, f"市场状况紧急上报:{len(rows)} 条(竞品促销、竞品新品、经销商投诉、客户人事变动)" if lang == "zh" else

@@ -55,7 +55,7 @@ from xlsales.core.expr import (
 )
 from xlsales.core.issues import col_letter
 from xlsales.core.periods import add_months, label, quarter_name
-from xlsales.core.records import rows_of
+from xlsales.core.records import no_missing, rows_of
 from xlsales.core.schema import Lang, norm
 from xlsales.core.targets import UNASSIGNED
 from xlsales.report.book import (
@@ -400,7 +400,7 @@ def add_variance_sheets(report: Report, d: ReviewData) -> dict:
                 f"Weekly sales management report · visits and sales of last week {label(cal.last_week)}; this "
                 f"week's plan {label(cal.week)}; month {label(cal.month)} · {flag}"))
     for _t, rows, placed in lists.values():
-        sh.blocks.append(Block(placed, _clean(rows)))
+        sh.blocks.append(Block(placed, no_missing(rows)))
     # scorecard
     reps = [e for e in ents if e.level == "rep"]
     sc = scorecard(d, reps)
@@ -418,11 +418,6 @@ def add_variance_sheets(report: Report, d: ReviewData) -> dict:
     _charts(report, cum_first, len(reps), lang)
     return {"variance": (text, values, formulas), "cumulative": cum, "weekly_report": wk, "scorecard": sc,
             "lists": {k: v[1] for k, v in lists.items()}}
-
-
-def _clean(rows: list[dict]) -> list[dict]:
-    return [{k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v)
-             for k, v in r.items()} for r in rows]
 
 
 def _bands(report: Report, n_var: int, n_ents: int, n_reps: int) -> None:
