@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,48 @@ def test_asked_twice_the_job_has_run_once(cores: str, monkeypatch: pytest.Monkey
     first = pending.result()
     assert pending.result() == first
     assert runs.read_text() == ("xx" if aside.can_fork() else "x")
+
+
+class _Held:
+    """Something large a job holds (the ledger's snapshot holds the report's figures)."""
+
+
+@pytest.mark.parametrize("cores", ["many", "one"])
+def test_a_job_with_instead_is_let_go_of(cores: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``instead`` this process does not keep the job (nor what it holds) once a child has it — or, where no
+    child can run, once it has run, at once."""
+    if cores == "one":
+        if not hasattr(os, "sched_getaffinity"):
+            pytest.skip("no CPU affinity here")
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    held = _Held()
+    gone = weakref.ref(held)
+    ran: list[int] = []
+
+    def job(h: _Held = held) -> int:
+        ran.append(os.getpid())
+        return os.getpid()
+
+    pending = Aside(job, instead=lambda: -1)
+    if not aside.can_fork():
+        assert ran == [os.getpid()]  # at once, before the result is asked for
+    del job, held
+    gc.collect()
+    assert gone() is None
+    got = pending.result()
+    assert got != -1 and (got == os.getpid()) is (not aside.can_fork())  # run here only where no child could
+
+
+@forks
+def test_a_child_that_dies_gives_instead_and_the_job_is_not_run_here() -> None:
+    parent = os.getpid()
+    ran: list[int] = []
+
+    def job() -> str:
+        ran.append(os.getpid())
+        if os.getpid() != parent:
+            os._exit(9)
+        return "run here"
+
+    assert Aside(job, instead=lambda: "lost").result() == "lost"
+    assert ran == []  # the child's run is not this process's, and it never ran here

@@ -176,7 +176,9 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
             report, figures, targets_source = build_report(c, setup, folder, run, actuals=loaded,
                                                            last_week=last_week, last_month=last_month)
             totals = figures["totals"]
-            cut, status = write_report(report, figures, c, run, out)
+            recording = run.record_aside(c, figures, out)
+            del figures  # the recording has them: let the report's writing reuse their memory
+            cut, status = write_report(report, recording, out)
         finally:
             run.close()
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,

@@ -41,6 +41,7 @@ from xlsales.report.writer import WriteError, collect_cuts, output_kind
 if TYPE_CHECKING:
     from xlsales.core.combine import Consolidation
     from xlsales.core.setup import Setup
+    from xlsales.io.aside import Aside
     from xlsales.io.ledger_run import LedgerRun, LedgerStatus
     from xlsales.report.book import Previous
     from xlsales.report.model import Report
@@ -279,9 +280,9 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
 
     ``previous`` and ``actuals`` override what would be found (see the module doc);
     ``before_write(path)`` runs once the inbox is read, before anything is written or recorded (the Excel
-    button closes an open copy of the report there; a run cancelled there writes and records nothing).  ``ledger``: a ledger file or URL instead of the setup's ``ledger``
-    setting; the consolidation is recorded there as a snapshot, and last week, last month and the history
-    sheets come from it (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
+    button closes an open copy of the report there; a run cancelled there writes and records nothing).
+    ``ledger``: a ledger file or URL instead of the setup's ``ledger`` setting; the consolidation is recorded
+    there as a snapshot, and last week, last month and the history sheets come from it (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
     ``cache``: reuse the reads of unchanged rep files cached in ``DIR/.xlsales-cache/`` (:mod:`xlsales.io.cache`).
     Raises :class:`RunError` for setup errors, a missing inbox, or an unreadable
     ``previous``/``actuals`` file the caller named.
@@ -364,7 +365,9 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
                                                            actuals=loaded, last_week=last_week,
                                                            last_month=last_month, returns=links)
             totals = figures["totals"]
-            cut, status = write_report(report, figures, c, book, out)
+            recording = book.record_aside(c, figures, out)
+            del figures  # the recording has them: let the report's writing reuse their memory
+            cut, status = write_report(report, recording, out)
         finally:
             returns.join()
     finally:
@@ -412,30 +415,25 @@ def build_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, 
     return report, figures, targets_source
 
 
-def write_report(report: Report, figures: dict, c: Consolidation, book: LedgerRun, out: Path
-                 ) -> tuple[list[Issue], LedgerStatus]:
-    """Write the report atomically while the ledger records its snapshot on another core; the cells whose text
-    had to be cut, and the ledger's status.
+def write_report(report: Report, recording: Aside[LedgerStatus], out: Path) -> tuple[list[Issue], LedgerStatus]:
+    """Write the report atomically while the ledger records its snapshot on another core
+    (:meth:`LedgerRun.record_aside`); the cells whose text had to be cut, and the ledger's status.
 
-    The snapshot (:meth:`LedgerRun.record`) is built and recorded by an :class:`~xlsales.io.aside.Aside` while
-    this process writes the report; its status is the last cell written, on the summary sheet
-    (:func:`~xlsales.io.ledger_run.mark_report`), so a report not recorded says so.  The snapshot is
-    recorded whether or not the report could be written, as when it was recorded first.  The model's rows
-    are released as their sheets are written (``render_xlsx(release=True)``): the caller is done with
-    ``report``.
+    The status is the last cell written, on the summary sheet (:func:`~xlsales.io.ledger_run.mark_report`), so
+    a report not recorded says so.  The snapshot is recorded whether or not the report could be written, as
+    when it was recorded first.  The model's rows are released as their sheets are written
+    (``render_xlsx(release=True)``): the caller is done with ``report``.
     """
-    from xlsales.io.aside import Aside
     from xlsales.io.ledger_run import mark_report
     from xlsales.report.model import render_xlsx
 
-    recording = Aside(functools.partial(book.record, c, figures, out))
     try:
         with collect_cuts() as cuts, output_kind(REPORT_KIND):
             render_xlsx(report, out, release=True, last=lambda: mark_report(report, recording.result()))
     except WriteError as e:
         raise write_failed(e) from e
     finally:
-        status = recording.result()  # asked once more: on a failed write the snapshot is still recorded
+        status = recording.result()  # its answer also when the report could not be written
     return [make("text_cut", out.name, k.sheet, k.cell, out.name, where=f"{k.sheet}!{k.cell}",
                  length=f"{k.length:,}") for k in cuts], status
 

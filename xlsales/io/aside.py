@@ -1,13 +1,15 @@
 """Work done beside the main job, on another core: a forked child where that is safe, else in line.
 
-A consolidation writes the reps' returned workbooks while it builds and writes the report; the two share
-nothing but what both read.  :class:`Aside` starts a job in a forked child (Linux with more than one core:
-forking is cheap there and the child starts with everything the parent has read); :meth:`Aside.result`
+A consolidation loads its targets while the inbox is read, writes the reps' returned workbooks while it builds
+and writes the report, and records the ledger's snapshot while it writes the report; each job shares nothing
+with the main one but what both read.  :class:`Aside` starts a job in a forked child (Linux with more than one
+core: forking is cheap there and the child starts with everything the parent has read); :meth:`Aside.result`
 collects what it returned.  Elsewhere (Windows, where Excel's buttons run; macOS, where forking a process
 that may hold system frameworks is unsafe), or on one core, the job simply runs when its result is asked for.
 
 A job that fails or dies in the child is run again in line by :meth:`Aside.result`, so its error is raised
-where the caller reports it — the job must be safe to repeat (the returned workbooks are written atomically).
+where the caller reports it — the job must be safe to repeat (the returned workbooks are written atomically;
+the ledger records the same inputs once, and says so when asked again).
 """
 
 from __future__ import annotations
@@ -32,15 +34,28 @@ def can_fork() -> bool:
 
 
 class Aside(Generic[T]):
-    """``job()`` started now in a forked child (see the module doc); :meth:`result` gives what it returned."""
+    """``job()`` started now in a forked child (see the module doc); :meth:`result` gives what it returned.
 
-    def __init__(self, job: Callable[[], T]) -> None:
-        self._job = job
+    ``instead``: the job is not kept to be run again.  Once a child has it, this process lets go of it (and of
+    what it holds, so its memory can be reused), and a child that fails gives ``instead()``; where no child
+    can run, the job runs at once, here.
+    """
+
+    def __init__(self, job: Callable[[], T], instead: Callable[[], T] | None = None) -> None:
+        self._job: Callable[[], T] | None = job
+        self._instead = instead
         self._pid: int | None = None
         self._fd = -1
         self._answer: tuple[str, object] | None = None
-        if not can_fork():
+        if not can_fork() or not self._fork(job):
+            if instead is not None:
+                self._answer, self._job = ("ok", job()), None
             return
+        if instead is not None:
+            self._job = None
+
+    def _fork(self, job: Callable[[], T]) -> bool:
+        """Start ``job`` in a child; False when no child could be made."""
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             with contextlib.suppress(Exception):
                 stream.flush()
@@ -50,12 +65,13 @@ class Aside(Generic[T]):
         except OSError:  # no memory or process slot for a child: in line, then
             os.close(r)
             os.close(w)
-            return
+            return False
         if pid == 0:
             os.close(r)
             _child(job, w)  # never returns
         os.close(w)
         self._pid, self._fd = pid, r
+        return True
 
     def join(self) -> None:
         """Wait for the child (if any) and keep its answer; raises nothing."""
@@ -79,7 +95,9 @@ class Aside(Generic[T]):
         Asked again, the same answer: a job that succeeded runs once."""
         self.join()
         if self._answer is None or self._answer[0] != "ok":
-            self._answer = ("ok", self._job())
+            redo = self._job if self._job is not None else self._instead
+            assert redo is not None
+            self._answer = ("ok", redo())
         return self._answer[1]  # type: ignore[return-value]
 
 

@@ -9,10 +9,12 @@ the same and says so on its summary sheet.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from xlsales.io.aside import Aside
 from xlsales.io.ledger import Ledger, LedgerError, ledger_url, open_ledger, safe_url, snapshot_of
 
 if TYPE_CHECKING:
@@ -141,6 +143,19 @@ class LedgerRun:
                                        f"已记入台账 {self.ledger.place}:快照 #{got.snapshot}{sup_zh}。",
                                        f"Recorded in the ledger {self.ledger.place} as snapshot #{got.snapshot}{sup_en}.")
         return self.status
+
+    def record_aside(self, c: Consolidation, figures: dict, report_path: Path) -> Aside[LedgerStatus]:
+        """:meth:`record` on another core (:class:`~xlsales.io.aside.Aside`), while the report is written; the
+        caller may let go of ``figures`` at once.  A recording process that dies gives the status ``failed``
+        (the report says it was not recorded); had it committed first, the next run finds the inputs recorded."""
+        return Aside(functools.partial(self.record, c, figures, report_path), instead=self._lost)
+
+    def _lost(self) -> LedgerStatus:
+        shown = self.ledger.shown if self.ledger is not None else self.url
+        return LedgerStatus(shown, False, reason="failed",
+                            zh="记录台账快照的进程意外中止:本次汇总未记入台账,报告已照常写出。请重新汇总一次。",
+                            en="The process recording the ledger snapshot stopped: this consolidation was not "
+                               "recorded. The report was written; consolidate again to record it.")
 
     def close(self) -> None:
         if self.ledger is not None:
