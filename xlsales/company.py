@@ -29,15 +29,14 @@ from xlsales.run import (
     Progress,
     RunError,
     _InLanguage,
-    build_report,
     check_as_of,
     check_output,
     load_actuals,
     load_folder_setup,
+    make_report,
     report_inputs,
     report_path,
     setting_path,
-    write_report,
 )
 
 define("region_not_consolidated", "warning",
@@ -131,7 +130,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
                         before_write: BeforeWrite | None = None) -> CompanyResult:
     """The national report of ``folder`` (the company's manager folder) from the shared ledger.
 
-    Written like a regional one (:func:`xlsales.run.build_report`, :func:`xlsales.run.write_report`): the
+    Written like a regional one (:func:`xlsales.run.make_report`): the
     folder's targets and finance actuals (the ``actuals_file`` setting), last week and last month from the
     ledger's company snapshots, never over an input; ``before_write`` as in
     :func:`xlsales.run.consolidate_folder`.
@@ -173,12 +172,8 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
             last_week, last_month = run.last_week(c.period), run.last_month(c.period, c.as_of)
             if before_write:
                 before_write(out)
-            report, figures, targets_source = build_report(c, setup, folder, run, actuals=loaded,
-                                                           last_week=last_week, last_month=last_month)
-            totals = figures["totals"]
-            recording = run.record_aside(c, figures, out)
-            del figures  # the recording has them: let the report's writing reuse their memory
-            cut, status = write_report(report, recording, out)
+            totals, targets_source, cut, status = make_report(c, setup, folder, run, out, actuals=loaded,
+                                                              last_week=last_week, last_month=last_month)
         finally:
             run.close()
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,

@@ -361,13 +361,9 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         # built (the snapshot is recorded on it while the report is written)
         returns = Aside(functools.partial(write_returns, c, setup, folder, setup_lang(setup), key))
         try:
-            report, figures, targets_source = build_report(c, setup, folder, book, targets=targets.result(),
-                                                           actuals=loaded, last_week=last_week,
-                                                           last_month=last_month, returns=links)
-            totals = figures["totals"]
-            recording = book.record_aside(c, figures, out)
-            del figures  # the recording has them: let the report's writing reuse their memory
-            cut, status = write_report(report, recording, out)
+            totals, targets_source, cut, status = make_report(c, setup, folder, book, out, targets=targets.result(),
+                                                              actuals=loaded, last_week=last_week,
+                                                              last_month=last_month, returns=links)
         finally:
             returns.join()
     finally:
@@ -413,6 +409,22 @@ def build_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, 
     report, figures = full_report(c, setup, setup_lang(setup), target_rows, actuals, last_week, last_month,
                                   history=book.history(c, calendar(c, setup)), returns=returns)
     return report, figures, targets_source
+
+
+def make_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, out: Path, *,
+                targets: tuple[pd.DataFrame, str] | None = None, actuals: pd.DataFrame | None = None,
+                last_week: Previous | None = None, last_month: Previous | None = None,
+                returns: dict[str, str] | None = None) -> tuple[dict, str, list[Issue], LedgerStatus]:
+    """Build the report (:func:`build_report`) and write it (:func:`write_report`) while its snapshot is recorded
+    on another core, its figures let go of first; the totals by period, where the targets came from, the cells
+    whose text had to be cut, and the ledger's status."""
+    report, figures, targets_source = build_report(c, setup, folder, book, targets=targets, actuals=actuals,
+                                                   last_week=last_week, last_month=last_month, returns=returns)
+    totals = figures["totals"]
+    recording = book.record_aside(c, figures, out)
+    del figures  # the recording has them: let the report's writing reuse their memory
+    cut, status = write_report(report, recording, out)
+    return totals, targets_source, cut, status
 
 
 def write_report(report: Report, recording: Aside[LedgerStatus], out: Path) -> tuple[list[Issue], LedgerStatus]:
