@@ -282,7 +282,8 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     ``before_write(path)`` runs once the inbox is read, before anything is written or recorded (the Excel
     button closes an open copy of the report there; a run cancelled there writes and records nothing).
     ``ledger``: a ledger file or URL instead of the setup's ``ledger`` setting; the consolidation is recorded
-    there as a snapshot, and last week, last month and the history sheets come from it (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
+    there as a snapshot, and last week, last month and the history sheets come from it
+    (:mod:`xlsales.io.ledger_run`) — a ledger that cannot be used never stops the report.
     ``cache``: reuse the reads of unchanged rep files cached in ``DIR/.xlsales-cache/`` (:mod:`xlsales.io.cache`).
     Raises :class:`RunError` for setup errors, a missing inbox, or an unreadable
     ``previous``/``actuals`` file the caller named.
@@ -336,16 +337,14 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     loaded, actuals_issues = (load_actuals(actuals_path, setup) if actuals_path else (None, []))
     key = load_key(folder)
     targets = Aside(functools.partial(load_targets, setup, folder))  # on another core while the inbox is read
-    try:
+    book: LedgerRun | None = None
+    try:  # whatever happens, the targets' child is not left waiting to be heard
         c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None)
-    except BaseException:
-        targets.join()  # the child is not left waiting to be heard
-        raise
-    if key is None:  # said once: without the key no signature can be checked
-        c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
-    out = Path(out) if out else default_out
-    book = LedgerRun(folder, setup, ledger)
-    try:  # last week and last month: --previous, else the ledger, else the reports folder
+        if key is None:  # said once: without the key no signature can be checked
+            c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
+        out = Path(out) if out else default_out
+        book = LedgerRun(folder, setup, ledger)
+        # last week and last month: --previous, else the ledger, else the reports folder
         ledger_week = None if previous else book.last_week(c.period)
         ledger_month = book.last_month(c.period, c.as_of)
         week_path = Path(previous) if previous else (None if ledger_week else find_previous(reports, c.period))
@@ -368,7 +367,8 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
             returns.join()
     finally:
         targets.join()
-        book.close()
+        if book is not None:
+            book.close()
     try:
         returned = returns.result()
     except WriteError as e:

@@ -167,9 +167,7 @@ def _table_to_plain(t: TableRead) -> dict[str, Any]:
 def plain(v: object) -> object:
     """A frame's cell as a plain Python value: NaN and NaT as None, a timestamp as its date, numpy scalars as
     the Python values they hold."""
-    if v is None or v is pd.NaT:
-        return None
-    if isinstance(v, float) and math.isnan(v):
+    if v is None or _missing(v):
         return None
     if isinstance(v, pd.Timestamp):
         return v.date()

@@ -59,14 +59,12 @@ class Sheet:
     _with_errors: dict[int, list] | None = field(default=None, repr=False, compare=False)
 
     def cell(self, r: int, c: int) -> object:
-        if (r, c) in self.errors:
-            return self.errors[(r, c)]
-        if r < len(self.rows) and c < len(self.rows[r]):
-            return self.rows[r][c]
-        return ""
+        """One cell: its value, its Excel error text, or ``""`` when empty or past the sheet's end."""
+        row = self.row(r)
+        return row[c] if c < len(row) else ""
 
     def row(self, r: int) -> list:
-        """Row ``r``'s cells as :meth:`cell` gives them (error cells in place); a cell past its end is ``""``."""
+        """Row ``r``'s cells, error cells in place (the text of the error); a cell past its end is ``""``."""
         if self.errors:
             if self._with_errors is None:
                 self._with_errors = _with_errors(self)
