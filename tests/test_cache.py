@@ -311,6 +311,8 @@ _CELLS = {
     "object": st.lists(st.one_of(st.none(), st.integers(-5, 5).map(np.int64), st.floats(allow_nan=True).map(np.float64),
                                  st.just(pd.NA), st.just(pd.NaT), st.dates(), st.text(max_size=3), st.booleans(),
                                  st.just(np.datetime64("2026-12-07"))), min_size=4, max_size=4),
+    "plain object": st.lists(st.one_of(st.none(), st.text(max_size=3), st.floats(allow_nan=True), st.integers(-9, 9),
+                                       st.just(pd.NaT), st.dates()), min_size=4, max_size=4),
     "float64": st.lists(st.floats(allow_nan=True), min_size=4, max_size=4),
     "int64": st.lists(st.integers(-2**40, 2**40), min_size=4, max_size=4),
     "bool": st.lists(st.booleans(), min_size=4, max_size=4),
@@ -321,6 +323,11 @@ _CELLS = {
 }
 
 
+def _frame(kinds: list[str], columns: tuple[list, ...]) -> pd.DataFrame:
+    return pd.DataFrame({f"c{i}": pd.Series(vals, dtype=object if k == "plain object" else k)
+                         for i, (k, vals) in enumerate(zip(kinds, columns, strict=True))}, index=range(4))
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(sorted(_CELLS)), min_size=0, max_size=6).flatmap(
     lambda kinds: st.tuples(st.just(kinds), st.tuples(*(_CELLS[k] for k in kinds)))))
@@ -328,8 +335,7 @@ def test_rows_of_a_frame_are_pandas_records_value_for_value(case):
     """rows_of (column-wise, fast) gives exactly what DataFrame.to_dict("records") gives: the same keys, and values
     of the same type and text (NaN, NA and NaT included)."""
     kinds, columns = case
-    df = pd.DataFrame({f"c{i}": pd.Series(vals, dtype=k) for i, (k, vals) in enumerate(zip(kinds, columns, strict=True))},
-                      index=range(4))
+    df = _frame(kinds, columns)
     ours, theirs = rows_of(df), df.to_dict("records")
     assert len(ours) == len(theirs) == 4
     for a, b in zip(ours, theirs, strict=True):
@@ -344,8 +350,7 @@ def test_rows_of_with_blanks_gives_none_for_nan_and_nat_and_the_rest_as_pandas_d
     """rows_of(blanks=True), what the report's sheets are written from: each NaN and NaT pandas' records hold is None
     (a cell cannot hold them), every other value as pandas gives it."""
     kinds, columns = case
-    df = pd.DataFrame({f"c{i}": pd.Series(vals, dtype=k) for i, (k, vals) in enumerate(zip(kinds, columns, strict=True))},
-                      index=range(4))
+    df = _frame(kinds, columns)
     ours, theirs = rows_of(df, blanks=True), df.to_dict("records")
     assert len(ours) == len(theirs) == 4
     for a, b in zip(ours, theirs, strict=True):

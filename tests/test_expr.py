@@ -155,3 +155,27 @@ def test_a_column_of_cached_values_is_each_cell_s_value(xs: list[float]) -> None
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15), st.integers(0, 4))
 def test_one_number_rounds_as_the_array_does(x: float, digits: int) -> None:
     assert round_half_up(x, digits) == round_half_up(np.array([x]), digits)[0]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4), st.floats(), st.integers(-2**60, 2**60), st.booleans(),
+                          st.dates(), st.just(pd.NaT), st.just(np.float64("nan"))), max_size=30))
+def test_a_table_column_reads_texts_numbers_and_blanks_as_value_by_value(raw: list) -> None:
+    """A column of only texts, numbers and blanks is normalised in two passes: exactly the numbers and texts the
+    value-by-value reading gives (any other kind of value is read value by value)."""
+    from xlsales.core.expr import _any_column, _plain_column
+
+    fast = _plain_column(raw)
+    plain = all(type(v) in (str, float, int, type(None)) for v in raw)
+    assert (fast is not None) == plain
+    if fast is not None:
+        nums, text = _any_column(raw)
+        assert fast[1].dtype == object and list(fast[1]) == list(text)
+        assert np.array_equal(fast[0], nums, equal_nan=True) and fast[0].dtype == nums.dtype
+
+
+def test_a_table_column_compares_as_sumifs_does() -> None:
+    """Texts case-folded, numbers as numbers, blanks as neither."""
+    t = Table("t", "S", 2, {"x": "A"}, pd.DataFrame({"x": ["Acme", 3, None, 2.5, math.nan, "ÄB"]}, dtype=object))
+    nums, text = t.column("x")
+    assert list(text) == ["acme", "", "", "", "", "äb"]
+    assert np.array_equal(nums, [np.nan, 3.0, np.nan, 2.5, np.nan, np.nan], equal_nan=True)

@@ -116,14 +116,19 @@ def build_lying_header(tmp_path: Path) -> Path:
     with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
         minimal_package(z)
         z.writestr("xl/worksheets/sheet1.xml", os.urandom(MB).hex().encode())
+    return understated(p, "xl/worksheets/sheet1.xml")
+
+
+def understated(p: Path, part: str) -> Path:
+    """``p`` with both headers of ``part`` claiming it inflates to 1,000 bytes."""
     data = bytearray(p.read_bytes())
     with zipfile.ZipFile(p) as z:
-        local = z.getinfo("xl/worksheets/sheet1.xml").header_offset
+        local = z.getinfo(part).header_offset
     struct.pack_into("<L", data, local + 22, 1000)
     pos = data.find(b"PK\x01\x02")
     while pos >= 0:
         (name_len,) = struct.unpack_from("<H", data, pos + 28)
-        if data[pos + 46: pos + 46 + name_len] == b"xl/worksheets/sheet1.xml":
+        if data[pos + 46: pos + 46 + name_len] == part.encode():
             struct.pack_into("<L", data, pos + 24, 1000)
         pos = data.find(b"PK\x01\x02", pos + 4)
     p.write_bytes(bytes(data))
@@ -360,6 +365,34 @@ def test_parse_workbook_is_plain_data_without_a_process(tmp_path: Path) -> None:
                    "errors": {"S": {(4, 1): "#N/A"}}, "epoch1904": True,
                    "props": {"title": "周报", "creator": "张伟", "last_modified_by": "张伟", "created": saved,
                              "modified": saved}}
+
+
+def test_properties_inflate_only_the_properties_parts_and_refuse_a_bomb_there(tmp_path: Path) -> None:
+    """Whether a file is an xlsales report is read from its properties without inflating its sheets (a large
+    report is not read whole before it is replaced), but a properties part that lies about its size, or
+    declares entities, is refused as any part would be."""
+    path = tmp_path / "report.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("汇总").write(0, 0, "x")
+    wb.set_properties({"title": "销售周报", "author": "xlsales"})
+    wb.set_custom_property("xlsales", "report")
+    wb.close()
+    custom = zipfile.ZipFile(path).read("docProps/custom.xml")
+    got = parse.properties(path)
+    assert got is not None and got["custom"] == {"xlsales": "report"} and got["title"] == "销售周报"
+
+    big_sheet = rewrite(path, tmp_path / "big.xlsx", {"xl/worksheets/sheet1.xml": os.urandom(MB).hex().encode()})
+    understated(big_sheet, "xl/worksheets/sheet1.xml")
+    with pytest.raises(safety.RefusedError):
+        safety.check_bytes(big_sheet.read_bytes())  # parsing its sheets: refused
+    assert parse.properties(big_sheet)["custom"] == {"xlsales": "report"}  # its properties: read, sheets untouched
+
+    padded = custom.replace(b"</Properties>", b"<!--" + os.urandom(MB).hex().encode() + b"--></Properties>")
+    lying = understated(rewrite(path, tmp_path / "lying.xlsx", {"docProps/custom.xml": padded}), "docProps/custom.xml")
+    entities = rewrite(path, tmp_path / "entities.xlsx",
+                       {"docProps/custom.xml": b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "report">]>' + custom})
+    for bad in (lying, entities):
+        assert parse.properties(bad) is None, bad.name
 
 
 def test_xlsx_renamed_xls_is_read_by_content(tmp_path: Path) -> None:

@@ -109,30 +109,44 @@ class Table:
         hit = self._norm.get(col)
         if hit is None:
             raw = self.frame[col].tolist() if col in self.frame.columns else [None] * len(self.frame)
-            nums = np.full(len(raw), np.nan)
-            text = np.empty(len(raw), dtype=object)
-            for i, v in enumerate(raw):
-                t = ""
-                if isinstance(v, bool):
-                    t = "true" if v else "false"
-                elif isinstance(v, dt.datetime):
-                    nums[i] = v.date().toordinal()
-                elif isinstance(v, dt.date):
-                    nums[i] = v.toordinal()
-                elif isinstance(v, int | float | np.integer | np.floating):
-                    if v == v:
-                        nums[i] = float(v)
-                elif isinstance(v, str):
-                    t = v.casefold()
-                elif v is not None and v is not pd.NaT:
-                    t = str(v).casefold()
-                text[i] = t
-            hit = (nums, text)
+            hit = _plain_column(raw) or _any_column(raw)
             self._norm[col] = hit
         return hit
 
     def values(self, col: str) -> np.ndarray:
         return self.column(col)[0]
+
+
+def _plain_column(raw: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """:meth:`Table.column` of a column of texts, Python numbers and blanks, in two passes; None for any other."""
+    if not set(map(type, raw)) <= {str, float, int, type(None)}:
+        return None
+    text = np.array([v.casefold() if type(v) is str else "" for v in raw], dtype=object)
+    nums = np.array([np.nan if type(v) is str or v is None else v for v in raw], dtype=float)
+    return nums, text
+
+
+def _any_column(raw: list) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Table.column` value by value: booleans, dates and date-times, numpy numbers, other values as text."""
+    nums = np.full(len(raw), np.nan)
+    text = np.empty(len(raw), dtype=object)
+    for i, v in enumerate(raw):
+        t = ""
+        if isinstance(v, bool):
+            t = "true" if v else "false"
+        elif isinstance(v, dt.datetime):
+            nums[i] = v.date().toordinal()
+        elif isinstance(v, dt.date):
+            nums[i] = v.toordinal()
+        elif isinstance(v, int | float | np.integer | np.floating):
+            if v == v:
+                nums[i] = float(v)
+        elif isinstance(v, str):
+            t = v.casefold()
+        elif v is not None and v is not pd.NaT:
+            t = str(v).casefold()
+        text[i] = t
+    return nums, text
 
 
 # --- criteria -------------------------------------------------------------------------------

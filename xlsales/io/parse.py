@@ -112,6 +112,7 @@ _CORE_TAGS = {"creator": "creator", "title": "title", "lastModifiedBy": "last_mo
 _ODF_TAGS = {"initial-creator": "creator", "title": "title", "creator": "last_modified_by", "date": "modified",
              "creation-date": "created"}
 _PROPS_MAX = 1024 * 1024  # a properties part larger than this is not read (Excel's are a few hundred bytes)
+PROPERTY_PARTS = frozenset(("docProps/core.xml", "docProps/custom.xml", "meta.xml"))  # what doc_properties reads
 
 
 def doc_properties(data: bytes) -> dict[str, Any]:
@@ -144,13 +145,14 @@ def doc_properties(data: bytes) -> dict[str, Any]:
 
 def properties(path: Path) -> dict[str, Any] | None:
     """The document properties of the workbook at ``path`` (see :func:`doc_properties`), read here
-    without parsing any sheet; None when the file is not a workbook that passes :func:`xlsales.io.safety.check_bytes`.
+    without parsing any sheet; None when the file is not a workbook that passes :func:`xlsales.io.safety.check_bytes`
+    (of a zip package: its directory, and the properties parts, the only ones inflated).
 
     For deciding what a file is (an xlsales report?) before writing over it: no sandbox, no temporary file.
     """
     try:
         data, _ = safety._read(Path(path))
-        safety.check_bytes(data)
+        safety.check_bytes(data, only=PROPERTY_PARTS)
     except RefusedError:
         return None
     except (KeyboardInterrupt, SystemExit):

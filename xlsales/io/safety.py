@@ -40,7 +40,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,15 +359,17 @@ def _mtime(path: Path) -> dt.datetime | None:
 
 # --- classification of the bytes ------------------------------------------------------
 
-def check_bytes(data: bytes) -> None:
+def check_bytes(data: bytes, *, only: Collection[str] | None = None) -> None:
     """Raise :class:`RefusedError` unless ``data`` looks like a workbook that is safe to parse.
 
     Bounded in memory and time: zip parts are inflated in chunks, counting the bytes really produced.
+    ``only``: of a zip package, inflate just these parts (its directory is checked whole) — before reading
+    those parts alone (the document properties), never before parsing the sheets.
     """
     if not data:
         raise RefusedError("file_empty")
     if data.startswith(_ZIP_MAGIC):
-        _check_zip(data)
+        _check_zip(data, only)
     elif data.startswith(_OLE_MAGIC):
         _check_ole(data)
     else:
@@ -417,7 +419,7 @@ def from_exception(kind: str, message: str, file: str, sheet: str = "") -> Issue
 
 # --- zip packages (xlsx, xlsm, ods) ----------------------------------------
 
-def _check_zip(data: bytes) -> None:
+def _check_zip(data: bytes, only: Collection[str] | None = None) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, EOFError, OSError) as e:
@@ -456,7 +458,8 @@ def _check_zip(data: bytes) -> None:
             raise RefusedError("file_not_workbook", "a zip archive without a workbook part")
         total = [0]
         for info in infos:
-            _inflate(zf, info, total)
+            if only is None or info.filename in only:
+                _inflate(zf, info, total)
 
 
 def _check_ratio(name: str, inflated: int, compressed: int, verb: str) -> None:
