@@ -189,6 +189,27 @@ def test_out_replaces_an_earlier_xlsales_report(demo, capsys, tmp_path):
     assert out.stat().st_mtime > 1_700_000_000
 
 
+def test_a_run_pauses_the_cycle_collector_and_restores_it_after(demo, tmp_path):
+    """A consolidation pauses Python's collector of reference cycles (its full passes cost a second of a 200-rep
+    run) and restores it when the run ends, also when the run fails; a collector the caller had paused stays so."""
+    import gc
+
+    from xlsales.run import RunError, consolidate_folder
+
+    seen: list[bool] = []
+    consolidate_folder(demo, progress=lambda i, n, name: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+    with pytest.raises(RunError):
+        consolidate_folder(demo, inbox=tmp_path / "nowhere")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        consolidate_folder(demo)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize("previous", ["manager.xlsm", "reports/targets.xlsx", "inbox/R001.xlsx", "mine.xlsx"])
 def test_previous_must_be_an_xlsales_consolidated_report(demo, capsys, previous):
     wb = openpyxl.Workbook()

@@ -31,6 +31,7 @@ from xlsales.run import (
     _InLanguage,
     check_as_of,
     check_output,
+    collector_paused,
     load_actuals,
     load_folder_setup,
     make_report,
@@ -141,7 +142,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
     started = time.monotonic()
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
-    with _InLanguage(setup):
+    with _InLanguage(setup), collector_paused():
         check_as_of(as_of)
         period = monday(as_of or setup.period)
         actuals_path = setting_path(folder, setup, "actuals_file")
