@@ -306,9 +306,10 @@ def collector_paused() -> Iterator[None]:
     A consolidation keeps what it reads, computes and writes alive until its report is written, so each of the
     collector's full passes walks every object made so far, and the passes recur as the run grows: at 200 reps
     they took 1.1 s of a 7-second run (docs/benchmarks.md).  What the run lets go of is freed at once by
-    reference counting; the few cycles it leaves are collected by the passes after it (the Excel buttons'
-    process lives on).  The forked children (:mod:`xlsales.io.aside`) inherit the pause, so they do not touch
-    every page they share with this process either.
+    reference counting; the few cycles it leaves are collected by a later full pass (the Excel buttons' process
+    lives on): what the run made is moved to the oldest generation in one step (frozen, then unfrozen), rather
+    than walked by the first young pass.  The forked children (:mod:`xlsales.io.aside`) inherit the pause, so
+    they do not touch every page they share with this process either.
     """
     was = gc.isenabled()
     gc.disable()
@@ -316,6 +317,9 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was:
+            if gc.get_freeze_count() == 0:  # nobody else's frozen objects to let go of
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
