@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from xlsales import synth
 from xlsales.core import schema
@@ -94,3 +96,29 @@ def test_read_cell_empty_and_text_cells():
     assert read_cell("＃N/A", need, ctx) == (None, [("excel_error", {})])  # full-width, as Excel shows it in zh
     assert read_cell("长" * 40_000, may, ctx) == (None, [("text_too_long", {"shown": "40,000", "limit": "32,767"})])
     assert read_cell(12.0, may, ctx) == ("12", [])
+
+
+_RAW = st.one_of(st.none(), st.sampled_from(["", " ", "是", "否", "S3", "方案", "2026-11-23", "3万", "-1", "＃N/A"]),
+                 st.floats(allow_nan=True), st.sampled_from([0.0, -0.0, 1.0, 1, True, False, 45_000.5]),
+                 st.integers(-3, 3), st.dates(dt.date(1990, 1, 1), dt.date(2100, 1, 1)),
+                 st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_RAW, max_size=30), st.booleans())
+@example([0.0, -0.0, 1, True, 1.0, "1"], False)
+def test_a_value_read_again_is_read_as_the_first_time(raws: list, epoch1904: bool) -> None:
+    """A table's cells are read once per distinct value and type (most repeat): each cell gets exactly what
+    reading it alone gives — the same value, of the same type and sign (0.0 and -0.0, 1 and True are different
+    cells), and the same problems."""
+    from xlsales.core.setup import Setup
+    from xlsales.io.intake import context
+    from xlsales.io.reader import _read_cell, read_cell
+
+    ctx = context(Setup.default())
+    for col in (c for t in schema.REP_TABLES for c in t.columns if c.key in ("amount", "stage", "date", "customer",
+                                                                              "probability", "month", "chk_discount", "weighted")):
+        seen = ctx.readings(col, epoch1904)
+        for raw in raws + raws:
+            got, alone = _read_cell(raw, col, ctx, epoch1904, seen), read_cell(raw, col, ctx, epoch1904)
+            assert (type(got[0]), repr(got[0]), got[1]) == (type(alone[0]), repr(alone[0]), alone[1]), (col.key, raw)
