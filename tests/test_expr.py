@@ -116,6 +116,12 @@ def test_half_cents_round_as_excel() -> None:
     assert list(round_half_up(np.array([0.005, 1.005, 2.5]), 0)) == [0.0, 1.0, 3.0]
 
 
+def test_a_number_too_large_to_scale_rounds_to_itself() -> None:
+    """ROUND(x, 2) of a number past 10^306 (x × 100 overflows) is x, as in Excel: it has no cents to round."""
+    for x in (1.797693134862316e306, -1.797693134862316e306, 1.7976931348623157e308):
+        assert round_half_up(x) == x and round_half_up(np.array([x]))[0] == x and cents(x) == x
+
+
 @given(st.integers(0, 10**11), st.sampled_from([0.05, 0.15, 0.25, 0.33, 0.5, 0.6, 0.7, 0.8, 0.9]))
 def test_vector_rounding_is_the_scalar_rounding(cents_amount: int, p: float) -> None:
     x = cents_amount / 100 * p

@@ -122,3 +122,19 @@ def test_a_value_read_again_is_read_as_the_first_time(raws: list, epoch1904: boo
         for raw in raws + raws:
             got, alone = _read_cell(raw, col, ctx, epoch1904, seen), read_cell(raw, col, ctx, epoch1904)
             assert (type(got[0]), repr(got[0]), got[1]) == (type(alone[0]), repr(alone[0]), alone[1]), (col.key, raw)
+
+
+def test_a_column_remembers_a_bounded_number_of_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past :data:`KEPT_READINGS` distinct values a column's values are read without being remembered (free text
+    repeats little; a hostile inbox cannot grow the memory without bound), and read as before."""
+    from xlsales.core.setup import Setup
+    from xlsales.io import reader
+    from xlsales.io.intake import context
+
+    monkeypatch.setattr(reader, "KEPT_READINGS", 3)
+    ctx = context(Setup.default())
+    col = next(c for t in schema.REP_TABLES for c in t.columns if c.key == "amount")
+    seen = ctx.readings(col, False)
+    got = [reader._read_cell(v, col, ctx, False, seen) for v in ("1万", 2.0, "三", 4.0, -5.0, "1万")]
+    assert len(seen) == 3 and got[0] == got[5] == (10_000.0, [("coerced", {"result": "1万 → 10,000"})])
+    assert got[1:5] == [(2.0, []), (None, [("bad_number", {})]), (4.0, []), (-5.0, [("negative", {})])]

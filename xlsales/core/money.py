@@ -44,16 +44,16 @@ def round_half_up(x: Any, digits: int = 2) -> Any:
         unit = 10.0 ** (np.floor(np.log10(np.where(y == 0, 1.0, y))) - 14)
         up = (np.abs(frac - 0.5) < unit / 2) | (frac > 0.5)
         out = np.sign(arr) * (k + up) / 10.0 ** digits
-    out = np.where(np.isfinite(arr), out, arr)
+    out = np.where(np.isfinite(arr) & np.isfinite(y), out, arr)  # a number too large to scale has no digits to round
     return float(out) if np.ndim(x) == 0 else out
 
 
 def _round_one(x: float, digits: int) -> float:
     """:func:`round_half_up` of one number, the same arithmetic in plain floats (a tenth of numpy's cost)."""
-    if not math.isfinite(x):
-        return x
     scale = 10.0 ** digits
     y = abs(x) * scale
+    if not math.isfinite(y):  # infinite or NaN, or too large to scale: no digits to round
+        return x
     k = math.floor(y)
     frac = y - k
     unit = 10.0 ** (math.floor(math.log10(y if y != 0 else 1.0)) - 14)

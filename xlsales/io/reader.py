@@ -37,6 +37,7 @@ HEADER_SCAN = 40
 TOTAL_WORDS = {norm(w) for w in ("合计", "小计", "总计", "共计", "总和", "total", "subtotal", "grand total", "sum")}
 MAX_TEXT = 32_767  # Excel's limit for one cell: longer text was not typed in Excel, and no report could hold it
 CellRead = tuple[object, list[tuple[str, dict]]]  # a cell's value and its problems: (rule, params) each
+KEPT_READINGS = 50_000  # distinct values remembered per column and run (the realistic inbox: 84,000 in all)
 
 define("table_too_long", "error",
        "「{table}」表的数据超过 {limit} 行(从 {value} 起超出上限),为安全起见已拒绝整个文件。常见原因是整列被合并了单元格,"
@@ -303,7 +304,8 @@ def _shown(raw: object) -> str:
 def _read_cell(raw: object, col: Column, ctx: Context, epoch1904: bool, seen: dict[tuple[type, object], CellRead]
                ) -> CellRead:
     """:func:`read_cell`, or what it gave for the same value before (``seen``: :meth:`Context.readings`).  A zero
-    float is always read (0.0 and -0.0 are equal keys), as is a value that cannot be a key."""
+    float is always read (0.0 and -0.0 are equal keys), as is a value that cannot be a key; a column keeps at
+    most :data:`KEPT_READINGS` values (one of free text repeats little, and memory stays bounded)."""
     try:
         key = (type(raw), raw)
         got = seen.get(key)
@@ -311,7 +313,7 @@ def _read_cell(raw: object, col: Column, ctx: Context, epoch1904: bool, seen: di
         return read_cell(raw, col, ctx, epoch1904)
     if got is None:
         got = read_cell(raw, col, ctx, epoch1904)
-        if type(raw) is not float or raw != 0:
+        if (type(raw) is not float or raw != 0) and len(seen) < KEPT_READINGS:
             seen[key] = got
     return got
 
