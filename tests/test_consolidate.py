@@ -605,6 +605,7 @@ R001_WITHOUT_O1 = {**R001_TOTALS, "pipeline": 0.0, "weighted": 257_000.45}  # O1
     ("D3", SENTINEL, b"NaN", "not_a_value", "nan"),  # NaN is not a blank amount
     ("D3", SENTINEL, b"1e400", "not_a_value", "inf"),
     ("D3", 1e300, None, "absurd_amount", None),
+    ("D3", 1.797693134862316e306, None, "absurd_amount", None),  # × 100 overflows: rounding to cents must not raise
     ("D3", "1" * 400, None, "bad_number", None),
     ("B3", "SENTINEL-TEXT", "客" * 40_000, "text_too_long", "40,000"),  # longer than any Excel cell
 ])
