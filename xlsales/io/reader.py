@@ -1,4 +1,4 @@
-"""CellRead schema tables out of any workbook, tolerant of what people really do.
+"""Reading schema tables out of any workbook, tolerant of what people really do.
 
 A table is found by its headers (zh, en or an alias), not by position: on the
 sheet of its name first, else on whichever sheet carries its headers (the rename
