@@ -201,17 +201,15 @@ def _missing(v: object) -> bool:
 def _column_values(s: pd.Series, blanks: bool = False) -> list:
     if isinstance(s.dtype, np.dtype) and s.dtype != object:
         values = s.tolist()
-        if blanks and s.dtype.kind in "fcmM" and s.hasnans:
-            return [None if _missing(v) else v for v in values]
-        return values
-    cells = s.to_numpy(dtype=object)
-    kinds = set(map(type, cells))
-    if type(pd.NA) in kinds or any(issubclass(k, np.generic) for k in kinds):
-        values = [_boxed(v) if isinstance(v, np.generic) else None if v is pd.NA else v for v in cells]
-    else:  # Python values only (texts, numbers, dates, None): as they are
-        values = cells.tolist()
+    else:
+        cells = s.to_numpy(dtype=object)
+        kinds = set(map(type, cells))
+        if type(pd.NA) in kinds or any(issubclass(k, np.generic) for k in kinds):
+            values = [_boxed(v) if isinstance(v, np.generic) else None if v is pd.NA else v for v in cells]
+        else:  # Python values only (texts, numbers, dates, None): as they are
+            values = cells.tolist()
     if blanks:
-        for i in np.flatnonzero(pd.isna(cells)):  # where pandas sees a missing value (found in C), checked as before
+        for i in np.flatnonzero(s.isna().to_numpy()):  # where pandas sees a missing value (found in C), each checked
             if _missing(values[i]):
                 values[i] = None
     return values
