@@ -241,7 +241,7 @@ def xlsales_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("xlsales")
     if exe.is_file():
         return [str(exe)]
-    return [sys.executable, "-c", "import sys; from xlsales.cli import main; sys.exit(main(sys.argv[1:]))"]
+    return [sys.executable, "-c", "import sys; from xlsales.cli import command; sys.exit(command(sys.argv[1:]))"]
 
 
 def commands(case: Case, folder: Path, out: Path) -> dict[str, list[str]]:

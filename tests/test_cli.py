@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from xlsales import __version__
 from xlsales.cli import main
 from xlsales.io.manager import load_setup
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_version_and_help(capsys):
@@ -26,6 +30,19 @@ def test_version_and_help(capsys):
 def test_console_script_runs():
     r = subprocess.run([sys.executable, "-m", "xlsales.cli", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and __version__ in r.stdout
+
+
+def test_the_program_leaves_its_garbage_to_the_os_and_a_caller_in_process_keeps_its_collector():
+    """``xlsales`` is :func:`xlsales.cli.command`: it freezes what is left when the work is done, so Python's exit
+    does not walk it; :func:`main`, which the tests and the Excel buttons call and go on after, freezes nothing."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts["xlsales"] == "xlsales.cli:command"
+    probe = ("import gc; from xlsales.cli import command, main; "
+             "a = main(['rules']), gc.get_freeze_count(); b = command(['rules']), gc.get_freeze_count() > 0; "
+             "print(a, b)")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "(0, 0) (0, True)"
 
 
 def test_init_creates_folder_and_refuses_to_overwrite(tmp_path, capsys):
