@@ -289,7 +289,7 @@ def _reject_rows(frames: dict[str, pd.DataFrame], letters: dict[str, dict[str, d
         if df.empty:
             continue
         hit = []
-        for f, s, r, ok in zip(df["_file"], df["_sheet"], df["_row"], df["_ok"], strict=True):
+        for f, s, r, ok in zip(*(df[k].tolist() for k in ("_file", "_sheet", "_row", "_ok")), strict=True):
             cols = bad.get((f, s, int(r)))
             now = cols is not None and bool(cols & set(letters[key].get(f, {}).values()))
             hit.append(now)
@@ -306,7 +306,7 @@ def _count(files: list[FileResult], frames: dict[str, pd.DataFrame], issues: lis
     for df in frames.values():
         if df.empty:
             continue
-        for file, ok in zip(df["_file"], df["_ok"], strict=True):
+        for file, ok in zip(df["_file"].tolist(), df["_ok"].tolist(), strict=True):
             if ok:
                 accepted[str(file)] = accepted.get(str(file), 0) + 1
     per_file = Counter((i.file, i.severity) for i in issues)

@@ -23,7 +23,7 @@ def check_listed(tables: dict[str, pd.DataFrame], letters: dict[str, dict[str, d
     customers = tables["customers"]
     listed: dict[str, set[str]] = {}
     if not customers.empty:
-        for f, name in zip(customers["_file"], customers["customer"], strict=True):
+        for f, name in zip(customers["_file"].tolist(), customers["customer"].tolist(), strict=True):
             if name is not None:
                 listed.setdefault(str(f), set()).add(norm(name))
     out: list[Issue] = []
@@ -31,7 +31,7 @@ def check_listed(tables: dict[str, pd.DataFrame], letters: dict[str, dict[str, d
         df = tables[key]
         if df.empty:
             continue
-        for f, s, r, name in zip(df["_file"], df["_sheet"], df["_row"], df["customer"], strict=True):
+        for f, s, r, name in zip(*(df[k].tolist() for k in ("_file", "_sheet", "_row", "customer")), strict=True):
             if name is None or name != name or norm(name) in listed.get(str(f), set()):
                 continue
             letter = letters.get(key, {}).get(str(f), {}).get("customer", "")
