@@ -365,21 +365,81 @@ def test_the_parts_are_assembled_in_a_private_folder_that_is_removed(tmp_path, m
     monkeypatch.setattr(tempfile, "tempdir", str(parts))
     from xlsxwriter.packager import Packager
 
-    seen: list[list[str]] = []
-    real_pack = Packager._create_package
+    seen: list[str] = []
+    real_name = Packager._filename
 
-    def pack(self):  # what the temporary folder holds once XlsxWriter has made the parts, before zipping them
-        got = real_pack(self)
-        seen.append(sorted(p.parent.name[:len("xlsales-parts-")] for p in parts.rglob("*") if p.is_file()))
+    def name(self, xml_filename):  # where XlsxWriter writes each part before it is zipped
+        got = real_name(self, xml_filename)
+        seen.append(Path(got).parent.name[:len("xlsales-parts-")] if isinstance(got, str) else "memory")
         return got
 
-    monkeypatch.setattr(Packager, "_create_package", pack)
+    monkeypatch.setattr(Packager, "_filename", name)
     out = tmp_path / "r.xlsx"
     with writer.atomic(out) as tmp:
         _small_book(tmp)
-    assert len(seen[0]) >= 5 and set(seen[0]) == {"xlsales-parts-"}  # workbook, sheet, styles, … each a file
+    assert len(seen) >= 5 and set(seen) == {"xlsales-parts-"}  # workbook, sheet, styles, … each a file
     assert list(parts.iterdir()) == []
     assert openpyxl.load_workbook(out)["数据"]["A1"].value == "华东"
+
+
+def _packaged(wb, parts: Path) -> None:
+    """Sheets of several sizes (parts from a few hundred bytes to about 1 MB), a table, formulas and texts."""
+    wb.worksheet_class = writer.PortableWorksheet
+    wb.set_properties({"title": "t", "author": "xlsales", "created": writer.FIXED_DATE})
+    money = wb.add_format({"num_format": "#,##0"})
+    for i, n in enumerate((3, 400, 9_000)):
+        ws = wb.add_worksheet(f"表{i}")
+        ws.add_table(0, 0, n, 2, {"name": f"Tab_{i}", "columns": [{"header": "客户"}, {"header": "金额"},
+                                                                {"header": "两倍"}]})
+        for r in range(1, n + 1):
+            ws.write_string(r, 0, f"客户{r % 37} <&>", None)
+            ws.write_number(r, 1, r * 1.5, money)
+            ws.write_formula(r, 2, f"=B{r + 1}*2", money, r * 3.0)
+    wb.close()
+    assert not list(parts.iterdir())
+
+
+def test_the_archive_is_xlsxwriter_s_byte_for_byte_though_each_part_is_zipped_as_soon_as_it_is_written(
+        tmp_path, monkeypatch):
+    """Parts are compressed in a second thread while the next part is written (and here read in chunks of
+    1,000 bytes): the file must be exactly the one XlsxWriter's own zipping loop makes of the same parts."""
+    import threading
+
+    import xlsxwriter
+
+    ours_parts, stock_parts = tmp_path / "p1", tmp_path / "p2"
+    ours_parts.mkdir(), stock_parts.mkdir()
+    monkeypatch.setattr(writer, "ZIP_CHUNK", 1_000)
+    options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    _packaged(writer._Book(tmp_path / "ours.xlsx", options), ours_parts)
+    _packaged(xlsxwriter.Workbook(str(tmp_path / "stock.xlsx"), {**options, "in_memory": False,
+                                                                  "tmpdir": str(stock_parts)}), stock_parts)
+    ours, stock = (tmp_path / "ours.xlsx").read_bytes(), (tmp_path / "stock.xlsx").read_bytes()
+    assert len(ours) > 100_000 and ours == stock
+    assert not [t for t in threading.enumerate() if t.name == "xlsales-zip"]
+
+
+def test_a_part_that_cannot_be_zipped_fails_the_write_and_the_last_report_stays(tmp_path, monkeypatch):
+    """An error in the zipping thread is the writer's error, raised on close: never lost with the thread."""
+    import threading
+
+    real_utime = os.utime
+
+    def utime(path, *a, **k):
+        if str(path).startswith(str(tmp_path / "tmp")):
+            raise OSError(28, "No space left on device")
+        return real_utime(path, *a, **k)
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(os, "utime", utime)
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"last week")
+    with pytest.raises(writer.WriteError), writer.atomic(out) as tmp:
+        _small_book(tmp)
+    assert out.read_bytes() == b"last week"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx", "tmp"] and not list((tmp_path / "tmp").iterdir())
+    assert not [t for t in threading.enumerate() if t.name == "xlsales-zip"]
 
 
 def test_parts_a_killed_run_left_are_removed_by_the_next_workbook(tmp_path, monkeypatch):
