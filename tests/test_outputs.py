@@ -527,6 +527,8 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
             lambda r: writer.put_plain(ws, 3, [(r, 2.5), (r + 1, "客户 <A&B>"), (r + 3, 10**20), (r + 4, "长" * 40_000),
                                                (r + 5, "far")], money),
             lambda r: writer.put_plain(ws, 2, [(r + 2, "客户 <A&B>"), (r + 6, "new")], plain),
+            lambda r: writer.put_blanks(ws, 6, [r + 1, r + 2, r + 5], money),  # a template's empty input cells
+            lambda r: writer.put_blanks(ws, 16_384, [r], money),  # past the last column: refused as XlsxWriter does
         ]
         for r, put in enumerate(rows):
             put(r)
@@ -543,6 +545,7 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
         ws.write_number(60, 3, 3, money)
         ws.write_number(70, 14, 3, money)  # a row whose last column alone sets its block's span
         ws.write_comment(90, 20, "一行只有批注,在自己的一组行里")
+        writer.put_blanks(ws, 21, [120, 130], money)  # empty input cells past every other cell: the sheet grows
         wb.close()
         with zipfile.ZipFile(path) as z:
             return z.read("xl/worksheets/sheet1.xml") + z.read("xl/sharedStrings.xml")

@@ -62,3 +62,27 @@ def test_duplicate_rep_id_and_bad_setting(tmp_path, setup):
 def test_missing_manager_workbook(tmp_path):
     _, issues = load_setup(tmp_path)
     assert [i.rule for i in issues] == ["setup_missing"]
+
+
+def test_a_list_s_choices_are_its_rows_in_order_else_its_defaults_and_stages_come_from_the_stage_table(setup):
+    """A manager who edited the Lists sheet gets their rows, in their order; a list the workbook does not have yet
+    (older than this version) gets its defaults; the stage list is the Stages table's."""
+    import pandas as pd
+
+    from xlsales.core import defaults
+    from xlsales.core.setup import list_labels
+
+    lists = setup.tables["lists"]
+    others = lists[~lists["list"].isin(["category", "purpose"])]
+    mine = pd.DataFrame([{"list": "category", "code": "upside", "zh": "有望", "en": "Upside"},
+                         {"list": "category", "code": "commit", "zh": "承诺", "en": "Commit"}])
+    setup.tables["lists"] = pd.concat([mine, others], ignore_index=True)
+    assert setup.choices("category") == [("upside", "有望", "Upside"), ("commit", "承诺", "Commit")]
+    assert setup.choices("purpose") == list(defaults.LISTS["purpose"])  # gone from the sheet: the defaults
+    assert setup.choices("no_such_list") == []
+    assert setup.choices("stage")[:2] == [("Lead", "线索", "Lead"), ("Met", "与客户会面", "Met")]
+    labels = list_labels(setup, "en")
+    assert labels["category"] == {"upside": "Upside", "commit": "Commit"}
+    assert labels["stage"]["Met"] == "Met" and list_labels(setup, "zh")["stage"]["Met"] == "与客户会面"
+    assert setup.choices_of(["category", "stage"]) == {"category": setup.choices("category"),
+                                                       "stage": setup.choices("stage")}

@@ -9,6 +9,7 @@ letter map, so validation can name the cell.  Pure: no I/O here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,13 +75,24 @@ class Setup:
 
     def choices(self, list_name: str) -> list[tuple[str, str, str]]:
         """(code, zh, en) of a setup list; the stage list comes from the Stages table."""
-        if list_name == schema.LIST_STAGE:
-            return [(r.en, r.zh, r.en) for r in self.stages.itertuples()]
+        return self.choices_of([list_name])[list_name]
+
+    def choices_of(self, names: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """:meth:`choices` of each of ``names``, the Lists table read once."""
         df = self.tables["lists"]
-        sub = df[df["list"] == list_name]
-        if sub.empty and list_name in defaults.LISTS:  # a list newer than the manager workbook: its defaults
-            return list(defaults.LISTS[list_name])
-        return [(str(r.code), str(r.zh), str(r.en)) for r in sub.itertuples()]
+        listed: dict[object, list[tuple[str, str, str]]] = {}
+        for name, c, z, e in zip(*(df[k].tolist() for k in ("list", "code", "zh", "en")), strict=True):
+            listed.setdefault(name, []).append((str(c), str(z), str(e)))
+        out: dict[str, list[tuple[str, str, str]]] = {}
+        for n in names:
+            if n == schema.LIST_STAGE:
+                zh, en = self.stages["zh"].tolist(), self.stages["en"].tolist()
+                out[n] = list(zip(en, zh, en, strict=True))
+            elif n not in listed and n in defaults.LISTS:  # a list newer than the manager workbook: its defaults
+                out[n] = list(defaults.LISTS[n])
+            else:
+                out[n] = listed.get(n, [])
+        return out
 
     def label(self, list_name: str, code: str, lang: str) -> str:
         for c, zh, en in self.choices(list_name):
@@ -351,5 +363,5 @@ DROPDOWN_LISTS = (schema.LIST_CATEGORY, schema.LIST_PURPOSE, schema.LIST_VISIT_S
 
 def list_labels(setup: Setup, lang: str) -> dict[str, dict[str, str]]:
     """{list: {code: label in lang}} for every setup list, stages included."""
-    names = [*DROPDOWN_LISTS, schema.LIST_STAGE]
-    return {n: {code: (zh if lang == "zh" else en) for code, zh, en in setup.choices(n)} for n in names}
+    lists = setup.choices_of([*DROPDOWN_LISTS, schema.LIST_STAGE])
+    return {n: {code: (zh if lang == "zh" else en) for code, zh, en in opts} for n, opts in lists.items()}

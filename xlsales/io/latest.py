@@ -10,6 +10,7 @@ their accepted submission in the snapshot in force of that week.  Nothing here w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,11 +43,12 @@ def from_inbox(inbox: Path, setup: Setup, week: dt.date, key: bytes | None) -> t
     if not Path(inbox).is_dir():
         return {}, []
     c = consolidate(Path(inbox), setup, week, key=key)
+    by_file = {k: _rows_by(c.frames[k], lambda df: df["_file"].astype(str), lambda df: df["_ok"]) for k in TABLES}
     out: dict[str, Latest] = {}
     for f in c.files:
         if f.status != "accepted" or not f.rep_id:
             continue
-        tables = {k: _rows(c.frames[k], lambda df, name=f.display: (df["_file"] == name) & df["_ok"]) for k in TABLES}
+        tables = {k: by_file[k].get(f.display, []) for k in TABLES}
         out[str(f.rep_id)] = Latest(str(f.rep_id), f.period, f.display, "inbox", tables, f.rows_rejected)
     return out, c.issues
 
@@ -72,10 +74,10 @@ def from_ledger(folder: Path, setup: Setup, reps: list[str], before: dt.date, ov
                 have = {str(r.rep_id): r for r in subs.itertuples() if r.status == "accepted" and str(r.rep_id) in wanted}
                 if not have:
                     continue
-                frames = {k: ledger.rows(sid, k) for k in TABLES}
+                by_rep = {k: _rows_by(ledger.rows(sid, k), lambda d: d["rep_id"].astype(str),
+                                      lambda d: d["_ok"].astype(bool)) for k in TABLES}
                 for rep_id, sub in have.items():
-                    tables = {k: _rows(df, lambda d, r=rep_id: (d["rep_id"].astype(str) == r) & d["_ok"].astype(bool))
-                              for k, df in frames.items()}
+                    tables = {k: rows.get(rep_id, []) for k, rows in by_rep.items()}
                     period = sub.period if isinstance(sub.period, dt.date) else snap["period"]
                     out[rep_id] = Latest(rep_id, period, f"台账 ledger #{sid} ({snap['period']})", "ledger", tables,
                                          _count(sub.rows_rejected))
@@ -92,8 +94,14 @@ def _count(v: object) -> int:
     return int(v) if isinstance(v, int | float) else 0
 
 
-def _rows(df: pd.DataFrame | None, where) -> list[dict]:
-    """The rows of ``df`` that ``where(df)`` selects, as plain dicts (NaN and NaT as None, timestamps as dates)."""
+def _rows_by(df: pd.DataFrame | None, key: Callable[[pd.DataFrame], pd.Series],
+             ok: Callable[[pd.DataFrame], pd.Series]) -> dict[str, list[dict]]:
+    """The rows of ``df`` that ``ok(df)`` selects, as plain dicts (NaN and NaT as None, timestamps as dates), by
+    their value of ``key(df)`` (a file's name, a rep's id), each list in the frame's order."""
     if df is None or df.empty or "rep_id" not in df.columns:
-        return []
-    return plain_records(df[where(df)])
+        return {}
+    chosen = df[ok(df)]
+    out: dict[str, list[dict]] = {}
+    for k, row in zip(key(chosen).tolist(), plain_records(chosen), strict=True):
+        out.setdefault(k, []).append(row)
+    return out

@@ -205,12 +205,13 @@ def build_rep_workbook(path: Path, setup: Setup, rep: dict, lang: Lang = "zh",
         list_names[schema.LIST_MY_CUSTOMERS] = _my_customers(wb, lang, sizes["customers"])
         _rule_cells(wb, setup, lang, labels)
         _write_instructions(wb, instr, fm, setup, rep, lang, period, free)
+        probs = setup.stage_probability()
         for k in ("visits", "opportunities", "customers"):
             table = schema.rep_table(k)
             ws = sheets[k]
             zh, en = BANNERS[k]
             ws.write_string(0, 0, zh if lang == "zh" else en, fm.title())
-            rows = [_with_formulas(r, setup) for r in data.get(k, [])] if k == "opportunities" else \
+            rows = [_with_formulas(r, probs) for r in data.get(k, [])] if k == "opportunities" else \
                 data.get(k, [])
             write_table(wb, ws, fm, table, lang, rows, labels=labels, list_names=list_names, capacity=sizes[k])
             ws.print_area(0, 0, table.first_row + min(sizes[k], len(rows) + PRINT_SPARE),
@@ -387,9 +388,9 @@ def free_rows_line(free: dict[str, int], lang: Lang) -> str:
             f"{free['customers']} customers. Ask your manager when you need more.")
 
 
-def _with_formulas(row: dict, setup: Setup) -> dict:
-    """A deal row with the cached values of its probability and weighted-amount formulas."""
-    probs = setup.stage_probability()
+def _with_formulas(row: dict, probs: dict[str, float]) -> dict:
+    """A deal row with the cached values of its probability and weighted-amount formulas (``probs``: each stage's
+    probability, :meth:`Setup.stage_probability`)."""
     p = probs.get(str(row.get("stage")))
     amount = row.get("amount")
     out = dict(row)

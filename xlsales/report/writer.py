@@ -38,7 +38,14 @@ from xlsxwriter.exceptions import FileCreateError, FileSizeError, OverlappingRan
 from xlsxwriter.packager import Packager
 from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet, convert_range_args
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellFormulaTuple,
+    CellNumberTuple,
+    CellStringTuple,
+    Worksheet,
+    convert_range_args,
+)
 
 from xlsales.core.issues import col_letter, define
 from xlsales.core.periods import date_to_serial
@@ -315,6 +322,19 @@ class PortableWorksheet(Worksheet):
             else:  # a very long text, NaN or infinity: as XlsxWriter checks it
                 _write_plain_cell(self, r, col, v, cell_format)
 
+    def write_blanks(self, col: int, rows: list[int], cell_format: object) -> None:
+        """Formatted empty cells in column ``col`` at ``rows`` (ascending), as :meth:`write_blank` writes them one
+        by one, with the sheet's bounds checked once."""
+        if not rows or cell_format is None:
+            return
+        if self.constant_memory or self._check_dimensions(rows[0], col) or self._check_dimensions(rows[-1], col):
+            for r in rows:
+                self.write_blank(r, col, None, cell_format)
+            return
+        table, cell = self.table, CellBlankTuple(cell_format)
+        for r in rows:
+            table[r][col] = cell
+
     def _write_formula(self, row: int, col: int, formula: str, cell_format: object = None,
                        value: object = 0) -> int:
         """XlsxWriter's, without its search of every formula for dynamic-array functions (FILTER, UNIQUE, …),
@@ -327,9 +347,11 @@ class PortableWorksheet(Worksheet):
     def _cell_xml(self, row: int, col: int, cell: Any) -> str | None:
         """The XML XlsxWriter writes for a formatted number, date, shared text or formula cell; None for others."""
         kind = type(cell).__name__
-        if cell.format is None or kind not in ("Number", "Datetime", "String", "Formula"):
+        if cell.format is None or kind not in ("Number", "Datetime", "String", "Formula", "Blank"):
             return None
         head = f'<c r="{_column_name(col)}{row + 1}" s="{cell.format._get_xf_index()}"'
+        if kind == "Blank":  # a formatted empty cell (a template's input cell)
+            return f"{head}/>"
         if kind == "String":  # the index of a shared string
             return f'{head} t="s"><v>{cell.string}</v></c>'
         if kind != "Formula":
@@ -655,11 +677,19 @@ def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: La
             if c.kind == "bool" and not values:
                 values = list(labels.get("yesno", {}).values())
             ws.data_validation(r0 + 1, ci, r0 + n, ci, validation(c, lang, src, values))
+    fmts = {c.key: cell_format(fm, c) for c in cols}
+    blanks: dict[str, list[int]] = {c.key: [] for c in cols}  # empty input cells, written a column at a time
     for i in range(n):
         r = r0 + 1 + i
         row = rows[i] if i < len(rows) else {}
         for c in cols:
-            write_cell(ws, r, at[c.key], c, row.get(c.key), fm, labels, at)
+            value = row.get(c.key)
+            if c.kind != "formula" and (value is None or value == ""):
+                blanks[c.key].append(r)
+            else:
+                write_cell(ws, r, at[c.key], c, value, fm, labels, at, fmts[c.key])
+    for c in cols:
+        put_blanks(ws, at[c.key], blanks[c.key], fmts[c.key])
     if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
         ws.set_row(r0, 40)
     print_setup(ws)
@@ -731,6 +761,15 @@ def put_plain(ws: Worksheet, col: int, run: list[tuple[int, float | int | str]],
         for r, v in run:
             _write_plain_cell(ws, r, col, v, fmt)
     run.clear()
+
+
+def put_blanks(ws: Worksheet, col: int, rows: list[int], fmt: object) -> None:
+    """Formatted empty cells at ``rows`` of column ``col``, in one go on a :class:`PortableWorksheet`."""
+    if isinstance(ws, PortableWorksheet):
+        ws.write_blanks(col, rows, fmt)
+    else:
+        for r in rows:
+            ws.write_blank(r, col, None, fmt)
 
 
 def _write_plain_cell(ws: Worksheet, row: int, col: int, value: float | int | str, fmt: object) -> None:
