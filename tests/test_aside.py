@@ -157,3 +157,65 @@ def test_a_child_that_dies_gives_instead_and_the_job_is_not_run_here() -> None:
 
     assert Aside(job, instead=lambda: "lost").result() == "lost"
     assert ran == []  # the child's run is not this process's, and it never ran here
+
+
+@forks
+def test_in_halves_every_other_job_runs_in_a_child_and_the_results_keep_their_order() -> None:
+    here = os.getpid()
+    got = aside.in_halves([lambda i=i: (i, os.getpid()) for i in range(9)])
+    assert [i for i, _ in got] == list(range(9))
+    assert {pid for i, pid in got if i % 2 == 0} == {here}  # this process: jobs 0, 2, 4, 6, 8
+    assert len({pid for i, pid in got if i % 2 == 1}) == 1 and here not in {pid for _, pid in got[1::2]}
+
+
+def test_in_halves_runs_few_jobs_in_line() -> None:
+    """Under ``at_least`` jobs no child starts: its start would cost more than it saves."""
+    assert aside.in_halves([lambda: os.getpid()] * 7) == [os.getpid()] * 7
+
+
+@forks
+def test_in_halves_a_job_that_fails_in_the_child_is_done_here(tmp_path: Path) -> None:
+    here = os.getpid()
+
+    def job(i: int) -> int:
+        if os.getpid() != here and i == 3:
+            raise OSError(28, "No space left on device")
+        (tmp_path / f"R{i:03d}.xlsx").write_text("x")
+        return i
+
+    assert aside.in_halves([lambda i=i: job(i) for i in range(10)]) == list(range(10))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"R{i:03d}.xlsx" for i in range(10)]
+
+
+@forks
+def test_in_halves_a_failure_here_is_raised_and_leaves_no_child(tmp_path: Path) -> None:
+    here = os.getpid()
+
+    def job(i: int) -> int:
+        if os.getpid() != here:
+            (tmp_path / "child").write_text(str(os.getpid()))
+        elif i == 4:
+            raise OSError(28, "No space left on device")
+        return i
+
+    with pytest.raises(OSError, match="No space"):
+        aside.in_halves([lambda i=i: job(i) for i in range(10)])
+    with pytest.raises(ChildProcessError):  # the child was waited for: it is gone, not a zombie
+        os.waitpid(int((tmp_path / "child").read_text()), os.WNOHANG)
+
+
+@forks
+def test_in_halves_with_each_half_opens_its_own_helper() -> None:
+    """The helper (a sandboxed reader) is never shared between the parent and its child."""
+    import contextlib
+
+    opened: list[int] = []
+
+    @contextlib.contextmanager
+    def helper():
+        opened.append(os.getpid())
+        yield os.getpid()
+
+    got = aside.in_halves_with(helper, [lambda h: (h, os.getpid()) for _ in range(8)])
+    assert all(h == pid for h, pid in got) and len({pid for _, pid in got}) == 2
+    assert opened == [os.getpid()]  # the parent opened one; the child's own was opened in the child

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import shutil
 import sys
@@ -90,6 +91,7 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
     """Create the manager's folder (with ``setup`` when given, else the default one); return what was written."""
     from xlsales.core.setup import DATE_MAX, DATE_MIN, Setup, in_calendar, monday
     from xlsales.excel.workbook import build_manager_xlsm
+    from xlsales.io.aside import in_halves
     from xlsales.report.templates import build_rep_workbook, create_key, staging_folder, swap_templates
     from xlsales.report.writer import WriteError
 
@@ -121,8 +123,8 @@ def do_init(folder: Path, lang: str, roster: Path | None, force: bool, period: d
     key = create_key(folder)  # kept across init --force: templates already sent out still verify
     staging = staging_folder(folder)  # the new templates are built beside templates/, then swapped in whole
     try:
-        built = [build_rep_workbook(staging / f"{r['rep_id']}.xlsx", setup, r, lang, key=key)  # type: ignore
-                 for r in setup.active_reps().to_dict("records")]
+        built = in_halves([functools.partial(build_rep_workbook, staging / f"{r['rep_id']}.xlsx", setup, r, lang,  # type: ignore[arg-type]
+                                             key=key) for r in setup.active_reps().to_dict("records")])
         stale = folder / "manager.xlsx"  # an older init's macro-free workbook would be shadowed; replace it
         if stale.exists():
             stale.unlink()

@@ -673,9 +673,11 @@ def roll_folder(folder: Path, *, period: dt.date | None = None, reps: list[str] 
     from xlsales.core.periods import forecast_months
     from xlsales.core.roll import carry
     from xlsales.core.setup import monday
+    from xlsales.io.aside import in_halves_with
+    from xlsales.io.cache import CACHE_DIR
     from xlsales.io.latest import from_inbox, from_ledger
     from xlsales.io.safety import Sandbox
-    from xlsales.report.templates import build_rep_workbook, create_key, load_key, recover_templates
+    from xlsales.report.templates import create_key, load_key, recover_templates
 
     folder = Path(folder).resolve()
     setup, setup_issues, _ = load_folder_setup(folder)
@@ -685,7 +687,7 @@ def roll_folder(folder: Path, *, period: dt.date | None = None, reps: list[str] 
         target = monday(period) if period else _next_week(folder, setup, ledger)
         source = target - dt.timedelta(days=7)
         chosen = _reps_to_roll(setup, reps)
-        latest, _ = from_inbox(_inbox_of(folder, setup), setup, source, load_key(folder))
+        latest, _ = from_inbox(_inbox_of(folder, setup), setup, source, load_key(folder), folder / CACHE_DIR)
         if any(str(r["rep_id"]) not in latest for r in chosen):
             older = from_ledger(folder, setup, [str(r["rep_id"]) for r in chosen if str(r["rep_id"]) not in latest],
                                 source, ledger)
@@ -698,26 +700,27 @@ def roll_folder(folder: Path, *, period: dt.date | None = None, reps: list[str] 
             recover_templates(folder)
             templates.mkdir(parents=True, exist_ok=True)
             key = create_key(folder)
-            with Sandbox() as sandbox:
-                for rep in chosen:
-                    rep_id = str(rep["rep_id"])
-                    path = templates / f"{rep_id}.xlsx"
-                    got = latest.get(rep_id)
-                    name = rep.get("name", "")
-                    if got is None:
-                        issues.append(make("roll_no_data", path.name, value=rep_id, name=name))
-                    elif got.period != source:
-                        issues.append(make("roll_not_this_week", path.name, value=rep_id, name=name,
-                                           week=source.isoformat(), source=got.source,
-                                           period=got.period.isoformat() if got.period else "?"))
-                    if got is not None and got.rejected:
-                        issues.append(make("roll_rows_not_carried", path.name, value=rep_id, source=got.source,
-                                           n=got.rejected))
-                    carried = carry(got.tables if got else {}, source, months, setup)
-                    kept = _keep_previous(path, sandbox)
-                    build_rep_workbook(path, setup, rep, lang, carried.data, key=key, period=target)
-                    written.append(RollWritten(rep_id, path, carried.deals, carried.customers, carried.forecast_months,
-                                               carried.visits, got.source if got else None, kept))
+            builds: list[Callable[[Sandbox], Path | None]] = []
+            for rep in chosen:
+                rep_id = str(rep["rep_id"])
+                path = templates / f"{rep_id}.xlsx"
+                got = latest.get(rep_id)
+                name = rep.get("name", "")
+                if got is None:
+                    issues.append(make("roll_no_data", path.name, value=rep_id, name=name))
+                elif got.period != source:
+                    issues.append(make("roll_not_this_week", path.name, value=rep_id, name=name,
+                                       week=source.isoformat(), source=got.source,
+                                       period=got.period.isoformat() if got.period else "?"))
+                if got is not None and got.rejected:
+                    issues.append(make("roll_rows_not_carried", path.name, value=rep_id, source=got.source,
+                                       n=got.rejected))
+                carried = carry(got.tables if got else {}, source, months, setup)
+                builds.append(functools.partial(_roll_one, path, setup, rep, lang, carried.data, key, target))
+                written.append(RollWritten(rep_id, path, carried.deals, carried.customers, carried.forecast_months,
+                                           carried.visits, got.source if got else None))
+            for w, kept in zip(written, in_halves_with(Sandbox, builds), strict=True):
+                w.kept = kept
         except OSError as e:
             raise write_failed(WriteError(templates, e)) from e
         except WriteError as e:
@@ -755,6 +758,17 @@ def _reps_to_roll(setup: Setup, reps: list[str] | None) -> list[dict]:
                        f"No active rep with these ids in the roster: {', '.join(unknown)}. Check the --rep ids "
                        "(the manager workbook's Roster sheet).")
     return [by_id[str(r)] for r in dict.fromkeys(reps)]
+
+
+def _roll_one(path: Path, setup: Setup, rep: dict, lang: schema.Lang, data: dict[str, list[dict]], key: bytes,
+              period: dt.date, sandbox: object) -> Path | None:
+    """One rep's next workbook written at ``path`` after the one there is kept (:func:`_keep_previous`, which
+    reads it with ``sandbox``); the kept copy's path.  Safe to repeat: the copy and the workbook are rewritten."""
+    from xlsales.report.templates import build_rep_workbook
+
+    kept = _keep_previous(path, sandbox)  # a copy: the workbook itself stays until replaced
+    build_rep_workbook(path, setup, rep, lang, data, key=key, period=period)
+    return kept
 
 
 def _keep_previous(path: Path, sandbox: object = None) -> Path | None:

@@ -18,6 +18,7 @@ regions, with the region and area weight tables to match.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import random
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from xlsales.core import defaults, schema
 from xlsales.core.periods import forecast_months
 from xlsales.core.schema import CHECKLIST, Lang
 from xlsales.core.setup import Setup, frame
+from xlsales.io.aside import in_halves
 from xlsales.report.templates import build_rep_workbook
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -309,16 +311,14 @@ def write_fills(setup: Setup, fills: list[RepFill], folder: Path, lang: Lang = "
     ``submitted``: date the files as reps really send them — Sunday evening before
     the period's Monday, the last rep late on Monday morning after the 09:00 call.
     """
-    paths = []
-    for i, f in enumerate(fills):
-        p = Path(folder) / f"{f.rep['rep_id']}.xlsx"
-        build_rep_workbook(p, setup, f.rep, lang, f.data)
+    paths = in_halves([functools.partial(build_rep_workbook, Path(folder) / f"{f.rep['rep_id']}.xlsx", setup, f.rep,
+                                         lang, f.data) for f in fills])
+    for i, p in enumerate(paths):
         if submitted:
             late = i == len(fills) - 1 and len(fills) > 2
             at = dt.datetime.combine(setup.period, dt.time(10, 30)) if late else \
                 dt.datetime.combine(setup.period - dt.timedelta(days=1), dt.time(19, 0)) + dt.timedelta(minutes=7 * i)
             os.utime(p, (at.timestamp(), at.timestamp()))
-        paths.append(p)
     return paths
 
 

@@ -15,13 +15,15 @@ the ledger records the same inputs once, and says so when asked again).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+H = TypeVar("H")
 
 _FAILED = ("failed", None)
 
@@ -99,6 +101,38 @@ class Aside(Generic[T]):
             assert redo is not None
             self._answer = ("ok", redo())
         return self._answer[1]  # type: ignore[return-value]
+
+
+def in_halves(jobs: Sequence[Callable[[], T]], at_least: int = 8) -> list[T]:
+    """What each of ``jobs`` returned, in order; every other job run in one forked child (:class:`Aside`) while
+    this process runs the rest, when there are ``at_least`` jobs (fewer: the child's start would cost more than it
+    saves).  Jobs must be independent and safe to repeat, their results small and picklable (the paths of the
+    workbooks they wrote)."""
+    return in_halves_with(contextlib.nullcontext, [functools.partial(_ignoring, job) for job in jobs], at_least)
+
+
+def _ignoring(job: Callable[[], T], _: object) -> T:
+    return job()
+
+
+def in_halves_with(helper: Callable[[], contextlib.AbstractContextManager[H]], jobs: Sequence[Callable[[H], T]],
+                   at_least: int = 8) -> list[T]:
+    """:func:`in_halves` for jobs that each take a helper (a sandboxed reader) that each half opens for itself
+    with ``helper()``: a child shares no helper with its parent."""
+    def run(half: Sequence[Callable[[H], T]]) -> list[T]:
+        with helper() as h:
+            return [job(h) for job in half]
+
+    if len(jobs) < at_least or not can_fork():
+        return run(jobs)
+    theirs = Aside(lambda: run(jobs[1::2]))
+    try:
+        mine = run(jobs[0::2])
+    except BaseException:
+        theirs.join()  # no child left behind when this half fails
+        raise
+    other = theirs.result()
+    return [mine[i // 2] if i % 2 == 0 else other[i // 2] for i in range(len(jobs))]
 
 
 def _child(job: Callable[[], object], fd: int) -> None:

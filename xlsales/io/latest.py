@@ -36,13 +36,16 @@ class Latest:
     rejected: int = 0  # rows of that submission that did not count (not carried)
 
 
-def from_inbox(inbox: Path, setup: Setup, week: dt.date, key: bytes | None) -> tuple[dict[str, Latest], list[Issue]]:
-    """The counted file of each rep in ``inbox`` read as of ``week`` (its accepted rows) and the reading's issues."""
+def from_inbox(inbox: Path, setup: Setup, week: dt.date, key: bytes | None,
+               cache: Path | None = None) -> tuple[dict[str, Latest], list[Issue]]:
+    """The counted file of each rep in ``inbox`` read as of ``week`` (its accepted rows) and the reading's issues.
+
+    ``cache``: the folder of cached reads a consolidation of the same inbox keeps (:mod:`xlsales.io.cache`)."""
     from xlsales.io.inbox import consolidate
 
     if not Path(inbox).is_dir():
         return {}, []
-    c = consolidate(Path(inbox), setup, week, key=key)
+    c = consolidate(Path(inbox), setup, week, key=key, cache=cache)
     by_file = {k: _rows_by(c.frames[k], lambda df: df["_file"].astype(str), lambda df: df["_ok"]) for k in TABLES}
     out: dict[str, Latest] = {}
     for f in c.files:
