@@ -763,7 +763,8 @@ def _reps_to_roll(setup: Setup, reps: list[str] | None) -> list[dict]:
 def _roll_one(path: Path, setup: Setup, rep: dict, lang: schema.Lang, data: dict[str, list[dict]], key: bytes,
               period: dt.date, sandbox: object) -> Path | None:
     """One rep's next workbook written at ``path`` after the one there is kept (:func:`_keep_previous`, which
-    reads it with ``sandbox``); the kept copy's path.  Safe to repeat: the copy and the workbook are rewritten."""
+    reads it with ``sandbox``); the kept copy's path.  Repeated, it keeps the workbook it wrote as that week's copy
+    and writes it again, as a second roll to the same week does."""
     from xlsales.report.templates import build_rep_workbook
 
     kept = _keep_previous(path, sandbox)  # a copy: the workbook itself stays until replaced

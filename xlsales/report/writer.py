@@ -345,7 +345,8 @@ class PortableWorksheet(Worksheet):
         return 0
 
     def _cell_xml(self, row: int, col: int, cell: Any) -> str | None:
-        """The XML XlsxWriter writes for a formatted number, date, shared text or formula cell; None for others."""
+        """The XML XlsxWriter writes for a formatted number, date, shared text, formula or empty cell; None for
+        others."""
         kind = type(cell).__name__
         if cell.format is None or kind not in ("Number", "Datetime", "String", "Formula", "Blank"):
             return None
