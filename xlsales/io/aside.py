@@ -10,6 +10,9 @@ that may hold system frameworks is unsafe), or on one core, the job simply runs 
 A job that fails or dies in the child is run again in line by :meth:`Aside.result`, so its error is raised
 where the caller reports it — the job must be safe to repeat (the returned workbooks are written atomically;
 the ledger records the same inputs once, and says so when asked again).
+
+:func:`in_halves` shares a list of such jobs (the reps' workbooks that ``roll``, ``init`` and the demo write)
+between this process and one child.
 """
 
 from __future__ import annotations
