@@ -30,6 +30,7 @@ from xlsales.core.records import PlainError, read_from_plain, read_to_plain, row
 from xlsales.io import cache as rc
 from xlsales.io import inbox as ib
 from xlsales.io import safety
+from xlsales.io.aside import can_fork
 from xlsales.io.inbox import consolidate
 from xlsales.io.intake import read_rep
 from xlsales.run import consolidate_folder, load_folder_setup
@@ -118,6 +119,40 @@ def test_a_rerun_reads_only_new_or_changed_files_and_gives_the_same_result(tmp_p
     changed = consolidate(inbox, setup, cache=cache)
     assert parsed(changed) == ["R001.xlsx"]
     _same(changed, consolidate(inbox, setup))
+
+
+def _forked_children() -> list[int]:
+    """Children of this process that are forked copies of it (the same command line) or already dead (zombies)."""
+    me = Path("/proc/self/cmdline").read_bytes()
+    kids = [int(p) for t in Path("/proc/self/task").iterdir() for p in (t / "children").read_text().split()]
+    left = []
+    for pid in kids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state == "Z" or Path(f"/proc/{pid}/cmdline").read_bytes() == me:
+                left.append(pid)
+        except OSError:
+            continue
+    return left
+
+
+@pytest.mark.skipif(not can_fork(), reason="no forked child here: the cache is written in line")
+def test_new_reads_are_cached_beside_the_run_and_all_there_when_it_ends(tmp_path: Path) -> None:
+    """A forked child stores the reads new to the cache while the run goes on; the caller's stack waits for it:
+    when the run ends every read is stored and no child is left."""
+    import contextlib
+
+    setup = make_setup()
+    inbox = baseline_inbox(tmp_path, setup)
+    cache = tmp_path / "cache"
+    before = _forked_children()
+    with contextlib.ExitStack() as later:
+        cold = consolidate(inbox, setup, cache=cache, later=later)
+    assert len(_entries(cache)) == 2
+    assert _forked_children() == before
+    warm = consolidate(inbox, setup, cache=cache)
+    assert parsed(warm) == []
+    _same(cold, warm)
 
 
 def test_a_setup_that_changes_how_cells_read_reads_every_file_again(tmp_path: Path) -> None:

@@ -292,11 +292,11 @@ def consolidate_folder(folder: Path, *, as_of: dt.date | None = None, inbox: Pat
     """
     started = time.monotonic()
     folder = Path(folder).resolve()
-    with collector_paused():
+    with collector_paused(), contextlib.ExitStack() as later:  # later: the cache's writer, waited for at the end
         setup, setup_issues, _ = load_folder_setup(folder)
         with _InLanguage(setup):
             return _consolidate(folder, setup, setup_issues, started, as_of, inbox, out, previous, actuals, progress,
-                                before_write, ledger, cache)
+                                before_write, ledger, cache, later)
 
 
 @contextlib.contextmanager
@@ -337,7 +337,8 @@ def check_as_of(as_of: dt.date | None) -> None:
 def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started: float, as_of: dt.date | None,
                  inbox: Path | None, out: Path | None, previous: Path | None, actuals: Path | None,
                  progress: Progress | None, before_write: BeforeWrite | None,
-                 ledger: str | None = None, cache: bool = True) -> ConsolidateResult:
+                 ledger: str | None = None, cache: bool = True,
+                 later: contextlib.ExitStack | None = None) -> ConsolidateResult:
     from xlsales.core.actuals import resolve
     from xlsales.core.identity import KEY_NAME
     from xlsales.core.setup import monday
@@ -366,7 +367,8 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     targets = Aside(functools.partial(load_targets, setup, folder))  # on another core while the inbox is read
     book: LedgerRun | None = None
     try:  # whatever happens, the targets' child is not left waiting to be heard
-        c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None)
+        c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None,
+                        later=later)
         if key is None:  # said once: without the key no signature can be checked
             c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
         out = Path(out) if out else default_out

@@ -142,6 +142,11 @@ class ReadCache:
             return
         _write_atomic(self._entry(sha256, display), body + b"\n" + self._seal(body).encode())
 
+    def put_all(self, entries: list[tuple[str, str, CachedRead]]) -> None:
+        """:meth:`put` each of ``entries`` (file hash, name, read)."""
+        for sha256, display, got in entries:
+            self.put(sha256, display, got)
+
     def prune(self, days: float = KEEP_DAYS) -> None:
         """Remove entries not used for ``days`` days and temporary files of killed runs."""
         cutoff = time.time() - days * 86_400

@@ -9,13 +9,15 @@ that file's one issue, never the end of the run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import os
 import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.combine import Consolidation, FileResult, combine
@@ -23,6 +25,7 @@ from ..core.identity import IdentityCheck, identify, signature_of, unsigned_poli
 from ..core.issues import Issue, define, make
 from ..core.setup import Setup, monday
 from . import safety
+from .aside import Aside
 from .cache import CachedRead, ReadCache, fingerprint
 from .intake import choice_lists, context, read_rep
 from .reader import BookError, Context, from_workbook
@@ -141,13 +144,16 @@ def workers_for(files: int, workers: int | None = None) -> int:
 
 def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
                 progress: Callable[[int, int, str], None] | None = None, *, key: bytes | None = None,
-                workers: int | None = None, cache: Path | None = None) -> Consolidation:
+                workers: int | None = None, cache: Path | None = None,
+                later: contextlib.ExitStack | None = None) -> Consolidation:
     """Read, check and combine every workbook in ``inbox``.
 
     ``key``: the manager's signing key; with it every workbook's identity signature is checked.
     ``workers``: files read at once, each by its own sandboxed reader (see :func:`workers_for`).
     ``cache``: a folder of cached reads (:mod:`xlsales.io.cache`); a file whose bytes, name and setup
-    are unchanged is not parsed again.  Neither changes the result.
+    are unchanged is not parsed again.  Neither changes the result.  The reads new to the cache are stored by a
+    forked child (:class:`~xlsales.io.aside.Aside`) while this process goes on; with ``later``, the caller's
+    stack waits for it when the caller's run ends, else it is waited for here.
     """
     period = setup.period
     as_of = as_of or period
@@ -158,8 +164,14 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     ctx = context(setup)
     reads = None if cache is None else ReadCache(cache, fingerprint(ctx, choice_lists()), key)
     with SandboxPool(workers_for(len(paths), workers)) as pool:
-        files = _read_all(paths, inbox, Reading(setup, ctx, pool, reads, roster, week, guard), issues, progress)
+        how = Reading(setup, ctx, pool, reads, roster, week, guard)
+        files = _read_all(paths, inbox, how, issues, progress)
     if reads is not None:
+        storing = Aside(functools.partial(reads.put_all, how.fresh), instead=_not_stored)
+        if later is not None:
+            later.callback(storing.join)
+        else:
+            storing.join()
         reads.prune()
     return combine(files, setup, as_of, issues)
 
@@ -176,6 +188,11 @@ class Reading:
     roster: dict[str, dict]
     week: dt.date
     guard: IdentityCheck | None = None
+    fresh: list[tuple[str, str, CachedRead]] = field(default_factory=list)  # parsed now: to store in the cache
+
+
+def _not_stored() -> None:
+    """A cache the forked child could not write: only time is lost, next run."""
 
 
 def _read_all(paths: list[Path], inbox: Path, how: Reading, issues: list[Issue],
@@ -219,7 +236,7 @@ def _read_one(p: Path, rel: str, how: Reading) -> tuple[FileResult, list[Issue]]
         if got is None:
             got = _parse(p, rel, loaded, data, how)
             if how.cache is not None:
-                how.cache.put(loaded.sha256, rel, got)
+                how.fresh.append((loaded.sha256, rel, got))
         fr.read, fr.saved, fr.signed = got.read, got.saved, got.signed
         fr.rows_read = fr.read.rows_read
         fr.rows_rejected = fr.read.rows_rejected
