@@ -124,7 +124,10 @@ def test_a_rerun_reads_only_new_or_changed_files_and_gives_the_same_result(tmp_p
 def _forked_children() -> list[int]:
     """Children of this process that are forked copies of it (the same command line) or already dead (zombies)."""
     me = Path("/proc/self/cmdline").read_bytes()
-    kids = [int(p) for t in Path("/proc/self/task").iterdir() for p in (t / "children").read_text().split()]
+    lists = [t / "children" for t in Path("/proc/self/task").iterdir()]
+    if not all(f.exists() for f in lists):
+        pytest.skip("this kernel does not list a process's children in /proc")
+    kids = [int(p) for f in lists for p in f.read_text().split()]
     left = []
     for pid in kids:
         try:
@@ -149,7 +152,7 @@ def test_new_reads_are_cached_beside_the_run_and_all_there_when_it_ends(tmp_path
     with contextlib.ExitStack() as later:
         cold = consolidate(inbox, setup, cache=cache, later=later)
     assert len(_entries(cache)) == 2
-    assert _forked_children() == before
+    assert set(_forked_children()) <= set(before)  # no new forked copy of this process, alive or a zombie
     warm = consolidate(inbox, setup, cache=cache)
     assert parsed(warm) == []
     _same(cold, warm)
