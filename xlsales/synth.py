@@ -313,12 +313,11 @@ def write_fills(setup: Setup, fills: list[RepFill], folder: Path, lang: Lang = "
     """
     paths = in_halves([functools.partial(build_rep_workbook, Path(folder) / f"{f.rep['rep_id']}.xlsx", setup, f.rep,
                                          lang, f.data) for f in fills])
-    for i, p in enumerate(paths):
-        if submitted:
-            late = i == len(fills) - 1 and len(fills) > 2
-            at = dt.datetime.combine(setup.period, dt.time(10, 30)) if late else \
-                dt.datetime.combine(setup.period - dt.timedelta(days=1), dt.time(19, 0)) + dt.timedelta(minutes=7 * i)
-            os.utime(p, (at.timestamp(), at.timestamp()))
+    for i, p in enumerate(paths if submitted else []):
+        late = i == len(fills) - 1 and len(fills) > 2
+        at = dt.datetime.combine(setup.period, dt.time(10, 30)) if late else \
+            dt.datetime.combine(setup.period - dt.timedelta(days=1), dt.time(19, 0)) + dt.timedelta(minutes=7 * i)
+        os.utime(p, (at.timestamp(), at.timestamp()))
     return paths
 
 

@@ -166,13 +166,13 @@ def consolidate(inbox: Path, setup: Setup, as_of: dt.date | None = None,
     with SandboxPool(workers_for(len(paths), workers)) as pool:
         how = Reading(setup, ctx, pool, reads, roster, week, guard)
         files = _read_all(paths, inbox, how, issues, progress)
-    if reads is not None and how.fresh:
-        storing = Aside(functools.partial(reads.put_all, how.fresh), instead=_not_stored)
-        if later is not None:
-            later.callback(storing.join)
-        else:
-            storing.join()
     if reads is not None:
+        if how.fresh:
+            storing = Aside(functools.partial(reads.put_all, how.fresh), instead=_not_stored)
+            if later is not None:
+                later.callback(storing.join)
+            else:
+                storing.join()
         reads.prune()
     return combine(files, setup, as_of, issues)
 

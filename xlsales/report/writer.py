@@ -537,7 +537,7 @@ class _Book(Workbook):
             raise FileSizeError("Filesize would require ZIP64 extensions. Use workbook.use_zip64().") from failed
         if failed is not None:
             raise failed
-        data, self._archive, self._buffer = self._archive.getvalue(), io.BytesIO(), io.BytesIO()
+        data, self._archive = self._archive.getvalue(), io.BytesIO()
         with open(self._target, "wb") as f:
             f.write(data)
 
