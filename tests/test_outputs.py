@@ -524,9 +524,8 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
             lambda r: ws.write_boolean(r, 7, False, plain),
             lambda r: ws.write_string(r, 8, "no format"),
             lambda r: ws.write_rich_string(r, 9, "a", wb.add_format({"bold": True}), "b", plain),
-            lambda r: writer.put_plain(ws, 3, [(r, 2.5), (r + 1, "客户 <A&B>"), (r + 3, 10**20), (r + 4, "长" * 40_000),
-                                               (r + 5, "far")], money),
-            lambda r: writer.put_plain(ws, 2, [(r + 2, "客户 <A&B>"), (r + 6, "new")], plain),
+            lambda r: writer.put_column(ws, r, 3, [2.5, "客户 <A&B>", None, 10**20, "长" * 40_000, "far"], money),
+            lambda r: writer.put_column(ws, r + 2, 2, ["客户 <A&B>", None, None, None, "new"], plain),
             lambda r: writer.put_blanks(ws, 6, [r + 1, r + 2, r + 5], money),  # a template's empty input cells
             lambda r: writer.put_blanks(ws, 16_384, [r], money),  # past the last column: refused as XlsxWriter does
         ]
@@ -538,7 +537,7 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
         ws.set_row(30, None, None, {"hidden": True, "level": 1})
         ws.set_row(33, 30, money)
         ws.write_number(33, 2, 5)
-        writer.put_plain(ws, 12, [(40, 1.0), (41, "x"), (70, 2.0)], money)
+        writer.put_column(ws, 40, 12, [1.0, "x", *[None] * 28, 2.0], money)
         ws.write_formula(47, 1, "=M41", money, 1.0)
         ws.write_number(60, 1, 1, money)  # an unformatted cell between formatted ones, in its place
         ws.write_number(60, 2, 2)
@@ -556,6 +555,72 @@ def test_the_worksheet_s_own_cell_xml_is_byte_for_byte_xlsxwriter_s(tmp_path):
     assert b'<row r="71" spans="13:15">' in ours and b'<row r="91" spans="21:21"/>' in ours
     assert b'customFormat="1" ht="30"' in ours and b'<c r="B61" s="1"><v>1</v></c><c r="C61"' in ours
     assert ours == theirs
+
+
+def _columns_book(cls: type, path: Path) -> dict[str, bytes]:
+    """Columns written whole (put_column) among cells written one by one, with worksheet class ``cls``: the
+    package's parts."""
+    import datetime as dt
+    import zipfile
+
+    wb = writer.new_workbook(path, "t")
+    wb.worksheet_class = cls
+    ws = wb.add_worksheet("S")
+    # formats made in one order and first used in another: their numbers follow first use, row by row
+    late, row_fmt, pct, money, plain, early = (wb.add_format(p) for p in (
+        {"italic": True}, {"bg_color": "#FFFF00"}, {"num_format": "0%"}, {"num_format": "#,##0"}, {"bold": True},
+        {"num_format": "yyyy-mm-dd"}))
+    ws.write_string(3, 10, "dict cell, same row as a column's first cell", plain)
+    writer.put_column(ws, 3, 1, [f"客户{i % 5} <&>" if i % 4 else None for i in range(40)], money)
+    writer.put_column(ws, 3, 2, [i * 1.5 if i % 3 else i for i in range(40)], pct)
+    writer.put_column(ws, 5, 4, [("=B6*2", 2.5), ("=1/0", "#DIV/0!"), ("=B8>0", True), ('=IF(1,"是&<否>","")', "是&<否>"),
+                                 ("=B10", ""), ("{=SUM(B4:B5)}", 3), None, ("=C12", 7)], money)
+    writer.put_column(ws, 1, 6, [dt.date(2026, 11, 23), dt.datetime(2026, 11, 23, 12), dt.date(1900, 2, 28), None,
+                                 "长" * 40_000, 10**20, -0.0, "", 12345678901234567890, 1 / 3], early)
+    ws.write_number(10, 2, 99, late)  # written after a column's cell at its place: replaces it
+    ws.write_string(50, 8, "before", plain)  # written before a column's cell at its place: replaced
+    writer.put_column(ws, 48, 8, [1.0, None, 2.0, 3.0], money)
+    writer.put_column(ws, 60, 8, [1, 2, 3], money)
+    writer.put_column(ws, 61, 8, [None, 5], pct)  # a later column over an earlier one, where it has cells
+    ws.set_row(12, 20, row_fmt)  # a row with a format of its own, a hidden one, in a column's rows
+    ws.set_row(14, None, None, {"hidden": True})
+    ws.write_comment(20, 12, "批注")
+    ws.write_url(70, 1, "https://example.com", None, "link")
+    ws.write_url(71, 1, "https://example.com/2", None, "link")
+    writer.put_column(ws, 70, 1, ["over the link's text", 42.0], plain)  # a number over a link: an object link
+    writer.put_column(ws, 1_048_570, 3, [1.0] * 10, money)  # past the last row: refused cell by cell
+    writer.put_column(ws, 2, 16_384, [1.0], money)  # past the last column: refused
+    chart = wb.add_chart({"type": "column"})  # its cached data read from the columns
+    chart.add_series({"categories": "=S!$B$4:$B$20", "values": "=S!$C$4:$C$20"})
+    ws.insert_chart(2, 14, chart)
+    wide = wb.add_worksheet("宽")  # two columns side by side over many blocks, starting and ending inside them
+    wide.set_default_row(18)  # every row says its height
+    writer.put_column(wide, 0, 0, [f"r{i % 30}" for i in range(2_500)], plain)
+    writer.put_column(wide, 1_000, 1, [float(i) for i in range(1_100)], money)
+    wide.write_formula(1_500, 1, "=A1", money, 0)
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+@pytest.mark.parametrize("block", [7, writer.ROW_BLOCK])
+def test_columns_written_whole_are_xlsxwriter_s_cells_byte_for_byte(tmp_path, monkeypatch, block):
+    """A report's table is written a column at a time and kept as lists until its sheet is written: the package
+    must be exactly what XlsxWriter writes cell by cell — the cells, the strings' order and count, the formats'
+    numbers, a cell written later at the same place winning, charts' cached data, links, the sheet's bounds."""
+    from xlsxwriter.worksheet import Worksheet
+
+    monkeypatch.setattr(writer, "ROW_BLOCK", block)
+    ours = _columns_book(writer.PortableWorksheet, tmp_path / "ours.xlsx")
+    theirs = _columns_book(Worksheet, tmp_path / "stock.xlsx")
+    sheet = ours["xl/worksheets/sheet1.xml"]
+    assert b'<c r="C11" s="' in sheet and b"<v>99</v>" in sheet and b"<v>1E+20</v>" in sheet
+    assert b'<c r="I51" s="2"><v>2</v></c>' not in sheet and b'<c r="I63" s="' in sheet
+    assert b"over the link" in ours["xl/sharedStrings.xml"] and b"<c:v>" in ours["xl/charts/chart1.xml"]
+    assert ours == theirs
+    wb = writer.new_workbook(tmp_path / "nan.xlsx", "t")
+    with pytest.raises(TypeError):  # as XlsxWriter refuses it
+        writer.put_column(wb.add_worksheet("S"), 0, 0, [1.0, float("nan")], wb.add_format({}))
 
 
 def test_a_report_table_writes_dates_as_excel_serials_and_fills_formula_columns(tmp_path):
@@ -613,7 +678,7 @@ def _tables_book(cls: type, path: Path) -> dict[str, bytes]:
                                     "columns": [{"header": "x", "total_string": "合计"}, {"header": "y"},
                                                 {"header": "z", "total_function": "sum"}]})
     ws.merge_range(0, 0, 0, 3, "标题", head)
-    writer.put_plain(ws, 1, [(r, f"客户{r % 9}") for r in range(3, 1002)], None)
+    writer.put_column(ws, 3, 1, [f"客户{r % 9}" for r in range(3, 1002)], head)
     ws.autofilter(1040, 0, 1050, 2)
     wb.add_worksheet("第二张").add_table("B2:D40", {"name": "ByLetters"})
     wb.close()

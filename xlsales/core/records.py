@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -183,10 +183,53 @@ def rows_of(df: pd.DataFrame, blanks: bool = False) -> list[dict[str, Any]]:
     if not df.columns.is_unique:
         rows = df.to_dict("records")
         return no_missing(rows) if blanks else rows
-    columns = [_column_values(df.iloc[:, i], blanks) for i in range(df.shape[1])]
-    keys = list(df.columns)
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if keys else \
-        [{} for _ in range(len(df))]
+    return columns_of(df, blanks).dicts()
+
+
+class Rows(Sequence[dict[str, Any]]):
+    """A frame's rows as :func:`rows_of` gives them, kept a column at a time (:func:`columns_of`): a row's dict is
+    made when it is asked for; a whole column's values are at hand (:meth:`column`), for writing a column at a
+    time without a dict per row."""
+
+    __slots__ = ("_columns", "_n")
+
+    def __init__(self, columns: dict[str, list[Any]], n: int) -> None:
+        self._columns, self._n = columns, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return {k: v[i] for k, v in self._columns.items()}
+
+    def column(self, key: str) -> list[Any]:
+        """The values of column ``key``, one per row (None for a column the frame did not have); not a copy."""
+        values = self._columns.get(key)
+        return values if values is not None else [None] * self._n
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Every row's dict."""
+        keys = list(self._columns)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*self._columns.values(), strict=True)] if keys \
+            else [{} for _ in range(self._n)]
+
+
+def columns_of(df: pd.DataFrame, blanks: bool = False) -> Rows:
+    """:func:`rows_of`, kept a column at a time: the same values, without a dict per row."""
+    if not df.columns.is_unique:
+        rows = rows_of(df, blanks)
+        return Rows({k: [r.get(k) for r in rows] for k in dict.fromkeys(df.columns)}, len(rows))
+    return Rows({k: _column_values(df.iloc[:, i], blanks) for i, k in enumerate(df.columns)}, len(df))
 
 
 def no_missing(rows: list[dict]) -> list[dict]:

@@ -28,7 +28,7 @@ from xlsales.core.combine import Consolidation
 from xlsales.core.expr import Crit, Row, Table, eq, ge, le
 from xlsales.core.issues import col_letter
 from xlsales.core.periods import Calendar
-from xlsales.core.records import rows_of
+from xlsales.core.records import columns_of, rows_of
 from xlsales.core.schema import Lang
 from xlsales.core.schema import Table as SchemaTable
 from xlsales.core.setup import Setup, list_labels
@@ -349,7 +349,7 @@ def source_sheets(report: Report, data: ReviewData) -> None:
         if t.key == "actuals":
             title += f" · {data.actuals.label('zh')} / {data.actuals.label('en')}"
         sh.put(0, 0, title, style="subtitle")
-        sh.blocks.append(Block(t, rows_of(data.frames[t.key], blanks=True)))
+        sh.blocks.append(Block(t, columns_of(data.frames[t.key], blanks=True)))
         sh.freeze = (2, 0)
         sh.protect = True  # the figures read these rows where they stand: filter them, but do not sort
     first = THRESHOLDS.first_row + 2

@@ -11,6 +11,7 @@ becomes a formula.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ from xlsales.core.expr import Figure, Grid, Ref, Row, ge, le
 from xlsales.core.history import History
 from xlsales.core.issues import col_letter, count, rule_name
 from xlsales.core.periods import Calendar, quarter_name
-from xlsales.core.records import rows_of
+from xlsales.core.records import columns_of, rows_of
 from xlsales.core.schema import Lang
 from xlsales.core.setup import Setup
 from xlsales.report.book import FILE_STATUS, MISSING, STATUS, Previous, ReviewData, source_sheets
@@ -84,8 +85,7 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
         sh.put(0, 0, (f"{t.sheet_zh} {t.sheet_en}:{len(frame)} 行 rows · 按业务员排列,各业务员的数字读取自己的行:可筛选,"
                       "不要排序 · grouped by rep; each rep's figures read their own rows: filter, do not sort"),
                style="subtitle")
-        rows = rows_of(frame, blanks=True)
-        sh.blocks.append(Block(t, rows, d.labels))
+        sh.blocks.append(Block(t, columns_of(frame, blanks=True), d.labels))
         sh.freeze = (2, 4)
         sh.protect = True
     grids = add_reviews(rep, d)
@@ -143,8 +143,8 @@ def _urgent(rep: Report, d: ReviewData) -> None:
     lang = d.lang
     visits = d.c.accepted("visits")
     visits = visits[visits["market_signal"].notna()] if "market_signal" in visits.columns else visits.iloc[0:0]
-    rows = rows_of(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)), blanks=True) \
-        if not visits.empty else []
+    rows: Sequence[dict] = columns_of(visits.sort_values("date", ascending=False, key=lambda s: s.map(str)),
+                                      blanks=True) if not visits.empty else []
     sh = rep.sheet(URGENT.sheet(lang))
     sh.put(0, 0, f"市场状况紧急上报:{len(rows)} 条(竞品促销、竞品新品、经销商投诉、客户人事变动)" if lang == "zh" else
            f"Market signals to act on now: {len(rows)} (competitor promotion or new product, dealer complaint, "

@@ -9,7 +9,7 @@ repaint the manager workbook.  Styles are names (``"money"``, ``"title"`` …).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +52,7 @@ class Block:
     """A schema table written at ``table.first_row``/``first_col`` with ``rows``."""
 
     table: Table
-    rows: list[dict]
+    rows: Sequence[dict]  # a list of dicts, or a frame's columns (records.Rows)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     formulas: dict[str, list[str | None]] = field(default_factory=dict)  # a figure column's formula per row
 

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from xlsxwriter.worksheet import (
 
 from xlsales.core.issues import col_letter, define
 from xlsales.core.periods import date_to_serial
+from xlsales.core.records import Rows
 from xlsales.core.schema import Column, Lang, Table
 from xlsales.report import scratch
 
@@ -222,6 +223,7 @@ def _escape_text(text: str) -> str:
 
 _column_name = functools.lru_cache(maxsize=None)(col_letter)
 _LEAP_DAY_AFTER = dt.date(1900, 3, 1)  # a date from here on has the serial date_to_serial gives
+_MOMENTS = (dt.datetime, dt.date, dt.time, dt.timedelta)  # what XlsxWriter writes as a date or a time
 _new = tuple.__new__  # XlsxWriter's cell tuples made directly: the same tuple, without a call of namedtuple's __new__
 
 
@@ -238,9 +240,12 @@ class PortableWorksheet(Worksheet):
     test compares the two byte by byte); every other cell is left to XlsxWriter.
     """
 
+    fh: Any  # the file of the sheet's XML, XlsxWriter's
+
     def __init__(self) -> None:
         super().__init__()
         self._long_rows: list[tuple[int, int, int, int, str]] = []  # the long tables' rows XlsxWriter did not mark
+        self._runs: list[_Run] = []  # columns kept by write_column until the sheet's XML is written
 
     @convert_range_args
     def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
@@ -303,24 +308,123 @@ class PortableWorksheet(Worksheet):
             formula = formula[:-1]
         return formula
 
-    def write_plain(self, col: int, cells: list[tuple[int, float | int | str]], cell_format: object) -> None:
-        """Write finite numbers and texts into column ``col`` at their rows (ascending), as
-        :meth:`write_number` and :meth:`write_string` would one by one, with the sheet's bounds checked once."""
-        if not cells:
+    def write_column(self, first_row: int, col: int, cells: list[Any], cell_format: object) -> None:
+        """Write ``cells`` into column ``col`` from row ``first_row`` down, one per row, as XlsxWriter's
+        ``write_*`` would one by one: None leaves the cell out, a number is a number, a text a shared string,
+        a ``datetime`` a date, a pair ``(formula, cached value)`` a formula.
+
+        The cells are kept as this list until the sheet's XML is written (:meth:`_write_rows`), which then
+        writes them a block of rows at a time; a cell written later at the same place (by any ``write_*``)
+        replaces it, as it would replace XlsxWriter's."""
+        if (self.constant_memory or cell_format is None or first_row < 0 or first_row + len(cells) > self.xls_rowmax
+                or not 0 <= col < self.xls_colmax):  # XlsxWriter decides, cell by cell
+            for i, v in enumerate(cells):
+                put_cell(self, first_row + i, col, v, cell_format)
             return
-        if self.constant_memory or self._check_dimensions(cells[0][0], col) or self._check_dimensions(cells[-1][0],
-                                                                                                     col):
-            for r, v in cells:
-                _write_plain_cell(self, r, col, v, cell_format)
+        values: list[Any] = [None] * len(cells)
+        put, st = self._put_cell, self.str_table
+        strings, count = st.string_table, 0
+        for i, v in enumerate(cells):
+            t = type(v)
+            if t is str and len(v) <= _SHORT_TEXT:  # a shared string's index, stored as an int
+                index = strings.get(v)
+                if index is None:
+                    index = strings[v] = st.unique_count
+                    st.unique_count += 1
+                values[i] = index
+                count += 1
+            elif t is float or t is int:
+                if math.isfinite(v):
+                    values[i] = float(v)
+                else:
+                    put(first_row + i, col, v, cell_format)
+            elif v is not None:
+                st.count += count
+                count = 0
+                got = put(first_row + i, col, v, cell_format)
+                if got is not None:
+                    values[i] = got
+        st.count += count
+        self._add_run(_Run(first_row, col, cell_format, values))
+
+    def _put_cell(self, row: int, col: int, value: Any, cell_format: object) -> float | tuple | None:
+        """A cell :meth:`write_column` keeps (a date as its serial, a formula as its prepared text and value), or
+        None once XlsxWriter has written it (a long text, a number that is not finite, an array formula …)."""
+        if isinstance(value, _MOMENTS):
+            return float(self._convert_date_time(value))
+        if type(value) is tuple and value[0] and not value[0].startswith("{"):
+            return (self._prepare_formula(value[0]), value[1])
+        put_cell(self, row, col, value, cell_format)
+        return None
+
+    def _add_run(self, run: _Run) -> None:
+        """Keep ``run``, the sheet's size grown to hold it; cells written before at its places are replaced
+        (XlsxWriter's or an earlier run's)."""
+        values, col, lo = run.values, run.col, run.lo
+        if lo is None:
             return
-        table, shared = self.table, self.str_table._get_shared_string_index
-        for r, v in cells:
-            if type(v) is str and len(v) <= _SHORT_TEXT:
-                table[r][col] = _new(CellStringTuple, (shared(v), cell_format))
-            elif (type(v) is float and math.isfinite(v)) or type(v) is int:
-                table[r][col] = _new(CellNumberTuple, (v, cell_format))
-            else:  # a very long text, NaN or infinity: as XlsxWriter checks it
-                _write_plain_cell(self, r, col, v, cell_format)
+        first, last = run.first + lo, run.first + (run.hi or 0)
+        self._check_dimensions(first, col)  # within bounds (write_column checked): the sheet's size grows
+        self._check_dimensions(last, col)
+        for row in [r for r in self.table if first <= r <= last]:
+            cells = self.table[row]
+            if col in cells and values[row - run.first] is not None:
+                del cells[col]
+        for old in self._runs:
+            if old.col == col and old.first <= last and first < old.first + len(old.values):
+                for row in range(max(first, old.first), min(last + 1, old.first + len(old.values))):
+                    if values[row - run.first] is not None:
+                        old.values[row - old.first] = None
+        self._runs.append(run)
+
+    def _to_table(self, r0: int, c0: int, r1: int, c1: int) -> None:
+        """Move the runs' cells in rows r0..r1 × columns c0..c1 into XlsxWriter's table (for its charts' and
+        links' look-ups)."""
+        for run in self._runs:
+            if c0 <= run.col <= c1:
+                for row in range(max(r0, run.first), min(r1 + 1, run.first + len(run.values))):
+                    i = row - run.first
+                    if run.values[i] is not None:
+                        self.table[row].setdefault(run.col, run.cell(i))  # a cell written later wins
+                        run.values[i] = None
+
+    def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int) -> Any:
+        self._to_table(row_start, col_start, row_end, col_end)
+        return super()._get_range_data(row_start, col_start, row_end, col_end)
+
+    def _settled_runs(self) -> list[_Run]:
+        """The runs, by column, each without the cells written after it at its places (those are in the
+        table) or under a link."""
+        by_col: dict[int, list[_Run]] = {}
+        for run in self._runs:
+            by_col.setdefault(run.col, []).append(run)
+        for row, cells in list(self.table.items()):
+            for col in cells:
+                for run in by_col.get(col, ()):
+                    if run.first <= row < run.first + len(run.values):
+                        run.values[row - run.first] = None
+        for row, links in self.hyperlinks.items():
+            for col in links:
+                self._to_table(row, col, row, col)
+        return sorted((r for r in self._runs if r.lo is not None), key=lambda r: r.col)
+
+    def _number_formats(self, runs: list[_Run]) -> None:
+        """Give the sheet's new formats their index in the order XlsxWriter's row-by-row pass would (each at its
+        first row's format, then its first cell), so the file is the one XlsxWriter writes."""
+        todo: list[tuple[int, int, Any]] = []
+        rows = range(self.dim_rowmin, self.dim_rowmax + 1)
+        for run in runs:
+            if run.fmt is not None and run.fmt.xf_index is None and run.lo is not None:
+                todo.append((run.first + run.lo, run.col, run.fmt))
+        for row, cells in self.table.items():
+            if row in rows:
+                todo += [(row, col, c.format) for col, c in cells.items()
+                         if c.format is not None and c.format.xf_index is None]
+        for row, info in self.row_info.items():
+            if row in rows and info.row_format is not None and info.row_format.xf_index is None:
+                todo.append((row, -1, info.row_format))
+        for _, _, fmt in sorted(todo, key=lambda t: (t[0], t[1])):
+            fmt._get_xf_index()
 
     def write_blanks(self, col: int, rows: list[int], cell_format: object) -> None:
         """Formatted empty cells in column ``col`` at ``rows`` (ascending), as :meth:`write_blank` writes them one
@@ -357,55 +461,92 @@ class PortableWorksheet(Worksheet):
             return f'{head} t="s"><v>{cell.string}</v></c>'
         if kind != "Formula":
             return f"{head}><v>{cell.number:.16G}</v></c>"
-        value = cell.value
-        if isinstance(value, bool):
-            head, value = head + ' t="b"', int(value)
-        elif isinstance(value, str):
-            if value in _ERROR_RESULTS:
-                head += ' t="e"'
-            elif value:
-                head += ' t="str"'
-            value = _escape_text(value)
-        return f"{head}><f>{_escape_text(cell.formula)}</f><v>{value}</v></c>"
+        return _formula_xml(head, cell.formula, cell.value)
 
     def _write_rows(self) -> None:
-        """XlsxWriter's rows, written a row at a time: the commonest cells' XML joined into one write (the others
-        written by XlsxWriter in their place), and each block of 16 rows' span found from the rows' own cells."""
+        """XlsxWriter's rows, written a block of rows at a time: the kept columns' cells (:meth:`write_column`)
+        a column of the block at a time and joined row by row, the table's commonest cells' XML made here, and
+        each block of 16 rows' span found from the rows' own cells; the XML is XlsxWriter's, byte for byte."""
         if self.constant_memory:
             super()._write_rows()
             return
-        self.row_spans = self._spans()
-        table, info, comments, write = self.table, self.row_info, self.comments, self.fh.write
-        first, last = self.dim_colmin, self.dim_colmax
-        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = table.get(row)
-            if not cells and row not in info and row not in comments:
-                continue
-            span = self.row_spans.get(row // 16)
-            if not cells:
-                self._write_empty_row(row, span, info.get(row))
-                continue
-            self._write_row(row, span, info.get(row))
-            parts: list[str] = []
-            for col in sorted(cells):
-                if col < first or col > last:
+        runs = self._settled_runs()
+        self._number_formats(runs)
+        self.row_spans = spans = self._spans(runs)
+        table, info, comments, fh = self.table, self.row_info, self.comments, self.fh
+        tail = self._plain_row_tail()
+        out: list[str] = []
+        last = self.dim_rowmax + 1
+        for a in range(self.dim_rowmin, last, ROW_BLOCK):
+            b = min(a + ROW_BLOCK, last)
+            live = [run for run in runs if run.first < b and a < run.first + len(run.values)]
+            numbers = list(map(str, range(a + 1, b + 1)))  # the rows' numbers as cell references write them
+            parts = [run.xml(a, b, numbers, _column_name(run.col)) for run in live]
+            joined = list(map("".join, zip(*parts, strict=True))) if parts else [""] * (b - a)
+            for row in range(a, b):
+                cells, xml = table.get(row), joined[row - a]
+                if not cells and not xml:
+                    if row in info or row in comments:
+                        fh.write("".join(out))
+                        out.clear()
+                        self._write_empty_row(row, spans.get(row // 16), info.get(row))
                     continue
-                xml = self._cell_xml(row, col, cells[col])
-                if xml is None:
-                    write("".join(parts))
-                    parts.clear()
-                    self._write_cell(row, col, cells[col])
+                span = spans.get(row // 16)
+                if row in info:
+                    fh.write("".join(out))
+                    out.clear()
+                    self._write_row(row, span, info[row])
                 else:
-                    parts.append(xml)
-            parts.append("</row>")
-            write("".join(parts))
+                    out.append(f'<row r="{row + 1}" spans="{span}"{tail}>' if span else f'<row r="{row + 1}"{tail}>')
+                if cells:
+                    mine = [(run.col, p[row - a]) for run, p in zip(live, parts, strict=True) if p[row - a]] if xml else []
+                    self._write_cells(row, cells, mine, out)
+                else:
+                    out.append(xml)
+                out.append("</row>")
+            fh.write("".join(out))
+            out.clear()
 
-    def _spans(self) -> dict[int, str]:
+    def _write_cells(self, row: int, cells: dict[int, Any], made: list[tuple[int, str]], out: list[str]) -> None:
+        """A row's cells from the table, and the XML ``made`` of its kept cells, in column order, into ``out``
+        (a cell XlsxWriter writes itself is written straight to the file, after ``out``)."""
+        first, last = self.dim_colmin, self.dim_colmax
+        items: list[tuple[int, Any]] = sorted([*cells.items(), *made], key=lambda t: t[0]) if made else \
+            [(col, cells[col]) for col in sorted(cells)]
+        for col, cell in items:
+            if col < first or col > last:
+                continue
+            xml = cell if type(cell) is str else self._cell_xml(row, col, cell)
+            if xml is None:
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_cell(row, col, cell)
+            else:
+                out.append(xml)
+
+    def _plain_row_tail(self) -> str:
+        """The attributes XlsxWriter gives a row of its own after ``r`` and ``spans`` (a sheet's default height,
+        Excel 2010's descent): the same for every row without settings of its own."""
+        saved: Any = self.fh
+        probe = self.fh = io.StringIO()
+        try:
+            self._write_row(0, None)
+        finally:
+            self.fh = saved
+        tag = probe.getvalue()
+        return tag[len('<row r="1"'):-1]
+
+    def _spans(self, runs: list[_Run]) -> dict[int, str]:
         """The ``spans`` of each block of 16 rows: first to last column (1-based) holding a cell or a comment, as
         XlsxWriter's ``_calculate_spans`` finds them by visiting every column of every row."""
         lo: dict[int, int] = {}
         hi: dict[int, int] = {}
         first, last = self.dim_colmin, self.dim_colmax
+
+        def mark(block: int, c0: int, c1: int) -> None:
+            lo[block] = min(lo.get(block, c0), c0)
+            hi[block] = max(hi.get(block, c1), c1)
+
         for rows in (self.table, self.comments):
             for row, cells in rows.items():
                 if not cells or row < self.dim_rowmin or row > self.dim_rowmax:
@@ -416,10 +557,75 @@ class PortableWorksheet(Worksheet):
                     if not inside:
                         continue
                     c0, c1 = min(inside), max(inside)
-                block = row // 16
-                lo[block] = min(lo.get(block, c0), c0)
-                hi[block] = max(hi.get(block, c1), c1)
+                mark(row // 16, c0, c1)
+        for run in runs:
+            values, top = run.values, run.first
+            dense = None not in values
+            for block in range(top // 16, (top + len(values) - 1) // 16 + 1):
+                part = values[max(block * 16 - top, 0):block * 16 + 16 - top]
+                if dense or part.count(None) < len(part):
+                    mark(block, run.col, run.col)
         return {b: f"{lo[b] + 1}:{hi[b] + 1}" for b in lo}
+
+
+def _formula_xml(head: str, formula: str, value: Any) -> str:
+    """A formula cell's XML as XlsxWriter writes it, after its ``<c r=".." s=".."`` head, with its cached value."""
+    if isinstance(value, bool):
+        head, value = head + ' t="b"', int(value)
+    elif isinstance(value, str):
+        if value in _ERROR_RESULTS:
+            head += ' t="e"'
+        elif value:
+            head += ' t="str"'
+        value = _escape_text(value)
+    return f"{head}><f>{_escape_text(formula)}</f><v>{value}</v></c>"
+
+
+ROW_BLOCK = 1024  # rows whose kept cells are turned into XML at a time
+
+
+class _Run:
+    """A column's cells kept by :meth:`PortableWorksheet.write_column`: from row ``first`` down, one value per
+    row — None (no cell), a float (a number or a date's serial), an int (a shared string's index) or a pair
+    (prepared formula, cached value)."""
+
+    __slots__ = ("first", "col", "fmt", "values")
+
+    def __init__(self, first: int, col: int, fmt: Any, values: list[Any]) -> None:
+        self.first, self.col, self.fmt, self.values = first, col, fmt, values
+
+    @property
+    def lo(self) -> int | None:
+        """The index of the first cell, None when there is none."""
+        return next((i for i, v in enumerate(self.values) if v is not None), None)
+
+    @property
+    def hi(self) -> int | None:
+        """The index of the last cell, None when there is none."""
+        values = self.values
+        return next((i for i in range(len(values) - 1, -1, -1) if values[i] is not None), None)
+
+    def cell(self, i: int) -> Any:
+        """Cell ``i`` as XlsxWriter's own cell tuple."""
+        v = self.values[i]
+        if type(v) is int:
+            return _new(CellStringTuple, (v, self.fmt))
+        if type(v) is float:
+            return _new(CellNumberTuple, (v, self.fmt))
+        return _new(CellFormulaTuple, (v[0], self.fmt, v[1]))
+
+    def xml(self, a: int, b: int, numbers: list[str], letter: str) -> list[str]:
+        """The XML of the cells in rows ``a``..``b - 1`` (numbered ``numbers``), one string per row ("" where there
+        is no cell)."""
+        first, values = self.first, self.values
+        lo, hi = max(a, first), min(b, first + len(values))
+        head, s = f'<c r="{letter}', f'" s="{self.fmt._get_xf_index()}"'
+        text, number = s + ' t="s"><v>', s + "><v>"
+        made = [("" if v is None else f"{head}{r}{text}{v}</v></c>" if type(v) is int
+                 else f"{head}{r}{number}{v:.16G}</v></c>" if type(v) is float
+                 else _formula_xml(f"{head}{r}{s}", v[0], v[1]))
+                for r, v in zip(numbers[lo - a:hi - a], values[lo - first:hi - first], strict=True)]
+        return [""] * (lo - a) + made + [""] * (b - hi) if lo > a or hi < b else made
 
 
 _KIND: contextvars.ContextVar[str] = contextvars.ContextVar("xlsales_kind", default="")
@@ -646,7 +852,7 @@ def validation(col: Column, lang: Lang, list_name: str | None, values: list[str]
 
 
 def write_table(wb: Workbook, ws: Worksheet, fm: Formats, table: Table, lang: Lang,
-                rows: list[dict] | None = None, *, labels: dict[str, dict[str, str]] | None = None,
+                rows: Sequence[dict] | None = None, *, labels: dict[str, dict[str, str]] | None = None,
                 list_names: dict[str, str] | None = None, capacity: int | None = None,
                 style: str = "Table Style Light 9", formulas: dict[str, list[str | None]] | None = None) -> int:
     """Write ``table`` with ``rows`` (dicts by column key) and return the last data row (0-based).
@@ -710,7 +916,7 @@ def _open_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, n: int, st
     return {c.key: c0 + i for i, c in enumerate(cols)}
 
 
-def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, rows: list[dict],
+def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, rows: Sequence[dict],
                         labels: dict[str, dict[str, str]], formulas: dict[str, list[str | None]], style: str) -> int:
     """:func:`write_table` for a report: column by column, blank cells left out, figures as formulas."""
     r0 = table.first_row
@@ -722,28 +928,24 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
         fmt = cell_format(fm, c)
         ws.set_column(ci, ci, c.width, fmt)
         fx = formulas.get(c.key)
-        # plain numbers and texts (most cells) go straight to the sheet; the rest as write_cell decides
-        plain = c.kind != "formula"
-        dates = c.kind in ("date", "month") and not ws.date_1904
+        values = rows.column(c.key) if isinstance(rows, Rows) else [row.get(c.key) for row in rows]
         names = labels.get(c.choices or "") if c.kind == "choice" else None  # a choice's code → its label
-        run: list[tuple[int, float | int | str]] = []  # plain cells waiting to be written in one go
-        for i, row in enumerate(rows):
-            r = r0 + 1 + i
-            value = row.get(c.key)
-            if fx is not None and fx[i] is not None:
-                put_plain(ws, ci, run, fmt)
-                ws.write_formula(r, ci, fx[i], fmt, "" if value is None else value)
-            elif plain and (type(value) is float or type(value) is int):
-                run.append((r, value))
-            elif plain and type(value) is str and value and (text := value if names is None else
-                                                            names.get(value, value)):
-                run.append((r, fit_text(ws, r, ci, text)))  # a text, or a choice's label as write_cell shows it
-            elif dates and type(value) is dt.date and value >= _LEAP_DAY_AFTER:
-                run.append((r, float(date_to_serial(value))))  # the serial write_datetime stores
-            elif c.kind == "formula" or (value is not None and value != ""):
-                put_plain(ws, ci, run, fmt)
-                write_cell(ws, r, ci, c, value, fm, labels, at, fmt)
-        put_plain(ws, ci, run, fmt)
+        if fx is not None or c.kind == "formula":
+            cells = [_report_value(ws, r0 + 1 + i, ci, c, v, fx[i] if fx else None, names, labels, at)
+                     for i, v in enumerate(values)]
+        elif names is not None:  # a choice's label for its code
+            cells = [shown if type(v) is str and v and (shown := names.get(v, v)) and len(shown) <= MAX_TEXT
+                     else None if v is None or v == "" else _report_value(ws, r0 + 1 + i, ci, c, v, None, names, labels, at)
+                     for i, v in enumerate(values)]
+        elif c.kind in ("date", "month") and not ws.date_1904:  # a date's serial, as write_datetime stores it
+            cells = [float(date_to_serial(v)) if type(v) is dt.date and v >= _LEAP_DAY_AFTER
+                     else None if v is None or v == "" else _report_value(ws, r0 + 1 + i, ci, c, v, None, names, labels, at)
+                     for i, v in enumerate(values)]
+        else:  # numbers and texts (most cells) as they are
+            cells = [v if (t := type(v)) is float or t is int or (t is str and v and len(v) <= MAX_TEXT)
+                     else None if v is None or v == "" else _report_value(ws, r0 + 1 + i, ci, c, v, None, names, labels, at)
+                     for i, v in enumerate(values)]
+        put_column(ws, r0 + 1, ci, cells, fmt)
     if any(len(header_text(c, lang)) * (2 if lang == "zh" else 1) > c.width * 1.1 for c in cols):
         ws.set_row(r0, 40)
     print_setup(ws)
@@ -751,17 +953,48 @@ def _write_report_table(ws: Worksheet, fm: Formats, table: Table, lang: Lang, ro
     return r0 + n
 
 
-def put_plain(ws: Worksheet, col: int, run: list[tuple[int, float | int | str]], fmt: object) -> None:
-    """Write the plain cells of ``run`` into column ``col`` in one go and empty it (texts keep their order in
-    the workbook's shared strings)."""
-    if not run:
-        return
+def _report_value(ws: Worksheet, r: int, c: int, col: Column, value: object, formula: str | None,
+                  names: dict[str, str] | None, labels: dict[str, dict[str, str]], at: dict[str, int]) -> Any:
+    """What a report table's cell (r, c) holds for ``value``: its figure's ``formula`` (with ``value`` cached),
+    nothing for an empty value, a number, a text (a choice's label), a date's serial, or what :func:`write_cell`
+    would write."""
+    if formula is not None:
+        return formula, "" if value is None else value
+    plain = col.kind != "formula"
+    if plain and (type(value) is float or type(value) is int):
+        return value
+    if plain and type(value) is str and value and (text := value if names is None else names.get(value, value)):
+        return fit_text(ws, r, c, text)
+    if (col.kind in ("date", "month") and not ws.date_1904 and type(value) is dt.date
+            and value >= _LEAP_DAY_AFTER):
+        return float(date_to_serial(value))  # the serial write_datetime stores
+    if col.kind == "formula" or (value is not None and value != ""):
+        return cell_content(ws, r, c, col, value, labels, at)
+    return None
+
+
+def put_column(ws: Worksheet, first_row: int, col: int, cells: list[Any], fmt: object) -> None:
+    """Write ``cells`` into column ``col`` from ``first_row`` down (see :meth:`PortableWorksheet.write_column`)."""
     if isinstance(ws, PortableWorksheet):
-        ws.write_plain(col, run, fmt)
+        ws.write_column(first_row, col, cells, fmt)
     else:
-        for r, v in run:
-            _write_plain_cell(ws, r, col, v, fmt)
-    run.clear()
+        for i, v in enumerate(cells):
+            put_cell(ws, first_row + i, col, v, fmt)
+
+
+def put_cell(ws: Worksheet, row: int, col: int, value: Any, fmt: object) -> None:
+    """One cell of :func:`put_column` written by XlsxWriter: nothing for None, a pair (formula, cached value) as a
+    formula, a text, a date or a number."""
+    if value is None:
+        return
+    if type(value) is tuple:
+        ws.write_formula(row, col, value[0], fmt, value[1])
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    elif isinstance(value, _MOMENTS):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
 
 
 def put_blanks(ws: Worksheet, col: int, rows: list[int], fmt: object) -> None:
@@ -771,13 +1004,6 @@ def put_blanks(ws: Worksheet, col: int, rows: list[int], fmt: object) -> None:
     else:
         for r in rows:
             ws.write_blank(r, col, None, fmt)
-
-
-def _write_plain_cell(ws: Worksheet, row: int, col: int, value: float | int | str, fmt: object) -> None:
-    if isinstance(value, str):
-        ws.write_string(row, col, value, fmt)
-    else:
-        ws.write_number(row, col, value, fmt)
 
 
 def cell_format(fm: Formats, col: Column):
@@ -827,25 +1053,34 @@ def write_cell(ws: Worksheet, r: int, c: int, col: Column, value: object, fm: Fo
                labels: dict[str, dict[str, str]], at: dict[str, int], fmt: object = None) -> None:
     """Write one cell of a schema column (``fmt``: another format than the column's, e.g. a highlight)."""
     fmt = fmt or cell_format(fm, col)
+    content = cell_content(ws, r, c, col, value, labels, at)
+    if content is None:
+        ws.write_blank(r, c, None, fmt)
+    else:
+        put_cell(ws, r, c, content, fmt)
+
+
+def cell_content(ws: Worksheet, r: int, c: int, col: Column, value: object, labels: dict[str, dict[str, str]],
+                 at: dict[str, int]) -> Any:
+    """What cell (r, c) of a schema column shows for ``value``: None (empty), a pair (formula, cached value) for a
+    formula column (its placeholders the row's cells), a date, a number, or a text — a choice's label, yes/no
+    for a flag, never a formula even when it starts with '=', cut when a cell cannot hold it."""
     if col.kind == "formula":
         formula = col.formula or ""
-        formula = formula.format(**{k: f"{_column_name(at[k])}{r + 1}" for k in _placeholders(formula)})
-        ws.write_formula(r, c, formula, fmt, "" if value is None else value)
-        return
+        return formula.format(**{k: f"{_column_name(at[k])}{r + 1}" for k in _placeholders(formula)}), \
+            "" if value is None else value
     if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool) and col.kind == "bool":
-        ws.write_string(r, c, labels.get("yesno", {}).get("yes" if value else "no", "是" if value else "否"), fmt)
-    elif isinstance(value, dt.datetime | dt.date) and col.kind in ("date", "month"):
-        d = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
-        ws.write_datetime(r, c, d, fmt)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        ws.write_number(r, c, value, fmt)
-    else:
-        text = str(value)
-        if col.kind == "choice" and col.choices in labels:
-            text = labels[col.choices].get(text, text)
-        ws.write_string(r, c, fit_text(ws, r, c, text), fmt)  # never a formula, even when it starts with '='
+        return None
+    if isinstance(value, bool) and col.kind == "bool":
+        return labels.get("yesno", {}).get("yes" if value else "no", "是" if value else "否")
+    if isinstance(value, dt.datetime | dt.date) and col.kind in ("date", "month"):
+        return value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    if col.kind == "choice" and col.choices in labels:
+        text = labels[col.choices].get(text, text)
+    return fit_text(ws, r, c, text)
 
 
 @functools.lru_cache(maxsize=256)
