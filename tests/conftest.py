@@ -150,3 +150,21 @@ def demo(demo_master, tmp_path) -> Path:
     d = tmp_path / "d"
     shutil.copytree(demo_master, d, symlinks=True)
     return d
+
+
+def forked_children() -> list[int]:
+    """Children of this process that are forked copies of it (the same command line) or already dead (zombies)."""
+    me = Path("/proc/self/cmdline").read_bytes()
+    lists = [t / "children" for t in Path("/proc/self/task").iterdir()]
+    if not all(f.exists() for f in lists):
+        pytest.skip("this kernel does not list a process's children in /proc")
+    kids = [int(p) for f in lists for p in f.read_text().split()]
+    left = []
+    for pid in kids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state == "Z" or Path(f"/proc/{pid}/cmdline").read_bytes() == me:
+                left.append(pid)
+        except OSError:
+            continue
+    return left

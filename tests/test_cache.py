@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
+from tests.conftest import forked_children
 from tests.test_consolidate import baseline_inbox, deal, make_setup
 from tests.test_safety import MB, amplified
 from xlsales.cli import main
@@ -121,24 +122,6 @@ def test_a_rerun_reads_only_new_or_changed_files_and_gives_the_same_result(tmp_p
     _same(changed, consolidate(inbox, setup))
 
 
-def _forked_children() -> list[int]:
-    """Children of this process that are forked copies of it (the same command line) or already dead (zombies)."""
-    me = Path("/proc/self/cmdline").read_bytes()
-    lists = [t / "children" for t in Path("/proc/self/task").iterdir()]
-    if not all(f.exists() for f in lists):
-        pytest.skip("this kernel does not list a process's children in /proc")
-    kids = [int(p) for f in lists for p in f.read_text().split()]
-    left = []
-    for pid in kids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            if state == "Z" or Path(f"/proc/{pid}/cmdline").read_bytes() == me:
-                left.append(pid)
-        except OSError:
-            continue
-    return left
-
-
 @pytest.mark.skipif(not can_fork(), reason="no forked child here: the cache is written in line")
 def test_new_reads_are_cached_beside_the_run_and_all_there_when_it_ends(tmp_path: Path) -> None:
     """A forked child stores the reads new to the cache while the run goes on; the caller's stack waits for it:
@@ -148,11 +131,11 @@ def test_new_reads_are_cached_beside_the_run_and_all_there_when_it_ends(tmp_path
     setup = make_setup()
     inbox = baseline_inbox(tmp_path, setup)
     cache = tmp_path / "cache"
-    before = _forked_children()
+    before = forked_children()
     with contextlib.ExitStack() as later:
         cold = consolidate(inbox, setup, cache=cache, later=later)
     assert len(_entries(cache)) == 2
-    assert set(_forked_children()) <= set(before)  # no new forked copy of this process, alive or a zombie
+    assert set(forked_children()) <= set(before)  # no new forked copy of this process, alive or a zombie
     warm = consolidate(inbox, setup, cache=cache)
     assert parsed(warm) == []
     _same(cold, warm)

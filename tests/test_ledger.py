@@ -24,6 +24,8 @@ from xlsales.cli import do_init, main
 from xlsales.io import ledger as lg
 from xlsales.run import consolidate_folder
 
+from .conftest import forked_children
+
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = dt.date(2026, 11, 23)
 
@@ -141,11 +143,30 @@ def test_the_same_inbox_adds_no_snapshot_and_a_resubmission_supersedes(ledger_ur
     assert len(old) - len(new) == 1 and isinstance(old["close_date"].iloc[0], dt.date)
 
 
-# --- the snapshot is recorded while the report is written ---------------------------------------------------------
+def test_cell_values_are_encoded_for_the_ledger_as_json_keeps_them():
+    """A snapshot's rows are JSON: dates and times tagged, NaN and NaT as null, numpy scalars as Python's, anything
+    else as its text — each column encoded in one pass (encode_all) exactly as one value at a time (encode)."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    values = ["客户", "", 0, -3, 2.5, -0.0, float("nan"), float("inf"), None, True, False, np.int64(7), np.float64(1.5),
+              np.float64("nan"), dt.date(2026, 11, 23), dt.datetime(2026, 11, 23, 9, 30), pd.NaT, dt.time(9, 30)]
+    expected = ["客户", "", 0, -3, 2.5, -0.0, None, math.inf, None, True, False, 7, 1.5, None, {"$d": "2026-11-23"},
+                {"$t": "2026-11-23T09:30:00"}, None, "09:30:00"]
+    for got in (lg.encode_all(values), [lg.encode(v) for v in values]):
+        assert got == expected
+        assert [type(v) for v in got] == [type(v) for v in expected]
+        assert math.copysign(1, got[5]) == -1  # -0.0 kept as it is
+
+
+# --- the snapshot is recorded while the report is built and written -----------------------------------------------
 
 def test_the_report_says_which_snapshot_it_became(ledger_url, folder_a):
-    """The snapshot is recorded on another core while the report is written; the ledger's status is the report's
-    last cell, on the summary sheet, and names the snapshot the ledger gave it."""
+    """The snapshot is recorded on another core while the report is built and written, from the moment its figures
+    are known; the ledger's status is the report's last cell, on the summary sheet, and names the snapshot the
+    ledger gave it."""
     s = consolidate_folder(folder_a, ledger=ledger_url).summary()
     assert s["ledger"]["new"] and s["ledger"]["snapshot"] == 1
     a3 = openpyxl.load_workbook(s["report"], read_only=True)["汇总"]["A3"].value
@@ -159,7 +180,7 @@ def test_the_report_says_which_snapshot_it_became(ledger_url, folder_a):
 def test_a_report_that_cannot_be_written_is_still_recorded(ledger_url, folder_a, cores, monkeypatch):
     """As when the snapshot was recorded before the report was written: the ledger holds this week's inputs even
     when the report's path is held (here by a folder), so the run after it says they are unchanged.  On one core
-    (and on Windows) the snapshot is recorded in this process, just before the report is closed."""
+    (and on Windows) the snapshot is recorded in this process, as soon as the report's figures are known."""
     from xlsales.run import RunError
 
     if cores == "one":
@@ -175,6 +196,34 @@ def test_a_report_that_cannot_be_written_is_still_recorded(ledger_url, folder_a,
     report.rmdir()
     again = consolidate_folder(folder_a, ledger=ledger_url).summary()
     assert again["ledger"]["reason"] == "unchanged" and again["ledger"]["snapshot"] == 1
+
+
+@pytest.mark.parametrize("cores", ["all", "one"])
+def test_a_report_that_fails_once_its_figures_are_known_is_recorded_and_no_child_is_left(ledger_url, folder_a, cores,
+                                                                                       monkeypatch):
+    """The snapshot's recording starts while the rest of the report is built: when that fails (here a sheet after
+    the reviews), the error is the caller's, the recording is waited for — no child is left, alive or a zombie —
+    and the snapshot holds the inputs, so the next run says they are unchanged and writes the report."""
+    import xlsales.report.consolidated as consolidated
+
+    if cores == "one":
+        if not hasattr(os, "sched_getaffinity"):
+            pytest.skip("no CPU affinity here")
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the variance sheets failed")
+
+    monkeypatch.setattr(consolidated, "add_variance_sheets", broken)
+    before = forked_children()
+    with pytest.raises(RuntimeError, match="the variance sheets failed"):
+        consolidate_folder(folder_a, ledger=ledger_url)
+    assert set(forked_children()) <= set(before)
+    assert _count(ledger_url, "snapshots") == 1
+    monkeypatch.undo()
+    again = consolidate_folder(folder_a, ledger=ledger_url).summary()
+    assert again["ledger"]["reason"] == "unchanged" and again["ledger"]["snapshot"] == 1
+    assert Path(again["report"]).is_file()
 
 
 # --- two processes at once, and a process killed half-way -------------------------------------------------------

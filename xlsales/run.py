@@ -423,20 +423,22 @@ def setup_lang(setup: Setup) -> schema.Lang:
 def build_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, *,
                  targets: tuple[pd.DataFrame, str] | None = None, actuals: pd.DataFrame | None = None,
                  last_week: Previous | None = None, last_month: Previous | None = None,
-                 returns: dict[str, str] | None = None) -> tuple[Report, dict, str]:
+                 returns: dict[str, str] | None = None, reviewed: Callable[[dict], None] | None = None
+                 ) -> tuple[Report, dict, str]:
     """The report of ``c`` (history from the ledger), its figures and where its targets came from.
 
     ``targets``: the targets and their source when already loaded, else they are loaded from the folder
     (:func:`~xlsales.io.targets_file.load_targets`).  ``returns``: submitted file → the path of its returned
-    workbook, relative to the report (linked from the Submissions sheet).  :func:`write_report` records and
-    writes it.
+    workbook, relative to the report (linked from the Submissions sheet).  ``reviewed(figures)``: called as soon
+    as the figures the ledger records are known (:func:`~xlsales.report.consolidated.full_report`).
+    :func:`write_report` records and writes it.
     """
     from xlsales.io.targets_file import load_targets
     from xlsales.report.consolidated import calendar, full_report
 
     target_rows, targets_source = targets if targets is not None else load_targets(setup, folder)
     report, figures = full_report(c, setup, setup_lang(setup), target_rows, actuals, last_week, last_month,
-                                  history=book.history(c, calendar(c, setup)), returns=returns)
+                                  history=book.history(c, calendar(c, setup)), returns=returns, reviewed=reviewed)
     return report, figures, targets_source
 
 
@@ -445,12 +447,20 @@ def make_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, o
                 last_week: Previous | None = None, last_month: Previous | None = None,
                 returns: dict[str, str] | None = None) -> tuple[dict, str, list[Issue], LedgerStatus]:
     """Build the report (:func:`build_report`) and write it (:func:`write_report`) while its snapshot is recorded
-    on another core, its figures let go of first; the totals by period, where the targets came from, the cells
-    whose text had to be cut, and the ledger's status."""
-    report, figures, targets_source = build_report(c, setup, folder, book, targets=targets, actuals=actuals,
-                                                   last_week=last_week, last_month=last_month, returns=returns)
+    on another core — from the moment its figures are known, while the rest of the report is built; the totals by
+    period, where the targets came from, the cells whose text had to be cut, and the ledger's status.  A report
+    that cannot be built after that moment is recorded all the same, as one that cannot be written is."""
+    started: list[Aside[LedgerStatus]] = []
+    try:
+        report, figures, targets_source = build_report(
+            c, setup, folder, book, targets=targets, actuals=actuals, last_week=last_week, last_month=last_month,
+            returns=returns, reviewed=lambda figures: started.append(book.record_aside(c, figures, out)))
+    except BaseException:
+        for recording in started:
+            recording.result()  # no child left behind
+        raise
     totals = figures["totals"]
-    recording = book.record_aside(c, figures, out)
+    recording = started[0] if started else book.record_aside(c, figures, out)
     del figures  # the recording has them: let the report's writing reuse their memory
     cut, status = write_report(report, recording, out)
     return totals, targets_source, cut, status

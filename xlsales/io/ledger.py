@@ -41,7 +41,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from xlsales import __version__
 from xlsales.core.history import MONTHS, PATH_WEEKS, WEEKS, History, Point, assemble, deals_of
-from xlsales.core.records import rows_of
+from xlsales.core.records import columns_of, rows_of
 
 if TYPE_CHECKING:
     from xlsales.core.combine import Consolidation
@@ -211,6 +211,12 @@ def encode(v: object) -> object:
     return str(v)
 
 
+def encode_all(values: list[Any]) -> list[Any]:
+    """:func:`encode` of each value, its commonest values (texts, numbers, blanks) taken as they are in one pass."""
+    return [v if (t := type(v)) is str or t is int else v if t is float and v == v else
+            None if v is None or t is float else encode(v) for v in values]
+
+
 def decode(v: object) -> object:
     if isinstance(v, dict):
         if "$d" in v:
@@ -302,12 +308,15 @@ def snapshot_of(c: Consolidation, setup: Setup, figures: dict, report: Path | No
         if df is None or df.empty:
             continue
         data_cols = [k for k in df.columns if k not in ("_ok", "_file", "_sheet", "_row")]
-        for rec in rows_of(df):
-            row = rec.get("_row")
-            rows.append({"tbl": tbl, "rep_id": None if rec.get("rep_id") is None else str(rec["rep_id"]),
-                         "file": str(rec.get("_file") or ""), "sheet": str(rec.get("_sheet") or ""),
-                         "row": int(row) if row is not None and row == row else None, "ok": bool(rec.get("_ok")),
-                         "data": dumps({k: rec[k] for k in data_cols})})
+        cols = columns_of(df)  # each column's values encoded in one pass, then each row's joined as JSON
+        data = zip(*(encode_all(cols.column(k)) for k in data_cols), strict=True) if data_cols else \
+            ((),) * len(df)
+        for rep_id, file, sheet, row, ok, values in zip(*(cols.column(k) for k in ("rep_id", "_file", "_sheet",
+                                                                                  "_row", "_ok")), data, strict=True):
+            rows.append({"tbl": tbl, "rep_id": None if rep_id is None else str(rep_id),
+                         "file": str(file or ""), "sheet": str(sheet or ""),
+                         "row": int(row) if row is not None and row == row else None, "ok": bool(ok),
+                         "data": _JSON.encode(dict(zip(data_cols, values, strict=True)))})
     ents = entities(setup)
     figs = []
     for review in REVIEWS:

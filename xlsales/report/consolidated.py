@@ -11,7 +11,7 @@ becomes a formula.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -59,13 +59,16 @@ def calendar(c: Consolidation, setup: Setup) -> Calendar:
 def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.DataFrame | None = None,
                 actuals: pd.DataFrame | None = None, last_week: Previous | None = None,
                 last_month: Previous | None = None, history: History | None = None,
-                returns: dict[str, str] | None = None) -> tuple[Report, dict]:
+                returns: dict[str, str] | None = None, reviewed: Callable[[dict], None] | None = None
+                ) -> tuple[Report, dict]:
     """The consolidated report and its headline figures (``totals`` by period, the ``calendar``).
 
     ``actuals``: finance actuals read from a file (None: the setup's Actuals table, else won deals stand
     in, and every sheet says so); ``last_week``/``last_month``: figures of earlier reports; ``history``: the
     ledger's history (:mod:`xlsales.core.history`) — its sheets (deal changes, accuracy, win rates) are added when given;
-    ``returns``: {submitted file: link to its returned workbook, relative to the report} for the Submissions sheet.
+    ``returns``: {submitted file: link to its returned workbook, relative to the report} for the Submissions sheet;
+    ``reviewed(figures)``: called once the reviews' figures are known (``calendar``, ``grids``, ``data``; the
+    ledger's snapshot needs no more), before the rest of the report is built.
     """
     cal = calendar(c, setup)
     d = ReviewData(c, setup, lang, cal, targets, act.resolve(setup, c, actuals), last_week, last_month)
@@ -89,6 +92,8 @@ def full_report(c: Consolidation, setup: Setup, lang: Lang = "zh", targets: pd.D
         sh.freeze = (2, 4)
         sh.protect = True
     grids = add_reviews(rep, d)
+    if reviewed is not None:
+        reviewed({"calendar": cal, "grids": dict(grids), "data": d})
     add_variance_sheets(rep, d)
     add_rollups(rep, d)
     if history is not None:
