@@ -382,6 +382,12 @@ def test_the_parts_are_assembled_in_a_private_folder_that_is_removed(tmp_path, m
     assert openpyxl.load_workbook(out)["数据"]["A1"].value == "华东"
 
 
+# shared strings XlsxWriter writes with care: whitespace at an end, control characters and their escapes,
+# non-characters, line breaks and quotes, what looks like a rich string
+_ODD_TEXTS = (" 前有空格", "后有空格 ", "\u3000全角空格", "控制\x01字符", "_x0041_ 像转义", "非字符\ufffe", "换行\n\"引号\"",
+              "<r>像富文本</r>", "<r>", "&amp;", "")
+
+
 def _packaged(wb, parts: Path) -> None:
     """Sheets of several sizes (parts from a few hundred bytes to about 1 MB), a table, formulas and texts."""
     wb.worksheet_class = writer.PortableWorksheet
@@ -392,7 +398,7 @@ def _packaged(wb, parts: Path) -> None:
         ws.add_table(0, 0, n, 2, {"name": f"Tab_{i}", "columns": [{"header": "客户"}, {"header": "金额"},
                                                                 {"header": "两倍"}]})
         for r in range(1, n + 1):
-            ws.write_string(r, 0, f"客户{r % 37} <&>", None)
+            ws.write_string(r, 0, f"客户{r % 37} <&>" if r % 50 else _ODD_TEXTS[r // 50 % len(_ODD_TEXTS)], None)
             ws.write_number(r, 1, r * 1.5, money)
             ws.write_formula(r, 2, f"=B{r + 1}*2", money, r * 3.0)
     wb.close()
@@ -401,8 +407,9 @@ def _packaged(wb, parts: Path) -> None:
 
 def test_the_archive_is_xlsxwriter_s_byte_for_byte_though_each_part_is_zipped_as_soon_as_it_is_written(
         tmp_path, monkeypatch):
-    """Parts are compressed in a second thread while the next part is written (and here read in chunks of
-    1,000 bytes): the file must be exactly the one XlsxWriter's own zipping loop makes of the same parts."""
+    """Parts are compressed by threads beside the writing while the next parts are written (and here read in
+    chunks of 1,000 bytes), their shared strings written in one pass: the file must be exactly the one XlsxWriter's
+    own zipping loop makes of the same parts."""
     import threading
 
     import xlsxwriter
@@ -416,30 +423,43 @@ def test_the_archive_is_xlsxwriter_s_byte_for_byte_though_each_part_is_zipped_as
                                                                   "tmpdir": str(stock_parts)}), stock_parts)
     ours, stock = (tmp_path / "ours.xlsx").read_bytes(), (tmp_path / "stock.xlsx").read_bytes()
     assert len(ours) > 100_000 and ours == stock
-    assert not [t for t in threading.enumerate() if t.name == "xlsales-zip"]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("xlsales-zip", "xlsales-deflate"))]
 
 
-def test_a_part_that_cannot_be_zipped_fails_the_write_and_the_last_report_stays(tmp_path, monkeypatch):
-    """An error in the zipping thread is the writer's error, raised on close: never lost with the thread."""
+@pytest.mark.parametrize("where", ["archive", "compressing"])
+def test_a_part_that_cannot_be_zipped_fails_the_write_and_the_last_report_stays(tmp_path, monkeypatch, where):
+    """An error in the zipping threads (adding a part to the archive, or compressing it) is the writer's error,
+    raised on close: never lost with the thread."""
     import threading
 
-    real_utime = os.utime
+    real_utime, real_deflate = os.utime, writer._deflate
 
     def utime(path, *a, **k):
         if str(path).startswith(str(tmp_path / "tmp")):
             raise OSError(28, "No space left on device")
         return real_utime(path, *a, **k)
 
+    calls: list[str] = []
+
+    def deflate(path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_deflate(path)
+
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
-    monkeypatch.setattr(os, "utime", utime)
+    if where == "archive":
+        monkeypatch.setattr(os, "utime", utime)
+    else:
+        monkeypatch.setattr(writer, "_deflate", deflate)
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"last week")
     with pytest.raises(writer.WriteError), writer.atomic(out) as tmp:
         _small_book(tmp)
     assert out.read_bytes() == b"last week"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx", "tmp"] and not list((tmp_path / "tmp").iterdir())
-    assert not [t for t in threading.enumerate() if t.name == "xlsales-zip"]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("xlsales-zip", "xlsales-deflate"))]
 
 
 def test_parts_a_killed_run_left_are_removed_by_the_next_workbook(tmp_path, monkeypatch):

@@ -89,6 +89,12 @@ def _where(row: Row, letters: dict[str, str], col: str) -> tuple[str, str, str]:
     return str(row["_file"]), str(row["_sheet"]), f"{letter}{int(row['_row'])}" if letter else ""
 
 
+def _rows(df: pd.DataFrame, *keys: str) -> list[dict[str, Any]]:
+    """The rows of ``df`` (:func:`rows_of`) with only ``keys`` and where each row came from: what a rule reads,
+    without a dict of every column."""
+    return rows_of(df[[k for k in dict.fromkeys((*keys, "_file", "_sheet", "_row")) if k in df.columns]])
+
+
 def _issue(rule: str, row: Row, letters: dict[str, str], col: str, value: object, **p: Any) -> Issue:
     f, s, c = _where(row, letters, col)
     return make(rule, f, s, c, value, **p)
@@ -105,7 +111,7 @@ def check_opportunities(df: pd.DataFrame, letters: dict[str, dict[str, str]], se
     cmin = setup.threshold("commit_min_probability")
     qual = setup.threshold("quality_probability")
     lab = _labels(setup)
-    for r in rows_of(df):
+    for r in _rows(df, "stage", "category", "close_date", "amount", *CHECKLIST):
         L = letters.get(r["_file"], {})  # noqa: N806
         stage, cat = r.get("stage"), r.get("category")
         if stage is None or cat is None:
@@ -152,7 +158,7 @@ def _repeats_in_file(df: pd.DataFrame, letters: dict[str, dict[str, str]], col: 
     """The same key twice in one file: the second and later rows are errors naming the first."""
     out: list[Issue] = []
     seen: dict[tuple[str, str], Row] = {}
-    for r in rows_of(df):
+    for r in _rows(df, col):
         v = r.get(col)
         if v is None:
             continue
@@ -221,7 +227,7 @@ def check_visits(df: pd.DataFrame, letters: dict[str, dict[str, str]], period: d
     as_of = as_of or period
     start, end_plan = period - dt.timedelta(days=7), period + dt.timedelta(days=13)
     end_done = max(as_of, period - dt.timedelta(days=1))
-    for r in rows_of(df):
+    for r in _rows(df, "date", "status"):
         d = r.get("date")
         if not isinstance(d, dt.date):
             continue

@@ -29,13 +29,16 @@ import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlsxwriter.exceptions import FileCreateError, FileSizeError, OverlappingRange
 from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (
@@ -647,13 +650,15 @@ ZIP_CHUNK = 32 << 20  # bytes of a part read and compressed per call; each call 
 
 
 class _ZipAlong(Packager):
-    """XlsxWriter's packager, zipping each part in a second thread as soon as the part is written.
+    """XlsxWriter's packager, zipping each part beside the writing as soon as the part is written.
 
     XlsxWriter assembles every part (one XML file per sheet) and only then zips them one by one, so compressing
-    them (0.3 s of a 200-rep report, 1.4 s at realistic size) adds to the time Python spends writing the XML.
-    Compression runs without Python's lock; here a part is compressed while the next one is written.  The archive
-    is XlsxWriter's byte for byte: the same parts in the same order, each entry made as ``ZipFile.write`` makes it
-    (the file's time set to XlsxWriter's 1980-01-31), only read in larger chunks (:data:`ZIP_CHUNK`).
+    them (0.3 s of a 200-rep report, 1.6 s at realistic size) adds to the time Python spends writing the XML.
+    Compression runs without Python's lock; here each part is compressed by one of :data:`ZIP_THREADS` threads
+    as soon as it is written, while the next ones are written and compressed, and a last thread adds the
+    compressed parts to the archive in XlsxWriter's order.  The archive is XlsxWriter's byte for byte: the same
+    parts in the same order, each entry made as ``ZipFile.write`` makes it (the file's time set to XlsxWriter's
+    1980-01-31) and compressed as its compressor would, only read in larger chunks (:data:`ZIP_CHUNK`).
 
     XlsxWriter's own zipping loop is left nothing to do (:meth:`_create_package` returns no part), and a failure
     here is kept in :attr:`failed` for :meth:`_Book.close` to raise once XlsxWriter has closed its own archive.
@@ -663,9 +668,10 @@ class _ZipAlong(Packager):
         super().__init__()
         self.failed: BaseException | None = None
         self._zip = zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=zip64)
-        self._todo: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-        self._handed = 0  # parts listed in self.filenames already handed to the thread
+        self._todo: queue.SimpleQueue[tuple[str, str, Future[bytes]] | None] = queue.SimpleQueue()
+        self._handed = 0  # parts listed in self.filenames already handed over
         self._thread = threading.Thread(target=self._zip_parts, name="xlsales-zip", daemon=True)
+        self._deflating = ThreadPoolExecutor(ZIP_THREADS, thread_name_prefix="xlsales-deflate")
 
     def _filename(self, xml_filename: str) -> Any:
         self._hand_over()  # a new part is started: every part listed before it is written and closed
@@ -673,7 +679,7 @@ class _ZipAlong(Packager):
 
     def _hand_over(self) -> None:
         for os_filename, xml_filename, _ in self.filenames[self._handed:]:
-            self._todo.put((os_filename, xml_filename))
+            self._todo.put((os_filename, xml_filename, self._deflating.submit(_deflate, os_filename)))
         self._handed = len(self.filenames)
 
     def _create_package(self) -> list:
@@ -686,27 +692,86 @@ class _ZipAlong(Packager):
         finally:
             self._todo.put(None)
             self._thread.join()
+            self._deflating.shutdown(wait=True, cancel_futures=True)
             try:
                 self._zip.close()
             except BaseException as e:
                 self.failed = self.failed or e
         return []
 
+    def _write_shared_strings_file(self) -> None:
+        """XlsxWriter's, through :class:`_SharedStrings`."""
+        table = self.workbook.str_table
+        if not table.count:
+            return
+        sst = _SharedStrings()
+        sst.string_table = table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
     def _zip_parts(self) -> None:
         stamp = time.mktime((1980, 1, 31, 0, 0, 0, 0, 0, -1))  # XlsxWriter's time for every part
         while (part := self._todo.get()) is not None:
             if self.failed is not None:
                 continue
-            os_filename, xml_filename = part
+            os_filename, xml_filename, deflated = part
             try:
                 os.utime(os_filename, (stamp, stamp))
                 entry = zipfile.ZipInfo.from_file(os_filename, xml_filename)
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 with open(os_filename, "rb") as src, self._zip.open(entry, "w") as dest:
+                    if hasattr(dest, "_compressor"):  # zipfile checks the part's size and CRC; its bytes are ready
+                        dest._compressor = _Deflated(deflated.result())
                     shutil.copyfileobj(src, dest, ZIP_CHUNK)
                 os.remove(os_filename)
             except BaseException as e:
                 self.failed = e
+
+
+ZIP_THREADS = 2  # parts compressed at once
+
+
+def _deflate(path: str) -> bytes:
+    """The file at ``path`` compressed as ``zipfile`` compresses an entry (raw deflate, zlib's default level)."""
+    squeeze = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    with open(path, "rb") as f:
+        out = [squeeze.compress(block) for block in iter(functools.partial(f.read, ZIP_CHUNK), b"")]
+    out.append(squeeze.flush())
+    return b"".join(out)
+
+
+class _Deflated:
+    """A zipfile entry's compressor whose output was made beforehand (by :func:`_deflate`): all of it at the flush."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def compress(self, data: bytes) -> bytes:
+        return b""
+
+    def flush(self) -> bytes:
+        return self._data
+
+
+# what makes XlsxWriter write a shared string other than as <si><t>text</t></si>: a control character or its
+# _xHHHH_ escape, a non-character, whitespace at either end (xml:space), or what looks like a rich string's runs
+_SPECIAL_STRING = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]|^\s|\s$|^<r>")
+
+
+class _SharedStrings(SharedStrings):
+    """XlsxWriter's shared strings part, its plain strings (nearly all) written in one pass: the same XML."""
+
+    def _write_sst_strings(self) -> None:
+        out: list[str] = []
+        special = _SPECIAL_STRING.search
+        for text in self.string_table.string_array:
+            if special(text) is None:
+                out.append(f"<si><t>{_escape_text(text)}</t></si>")
+            else:
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_si(text)
+        self.fh.write("".join(out))
 
 
 class _Book(Workbook):
