@@ -198,9 +198,10 @@ def _not_stored() -> None:
 
 def _read_all(paths: list[Path], inbox: Path, how: Reading, issues: list[Issue],
               progress: Callable[[int, int, str], None] | None) -> list[FileResult]:
-    """Read each file (never modifying it), as many at once as ``how.pool`` has readers; whatever goes wrong
-    with one file is that file's one issue.  Files are handed out and their results taken in the order of
-    ``paths``, and ``progress(n, total, name)`` is called in this thread just before file ``n`` is handed out."""
+    """Read each file (never modifying it), as many parsed at once as ``how.pool`` has readers (and as many more
+    checked meanwhile); whatever goes wrong with one file is that file's one issue.  Files are handed out and their
+    results taken in the order of ``paths``, and ``progress(n, total, name)`` is called in this thread just before
+    file ``n`` is handed out."""
     files: list[FileResult] = []
     ahead: deque[Future[tuple[FileResult, list[Issue]]]] = deque()
 
@@ -209,7 +210,8 @@ def _read_all(paths: list[Path], inbox: Path, how: Reading, issues: list[Issue],
         files.append(fr)
         issues.extend(file_issues)
 
-    with ThreadPoolExecutor(how.pool.size) as threads:
+    # two threads per reader: while one checks the file its reader has just parsed, the other's file is parsed
+    with ThreadPoolExecutor(2 * how.pool.size) as threads:
         for n, p in enumerate(paths):
             if len(ahead) >= 2 * how.pool.size:  # each reader has the next file waiting, no more
                 take_oldest()
