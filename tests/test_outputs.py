@@ -417,6 +417,7 @@ def test_the_archive_is_xlsxwriter_s_byte_for_byte_though_each_part_is_zipped_as
     ours_parts, stock_parts = tmp_path / "p1", tmp_path / "p2"
     ours_parts.mkdir(), stock_parts.mkdir()
     monkeypatch.setattr(writer, "ZIP_CHUNK", 1_000)
+    monkeypatch.setattr(writer, "ZIP_AHEAD", 20_000)  # the larger parts compressed ahead, the smaller ones in turn
     options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     _packaged(writer._Book(tmp_path / "ours.xlsx", options), ours_parts)
     _packaged(xlsxwriter.Workbook(str(tmp_path / "stock.xlsx"), {**options, "in_memory": False,
@@ -453,6 +454,7 @@ def test_a_part_that_cannot_be_zipped_fails_the_write_and_the_last_report_stays(
         monkeypatch.setattr(os, "utime", utime)
     else:
         monkeypatch.setattr(writer, "_deflate", deflate)
+        monkeypatch.setattr(writer, "ZIP_AHEAD", 0)  # every part compressed ahead
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"last week")
     with pytest.raises(writer.WriteError), writer.atomic(out) as tmp:

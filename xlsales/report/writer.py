@@ -654,9 +654,9 @@ class _ZipAlong(Packager):
 
     XlsxWriter assembles every part (one XML file per sheet) and only then zips them one by one, so compressing
     them (0.3 s of a 200-rep report, 1.6 s at realistic size) adds to the time Python spends writing the XML.
-    Compression runs without Python's lock; here each part is compressed by one of :data:`ZIP_THREADS` threads
-    as soon as it is written, while the next ones are written and compressed, and a last thread adds the
-    compressed parts to the archive in XlsxWriter's order.  The archive is XlsxWriter's byte for byte: the same
+    Compression runs without Python's lock; here each large part (:data:`ZIP_AHEAD`) is compressed by one of
+    :data:`ZIP_THREADS` threads as soon as it is written, while the next ones are written and compressed, and a
+    last thread adds the parts to the archive in XlsxWriter's order (compressing the small ones itself).  The archive is XlsxWriter's byte for byte: the same
     parts in the same order, each entry made as ``ZipFile.write`` makes it (the file's time set to XlsxWriter's
     1980-01-31) and compressed as its compressor would, only read in larger chunks (:data:`ZIP_CHUNK`).
 
@@ -668,10 +668,10 @@ class _ZipAlong(Packager):
         super().__init__()
         self.failed: BaseException | None = None
         self._zip = zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=zip64)
-        self._todo: queue.SimpleQueue[tuple[str, str, Future[bytes]] | None] = queue.SimpleQueue()
+        self._todo: queue.SimpleQueue[tuple[str, str, Future[bytes] | None] | None] = queue.SimpleQueue()
         self._handed = 0  # parts listed in self.filenames already handed over
         self._thread = threading.Thread(target=self._zip_parts, name="xlsales-zip", daemon=True)
-        self._deflating = ThreadPoolExecutor(ZIP_THREADS, thread_name_prefix="xlsales-deflate")
+        self._deflating: ThreadPoolExecutor | None = None  # made for the first large part
 
     def _filename(self, xml_filename: str) -> Any:
         self._hand_over()  # a new part is started: every part listed before it is written and closed
@@ -679,7 +679,12 @@ class _ZipAlong(Packager):
 
     def _hand_over(self) -> None:
         for os_filename, xml_filename, _ in self.filenames[self._handed:]:
-            self._todo.put((os_filename, xml_filename, self._deflating.submit(_deflate, os_filename)))
+            deflated = None  # a small part is compressed as it is added to the archive
+            if os.path.getsize(os_filename) >= ZIP_AHEAD:
+                if self._deflating is None:
+                    self._deflating = ThreadPoolExecutor(ZIP_THREADS, thread_name_prefix="xlsales-deflate")
+                deflated = self._deflating.submit(_deflate, os_filename)
+            self._todo.put((os_filename, xml_filename, deflated))
         self._handed = len(self.filenames)
 
     def _create_package(self) -> list:
@@ -692,7 +697,8 @@ class _ZipAlong(Packager):
         finally:
             self._todo.put(None)
             self._thread.join()
-            self._deflating.shutdown(wait=True, cancel_futures=True)
+            if self._deflating is not None:
+                self._deflating.shutdown(wait=True, cancel_futures=True)
             try:
                 self._zip.close()
             except BaseException as e:
@@ -720,15 +726,16 @@ class _ZipAlong(Packager):
                 entry = zipfile.ZipInfo.from_file(os_filename, xml_filename)
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 with open(os_filename, "rb") as src, self._zip.open(entry, "w") as dest:
-                    if hasattr(dest, "_compressor"):  # zipfile checks the part's size and CRC; its bytes are ready
-                        dest._compressor = _Deflated(deflated.result())
+                    if deflated is not None and hasattr(dest, "_compressor"):  # zipfile checks the part's size
+                        dest._compressor = _Deflated(deflated.result())  # and CRC; its bytes are ready
                     shutil.copyfileobj(src, dest, ZIP_CHUNK)
                 os.remove(os_filename)
             except BaseException as e:
                 self.failed = e
 
 
-ZIP_THREADS = 2  # parts compressed at once
+ZIP_THREADS = 2  # large parts compressed at once
+ZIP_AHEAD = 1 << 20  # a part this large is compressed as soon as it is written, beside the others
 
 
 def _deflate(path: str) -> bytes:
