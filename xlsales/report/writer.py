@@ -238,9 +238,10 @@ class PortableWorksheet(Worksheet):
     prefix of functions newer than Excel 2007; xlsales never writes those (``tests`` check every
     generated formula against the portable list), so the formula is only stripped of its ``=``.
 
-    A report has hundreds of thousands of cells, so :meth:`_write_rows` writes a formatted number,
-    date, shared text or formula in one step (:meth:`_cell_xml`), the very XML XlsxWriter writes for it (a
-    test compares the two byte by byte); every other cell is left to XlsxWriter.
+    A report has millions of cells, so its tables are kept a column at a time (:meth:`write_column`), not as
+    one cell object per cell, and :meth:`_write_rows` writes a formatted number, date, shared text or formula
+    in one step (:meth:`_cell_xml`, :meth:`_Run.xml`), the very XML XlsxWriter writes for it (tests compare the
+    two byte by byte); every other cell is left to XlsxWriter.
     """
 
     fh: Any  # the file of the sheet's XML, XlsxWriter's
@@ -483,7 +484,7 @@ class PortableWorksheet(Worksheet):
         for a in range(self.dim_rowmin, last, ROW_BLOCK):
             b = min(a + ROW_BLOCK, last)
             live = [run for run in runs if run.first < b and a < run.first + len(run.values)]
-            numbers = list(map(str, range(a + 1, b + 1)))  # the rows' numbers as cell references write them
+            numbers = list(map(str, range(a + 1, b + 1))) if live else []  # the rows' numbers, as references
             parts = [run.xml(a, b, numbers, _column_name(run.col)) for run in live]
             joined = list(map("".join, zip(*parts, strict=True))) if parts else [""] * (b - a)
             for row in range(a, b):
@@ -656,9 +657,10 @@ class _ZipAlong(Packager):
     them (0.3 s of a 200-rep report, 1.6 s at realistic size) adds to the time Python spends writing the XML.
     Compression runs without Python's lock; here each large part (:data:`ZIP_AHEAD`) is compressed by one of
     :data:`ZIP_THREADS` threads as soon as it is written, while the next ones are written and compressed, and a
-    last thread adds the parts to the archive in XlsxWriter's order (compressing the small ones itself).  The archive is XlsxWriter's byte for byte: the same
-    parts in the same order, each entry made as ``ZipFile.write`` makes it (the file's time set to XlsxWriter's
-    1980-01-31) and compressed as its compressor would, only read in larger chunks (:data:`ZIP_CHUNK`).
+    last thread adds the parts to the archive in XlsxWriter's order (compressing the small ones itself).  The
+    archive is XlsxWriter's byte for byte: the same parts in the same order, each entry made as ``ZipFile.write``
+    makes it (the file's time set to XlsxWriter's 1980-01-31) and compressed as its compressor would, only read in
+    larger chunks (:data:`ZIP_CHUNK`).
 
     XlsxWriter's own zipping loop is left nothing to do (:meth:`_create_package` returns no part), and a failure
     here is kept in :attr:`failed` for :meth:`_Book.close` to raise once XlsxWriter has closed its own archive.
