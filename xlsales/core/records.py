@@ -251,9 +251,9 @@ def _column_values(s: pd.Series, blanks: bool = False) -> list:
             values = [_boxed(v) if isinstance(v, np.generic) else None if v is pd.NA else v for v in cells]
         else:  # Python values only (texts, numbers, dates, None): as they are
             values = cells.tolist()
-    if blanks:
-        for i in np.flatnonzero(s.isna().to_numpy()):  # where pandas sees a missing value (found in C), each checked
-            if _missing(values[i]):
+    if blanks:  # where pandas sees a missing value (found in C), each checked; a blank text is None already
+        for i in np.flatnonzero(s.isna().to_numpy()).tolist():
+            if values[i] is not None and _missing(values[i]):
                 values[i] = None
     return values
 
