@@ -90,9 +90,8 @@ def _where(row: Row, letters: dict[str, str], col: str) -> tuple[str, str, str]:
 
 
 def _rows(df: pd.DataFrame, *keys: str) -> list[dict[str, Any]]:
-    """The rows of ``df`` (:func:`rows_of`) with only ``keys`` and where each row came from: what a rule reads,
-    without a dict of every column."""
-    return rows_of(df[[k for k in dict.fromkeys((*keys, "_file", "_sheet", "_row")) if k in df.columns]])
+    """The rows of ``df`` with only ``keys`` and where each row came from (what a rule reads)."""
+    return rows_of(df, only=(*keys, "_file", "_sheet", "_row"))
 
 
 def _issue(rule: str, row: Row, letters: dict[str, str], col: str, value: object, **p: Any) -> Issue:

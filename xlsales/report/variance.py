@@ -220,11 +220,6 @@ def _text(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
 
 
-def _only(df: pd.DataFrame, *keys: str) -> pd.DataFrame:
-    """``df`` with only the columns ``keys`` it has: the rows a list reads, without a dict of every column."""
-    return df[[k for k in keys if k in df.columns]]
-
-
 def visit_lists(d: ReviewData) -> tuple[list[dict], list[dict], list[dict]]:
     """(market signals and complaints of last week, abnormal customers, this week's planned visits)."""
     lang, lab, cal = d.lang, d.labels, d.cal
@@ -232,12 +227,12 @@ def visit_lists(d: ReviewData) -> tuple[list[dict], list[dict], list[dict]]:
     a, b = cal.last_week
     n0, n1 = cal.week
     signals, abnormal, plan = [], [], []
-    cust = rows_of(_only(d.c.accepted("customers"), "rep_id", "customer", "customer_class"))
+    cust = rows_of(d.c.accepted("customers"), only=("rep_id", "customer", "customer_class"))
     klass = {(str(r["rep_id"]), norm(r.get("customer") or "")): r.get("customer_class") for r in cust}
     names = {(str(r["rep_id"]), norm(r.get("customer") or "")): r["customer"] for r in cust}
-    rows = sorted(rows_of(_only(v, "rep_id", "date", "customer", "purpose", "status", "competitor", "feedback",
-                                "result", "area")), key=lambda r: (str(r["rep_id"]), r.get("date") or dt.date.min,
-                                             str(r["customer"])))
+    shown = ("rep_id", "date", "customer", "purpose", "status", "competitor", "feedback", "result", "area")
+    rows = sorted(rows_of(v, only=shown), key=lambda r: (str(r["rep_id"]), r.get("date") or dt.date.min,
+                                                         str(r["customer"])))
     for r in rows:
         day = r.get("date")
         if not isinstance(day, dt.date):
