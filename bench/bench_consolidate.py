@@ -274,9 +274,25 @@ def measure(case: Case, folder: Path, out: Path, repeat: int, timeout: float) ->
         res[f"{tool}_all_s"] = [round(r.seconds, 3) for r in runs[tool]]
         res[f"{tool}_cpu_s"] = statistics.median(r.cpu for r in runs[tool])
         res[f"{tool}_mib"] = max(r.peak_mib for r in runs[tool])
+    res["xlsales_steps"] = steps_of(runs["xlsales"])
     res["xlsales_vs_naive"] = res["xlsales_s"] / res["naive_s"]
     res["xlsales_vs_floor"] = res["xlsales_s"] / res["floor_s"]
     return res
+
+
+def steps_of(runs: list[Run]) -> dict[str, float]:
+    """The median seconds of each step xlsales reports (``run.steps`` of its JSON: read, build, write) and of the
+    rest of the wall time (``other``: starting Python and the imports, the setup, the ledger's last weeks, ending)."""
+    per = []
+    for r in runs:
+        steps = dict(r.out.get("run", {}).get("steps", {}))
+        per.append({**steps, "other": r.seconds - sum(steps.values())})
+    return {k: statistics.median(p.get(k, 0.0) for p in per) for k in per[0]} if per else {}
+
+
+def _said_steps(steps: dict[str, float]) -> str:
+    names = {"read": "reading", "build": "building the report", "write": "writing", "other": "the rest"}
+    return ", ".join(f"{names.get(k, k)} {_s(v)}" for k, v in steps.items())
 
 
 def change_one_file(case: Case, inbox: Path, n: int) -> str:
@@ -315,7 +331,8 @@ def measure_rerun(case: Case, folder: Path, out: Path, repeat: int, timeout: flo
     return {"case": case.key, "label": case.label, "changed": changed, "files": files,
             "first_with_cache_s": first.seconds, "first_with_cache_mib": first.peak_mib,
             "rerun_s": statistics.median(r.seconds for r in runs), "rerun_all_s": [round(r.seconds, 3) for r in runs],
-            "rerun_cpu_s": statistics.median(r.cpu for r in runs), "rerun_mib": max(r.peak_mib for r in runs)}
+            "rerun_cpu_s": statistics.median(r.cpu for r in runs), "rerun_mib": max(r.peak_mib for r in runs),
+            "rerun_steps": steps_of(runs), "from_cache": runs[-1].out.get("run", {}).get("files_from_cache")}
 
 
 # --- reporting ---------------------------------------------------------------------
@@ -327,6 +344,14 @@ def _version(dist: str) -> str:
         return version(dist)
     except PackageNotFoundError:
         return "-"
+
+
+def compiled() -> None:
+    """Compile xlsales to bytecode, as an installed copy is: with PYTHONDONTWRITEBYTECODE set (as on some
+    machines) every timed run would otherwise compile its modules again, a cost a user's runs do not have."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "xlsales"), quiet=1)
 
 
 def _git(*args: str) -> str:
@@ -400,6 +425,13 @@ def markdown(env: dict, results: list[dict], lo: list[dict] | None, rerun: dict 
                      f"read cache of the run before: **{_s(rerun['rerun_s'])} s** (CPU {_s(rerun['rerun_cpu_s'])} s, "
                      f"peak {rerun['rerun_mib']:.0f} MiB; runs {rerun['rerun_all_s']}){ratio}. The first run, which "
                      f"filled the cache, took {_s(rerun['first_with_cache_s'])} s.")
+        if rerun.get("rerun_steps"):
+            lines.append("")
+            lines.append(f"By step (median seconds; the rest: starting Python and the imports, the setup, the ledger's "
+                         f"last weeks, ending): the re-run {_said_steps(rerun['rerun_steps'])}, "
+                         f"{rerun.get('from_cache')} of {rerun.get('files', {}).get('read', '?')} files' reads from the "
+                         "cache" + (f"; the full run without the cache {_said_steps(full['xlsales_steps'])}"
+                                    if full and full.get("xlsales_steps") else "") + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -491,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (work / ".gitignore").write_text("*\n")
     env = environment(a.repeat)
+    compiled()
     results: list[dict] = []
     lo: list[dict] = []
     rerun: dict | None = None

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
@@ -251,6 +252,36 @@ def test_the_command_caches_reads_beside_the_reports_unless_told_not_to(demo: Pa
     assert main(["consolidate", str(folder), "--out", str(tmp_path / "b.xlsx")]) == 0
     assert len(_entries(folder / rc.CACHE_DIR)) == len(list((folder / "inbox").glob("*.xlsx")))
 
+
+def test_the_command_says_how_long_each_step_took_and_which_reads_it_reused(
+        demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The manager sees what a re-run saved: after one file changed, every other file's read came from the cache;
+    the steps' seconds are within the run's (JSON ``run``, never in the summary, which is the same however the run
+    went)."""
+    folder = tmp_path / "folder"
+    shutil.copytree(demo, folder)
+    shutil.rmtree(folder / rc.CACHE_DIR, ignore_errors=True)
+    files = sorted((folder / "inbox").glob("*.xlsx"))
+    assert len(files) == 11
+
+    def run_json() -> dict:
+        assert main(["consolidate", str(folder), "--json", "--out", str(tmp_path / "r.xlsx")]) == 0
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    first = run_json()
+    assert first["run"]["files_from_cache"] == 0
+    files[0].write_bytes(files[0].read_bytes() + b"\0")  # the same workbook, other bytes: read again
+    again = run_json()
+    assert again["run"]["files_from_cache"] == 10
+    assert "run" not in consolidate_folder(folder, out=tmp_path / "s.xlsx").summary()
+    for s in (first, again):
+        steps = s["run"]["steps"]
+        assert set(steps) == {"read", "build", "write"}
+        assert all(v > 0 for v in steps.values()) and sum(steps.values()) <= s["run"]["seconds"]
+    assert main(["consolidate", str(folder), "--out", str(tmp_path / "r.xlsx")]) == 0
+    said = capsys.readouterr().out
+    assert "11 个文件与上次相同,沿用了上次的读取结果" in said and "11 files unchanged since a run before" in said
+    assert re.search(r"用时 \d+\.\d 秒\(读取与校验 \d+\.\d 秒 · 生成报表 \d+\.\d 秒 · 写入 \d+\.\d 秒\)", said)
 
 def test_the_report_is_the_same_with_the_cache_on_or_off_and_one_or_two_readers(
         demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

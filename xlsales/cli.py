@@ -292,6 +292,22 @@ def say_consolidation(res, per_file: bool = True) -> None:
     if res.ledger is not None:
         say(res.ledger.zh, res.ledger.en, err=not res.ledger.recorded and res.ledger.reason != "disabled")
     say(f"报告:{res.report}", f"Report: {res.report}")
+    took = run_facts(res)
+    steps, reused = took["steps"], took["files_from_cache"]
+    parts = [(zh, en, steps[k]) for k, zh, en in (("read", "读取与校验", "reading and checking"),
+                                                   ("build", "生成报表", "building the report"),
+                                                   ("write", "写入", "writing")) if k in steps]
+    say(f"用时 {took['seconds']:.1f} 秒(" + " · ".join(f"{zh} {v:.1f} 秒" for zh, _, v in parts) + ")"
+        + (f";{reused} 个文件与上次相同,沿用了上次的读取结果" if reused else ""),
+        f"Took {took['seconds']:.1f} s (" + " · ".join(f"{en} {v:.1f} s" for _, en, v in parts) + ")"
+        + (f"; {reused} files unchanged since a run before: their reads were reused" if reused else ""))
+
+
+def run_facts(res) -> dict:
+    """How the run went, apart from its result: seconds in all and by step, and the files whose reads came from
+    the read cache.  Not in the summary, which is the same however the run went."""
+    return {"seconds": round(res.seconds, 3), "steps": {k: round(v, 3) for k, v in res.steps.items()},
+            "files_from_cache": sum(1 for f in res.consolidation.files if f.cached)}
 
 
 def cmd_consolidate(a: argparse.Namespace) -> int:
@@ -325,7 +341,7 @@ def _finish(a: argparse.Namespace, res) -> int:
         print_issues(res.output_issues)
     s = res.summary()
     if a.json:
-        print(json.dumps(s, ensure_ascii=False))
+        print(json.dumps({**s, "run": run_facts(res)}, ensure_ascii=False))
     else:
         say_consolidation(res, per_file=not getattr(a, "quiet", False))
     if a.strict and s["issues"]["error"]:

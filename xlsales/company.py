@@ -156,6 +156,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
                            "the Settings sheet, or name it with --ledger.")
         if progress:
             progress(0, 1, url.rsplit("/", 1)[-1])
+        reading = time.monotonic()
         try:
             with open_ledger(url) as book:
                 c, regions, missing_regions = from_ledger(book, setup, as_of or setup.period)
@@ -166,6 +167,7 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
             raise RunError(f"台账中没有任何大区 {period} 这一周的快照:请各大区经理先运行汇总。",
                            f"The ledger holds no region's snapshot of the week of {period}: ask "
                            "the regional managers to consolidate first.")
+        steps = {"read": time.monotonic() - reading}
         loaded, actuals_issues = load_actuals(actuals_path, setup) if actuals_path else (None, [])
         out = Path(out) if out else default_out
         run = LedgerRun(folder, setup, ledger, scope="company")
@@ -174,14 +176,15 @@ def consolidate_company(folder: Path, *, as_of: dt.date | None = None, out: Path
             if before_write:
                 before_write(out)
             totals, targets_source, cut, status = make_report(c, setup, folder, run, out, actuals=loaded,
-                                                              last_week=last_week, last_month=last_month)
+                                                              last_week=last_week, last_month=last_month,
+                                                              steps=steps)
         finally:
             run.close()
         return CompanyResult(folder=folder, inbox=folder, report=out, consolidation=c, setup=setup,
                              setup_issues=setup_issues, previous=None, previous_issues=[],
                              targets_source=targets_source, actuals_source=resolve(setup, c, loaded).source,
                              actuals_issues=actuals_issues, seconds=time.monotonic() - started, output_issues=cut,
-                             totals=totals, ledger=status,
+                             totals=totals, ledger=status, steps=steps,
                              previous_from_ledger=last_week.source if last_week else None,
                              last_month_from_ledger=last_month.source if last_month else None, regions=regions,
                              missing_regions=missing_regions,

@@ -239,6 +239,7 @@ class ConsolidateResult:
     last_month_from_ledger: str | None = None
     actuals_file: str | None = None  # finance's file, when the actuals came from one
     returns: dict[str, Path] = field(default_factory=dict)  # rep id → the returned workbook (returns/<period>/)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds by step (make_report's ``steps``)
 
     @property
     def lang(self) -> schema.Lang:
@@ -367,8 +368,10 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     targets = Aside(functools.partial(load_targets, setup, folder))  # on another core while the inbox is read
     book: LedgerRun | None = None
     try:  # whatever happens, the targets' child is not left waiting to be heard
+        reading = time.monotonic()
         c = consolidate(box, setup, as_of, progress=progress, key=key, cache=folder / CACHE_DIR if cache else None,
                         later=later)
+        steps = {"read": time.monotonic() - reading}
         if key is None:  # said once: without the key no signature can be checked
             c.issues.append(make("identity_key_missing", "", value=KEY_NAME))
         out = Path(out) if out else default_out
@@ -391,7 +394,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
         try:
             totals, targets_source, cut, status = make_report(c, setup, folder, book, out, targets=targets.result(),
                                                               actuals=loaded, last_week=last_week,
-                                                              last_month=last_month, returns=links)
+                                                              last_month=last_month, returns=links, steps=steps)
         finally:
             returns.join()
     finally:
@@ -406,7 +409,7 @@ def _consolidate(folder: Path, setup: Setup, setup_issues: list[Issue], started:
     return ConsolidateResult(folder, box, out, c, setup, setup_issues, week_path if last_week else None,
                              prev_issues + month_issues, targets_source, source,
                              actuals_issues, time.monotonic() - started, cut, month_path if last_month else None,
-                             totals, ledger=status,
+                             totals, ledger=status, steps=steps,
                              previous_from_ledger=ledger_week.source if ledger_week and last_week is ledger_week
                              else None,
                              last_month_from_ledger=ledger_month.source if ledger_month and last_month is ledger_month
@@ -445,12 +448,17 @@ def build_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, 
 def make_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, out: Path, *,
                 targets: tuple[pd.DataFrame, str] | None = None, actuals: pd.DataFrame | None = None,
                 last_week: Previous | None = None, last_month: Previous | None = None,
-                returns: dict[str, str] | None = None) -> tuple[dict, str, list[Issue], LedgerStatus]:
+                returns: dict[str, str] | None = None, steps: dict[str, float] | None = None
+                ) -> tuple[dict, str, list[Issue], LedgerStatus]:
     """Build the report (:func:`build_report`) and write it (:func:`write_report`) while its snapshot is recorded
     on another core — from the moment its figures are known, while the rest of the report is built; the totals by
     period, where the targets came from, the cells whose text had to be cut, and the ledger's status.  A report
-    that cannot be built after that moment is recorded all the same, as one that cannot be written is."""
+    that cannot be built after that moment is recorded all the same, as one that cannot be written is.
+
+    ``steps``: given, it gets the seconds of each step — ``build`` (the figures and sheets, the ledger's history
+    read), ``write`` (the workbook written, the snapshot's recording waited for)."""
     started: list[Aside[LedgerStatus]] = []
+    building = time.monotonic()
     try:
         report, figures, targets_source = build_report(
             c, setup, folder, book, targets=targets, actuals=actuals, last_week=last_week, last_month=last_month,
@@ -462,7 +470,10 @@ def make_report(c: Consolidation, setup: Setup, folder: Path, book: LedgerRun, o
     totals = figures["totals"]
     recording = started[0] if started else book.record_aside(c, figures, out)
     del figures  # the recording has them: let the report's writing reuse their memory
+    writing = time.monotonic()
     cut, status = write_report(report, recording, out)
+    if steps is not None:
+        steps.update(build=writing - building, write=time.monotonic() - writing)
     return totals, targets_source, cut, status
 
 
