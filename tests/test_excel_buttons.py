@@ -109,6 +109,8 @@ def test_consolidate_writes_and_opens_the_report_and_only_the_status_block(excel
     # 143 rows of visits, deals, forecast, commit and customers + 3 files × 7 days of attendance
     assert st["行 读取 Rows read"] == st["有效 accepted"] + st["拒绝 rejected"] + st["被替代 superseded"] == 164
     assert st["文件 读取 Files read"] == 3 and st["未提交 missing"] == 1  # a 4-rep organisation; one forgets
+    # the demo consolidated this inbox before: every file is the same, its read reused from the cache
+    assert st["文件 未改动 Files unchanged"] == 3
     assert st["本月已成交 Closed this month"] > 0 and st["本月已成交 Closed this month note"] == "2026-11-01–2026-11-30"
     assert st["上周 Last week"].startswith("台账 ledger #")  # the demo's history: last week from the ledger
     assert st["台账 Ledger"] == "已记入"
@@ -284,3 +286,17 @@ def test_a_missing_control_sheet_does_not_stop_the_report(excel: Excel) -> None:
     (text, _, _, mode), = excel.alerts
     assert "运行状态" in text and mode == "info"
     assert (excel.folder / "reports" / f"consolidated-{WEEK}.xlsx").exists()
+
+
+def test_issues_shown_fit_the_room_left_and_say_how_many_more() -> None:
+    from xlsales.core.issues import load_all_rules, make
+
+    load_all_rules()
+    issues = [make("file_corrupt", f"R{n:03}.xlsx") for n in range(12)]
+    full = buttons._issue_lines(issues, "zh")
+    assert len(full) == 1 + buttons.FIRST_ISSUES + 1 and full[-1][:2] == ("…", 12 - buttons.FIRST_ISSUES)
+    tight = buttons._issue_lines(issues, "zh", room=5)  # a national report's block has two more lines above
+    assert len(tight) == 5 and tight[0][1] == 12 and [x[0] for x in tight[1:4]] == ["R000.xlsx", "R001.xlsx",
+                                                                                      "R002.xlsx"]
+    assert tight[-1][:2] == ("…", 9)
+    assert buttons._issue_lines(issues[:2], "zh", room=5)[1:] == full[1:3]  # all fit: no "more" line

@@ -44,6 +44,7 @@ from typing import Any
 
 TITLE = "xlsales"
 FIRST_ISSUES = 8  # issues listed in the Status block
+HEADER_LINES = 3  # the Status block's first lines: the action, when it ran, its result (see _header)
 ERROR_LOG = "xlsales-error.log"
 Line = tuple[str, object, str]  # (label, value, note): one row of the Status block
 
@@ -280,10 +281,11 @@ def _log(folder: Path, e: Exception) -> Path | None:
         return None
 
 
-def _issue_lines(issues: list, lang: str) -> list[Line]:
+def _issue_lines(issues: list, lang: str, room: int = FIRST_ISSUES + 2) -> list[Line]:
+    """The first issues, errors first, in at most ``room`` lines: a heading, the issues, and how many more."""
     if not issues:
         return []
-    shown = sorted(issues, key=lambda i: i.severity != "error")[:FIRST_ISSUES]
+    shown = sorted(issues, key=lambda i: i.severity != "error")[:max(0, min(FIRST_ISSUES, room - 2))]
     lines: list[Line] = [("首要问题 First issues", len(issues), "错误在前 errors first")]
     lines += [(i.where() or i.value or i.rule, i.rule, i.message(lang)) for i in shown]
     if len(issues) > len(shown):
@@ -393,6 +395,7 @@ def _consolidate(ctx: _Ctx) -> Outcome:
         ("　拒收 rejected", f["rejected"], ""),
         ("　被替代 superseded", f["superseded"], ""),
         ("　未提交 missing", f["missing"], ", ".join(c.missing)),
+        *_cache_lines(ctx, s, c),
         ("行 读取 Rows read", r["read"], "读取 = 有效 + 拒绝 + 被替代 read = accepted + rejected + superseded"),
         ("　有效 accepted", r["accepted"], ""),
         ("　拒绝 rejected", r["rejected"], ""),
@@ -414,13 +417,25 @@ def _consolidate(ctx: _Ctx) -> Outcome:
         ("实际数 Actuals", res.actuals_label(ctx.lang), ""),
     ]
     errors = [x for x in c.issues if x.severity == "error"]
-    lines += _issue_lines(errors, ctx.lang)
+    from .workbook import STATUS_SHAPE
+
+    lines += _issue_lines(errors, ctx.lang, room=STATUS_SHAPE[0] - HEADER_LINES - len(lines))
     zh = (f"{f['read']} 个文件,未提交 {f['missing']} 人;读取 {r['read']} 行 = 有效 {r['accepted']} + 拒绝 "
           f"{r['rejected']} + 被替代 {r['superseded']};错误 {i['error']},警告 {i['warning']}。报告:{res.report.name}")
     en = (f"{f['read']} files, {f['missing']} missing; rows {r['read']} = {r['accepted']} accepted + "
           f"{r['rejected']} rejected + {r['superseded']} superseded; {i['error']} errors, {i['warning']} warnings. "
           f"Report: {res.report.name}")
     return Outcome(True, (zh, en), lines, res.report)
+
+
+def _cache_lines(ctx: _Ctx, s: dict, c: Any) -> list[Line]:
+    """How many files were the same as in a run before, their reads reused (a folder's inbox; not the national
+    report, which reads the ledger)."""
+    if s.get("regions"):
+        return []
+    same = sum(1 for f in c.files if f.cached)
+    return [("文件 未改动 Files unchanged", same,
+             ctx.t("与上次汇总时相同,沿用上次的读取结果", "the same as at a run before: their earlier reads reused"))]
 
 
 def _scope_lines(ctx: _Ctx, s: dict) -> list[Line]:
