@@ -307,7 +307,7 @@ def run_facts(res) -> dict:
     """How the run went, apart from its result: seconds in all and by step, and the files whose reads came from
     the read cache.  Not in the summary, which is the same however the run went."""
     return {"seconds": round(res.seconds, 3), "steps": {k: round(v, 3) for k, v in res.steps.items()},
-            "files_from_cache": sum(1 for f in res.consolidation.files if f.cached)}
+            "files_from_cache": res.consolidation.files_from_cache}
 
 
 def cmd_consolidate(a: argparse.Namespace) -> int:

@@ -90,6 +90,11 @@ class Consolidation:
         return {"read": len(st), "accepted": st.count("accepted"), "rejected": st.count("rejected"),
                 "superseded": st.count("superseded"), "missing": len(self.missing)}
 
+    @property
+    def files_from_cache(self) -> int:
+        """Files whose read came from the read cache: the same bytes, name and setup as at a run before."""
+        return sum(1 for f in self.files if f.cached)
+
     def accepted(self, key: str) -> pd.DataFrame:
         df = self.frames[key]
         return df[df["_ok"].astype(bool)] if not df.empty else df

@@ -433,7 +433,7 @@ def _cache_lines(ctx: _Ctx, s: dict, c: Any) -> list[Line]:
     report, which reads the ledger)."""
     if s.get("regions"):
         return []
-    same = sum(1 for f in c.files if f.cached)
+    same = c.files_from_cache
     return [("文件 未改动 Files unchanged", same,
              ctx.t("与上次汇总时相同,沿用上次的读取结果", "the same as at a run before: their earlier reads reused"))]
 
