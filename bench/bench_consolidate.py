@@ -14,13 +14,15 @@ peak RSS (the largest process of the child's tree, via ``os.wait4`` in a tiny la
   XlsxWriter writes the same rows (constant-memory mode).
 
 The xlsales runs are cold (``--no-cache``).  It also times a re-run of the 200-rep
-inbox after one file changed, with the read cache of the run before, and a
+inbox after one file changed, with the read cache of the run before; the 200-rep
+demo week consolidated with 12 weeks of history in its ledger (``xlsales demo
+--weeks 12``: the report's history sheets read every earlier snapshot); and a
 headless LibreOffice recalculation of the 200- and 1,000-rep reports.
 Prints a Markdown table, writes it with the raw numbers (``results.md``,
 ``results.json``) and, when matplotlib is installed, a chart (``bench.png``)
 into the work folder.
 
-    python bench/bench_consolidate.py                       # 12,50,200,500,1000 + 200 realistic + re-run + LibreOffice
+    python bench/bench_consolidate.py                       # 12,50,200,500,1000 + 200 realistic + re-run + history + LibreOffice
     python bench/bench_consolidate.py --reps 12,50,200 --repeat 3 --skip-lo
     python bench/bench_consolidate.py --reps "" --realistic 200
 
@@ -150,10 +152,17 @@ class Case:
         return f"{self.reps} realistic" if self.realistic else str(self.reps)
 
 
+INBOX_SOURCES = ("synth.py", "core/schema.py", "core/defaults.py", "report/templates.py")
+
+
 def fingerprint(case: Case) -> str:
     """What the inbox depends on: the case, the seed, the generator and the schema (not the consolidation code)."""
-    h = hashlib.sha256(f"{case.key} seed={SEED}".encode())
-    for name in ("synth.py", "core/schema.py", "core/defaults.py", "report/templates.py"):
+    return _digest(f"{case.key} seed={SEED}", INBOX_SOURCES)
+
+
+def _digest(what: str, sources: tuple[str, ...]) -> str:
+    h = hashlib.sha256(what.encode())
+    for name in sources:
         h.update((ROOT / "xlsales" / name).read_bytes())
     return h.hexdigest()
 
@@ -179,6 +188,32 @@ def build(case: Case, work: Path, rebuild: bool = False) -> Path:
     synth.write_fills(setup, fills, folder / "inbox", "zh", submitted=True)
     stamp.write_text(fp)
     print(f"  built {case.key}: {len(fills)} rep workbooks in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return folder
+
+
+HISTORY_PERIOD = "2026-11-30"  # the history case's demo week, fixed so that its folder can be reused
+
+
+def build_history(reps: int, weeks: int, work: Path, rebuild: bool, timeout: float) -> Path:
+    """``work/hist-<reps>-<weeks>w/``: ``xlsales demo`` of ``reps`` reps whose ``weeks`` weeks before the demo week
+    were consolidated in order into its ledger, the demo week's workbooks in the inbox; rebuilt only when the
+    generator, the past's story, the schema or the ledger changed."""
+    folder = work / f"hist-{reps}-{weeks}w"
+    stamp = folder / ".fingerprint"
+    fp = _digest(f"history {reps} {weeks} {HISTORY_PERIOD} seed={SEED}",
+                 (*INBOX_SOURCES, "demo_history.py", "io/ledger.py"))
+    if not rebuild and stamp.is_file() and stamp.read_text() == fp:
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    t = time.perf_counter()
+    cmd = [*xlsales_cmd(), "demo", str(folder), "--reps", str(reps), "--weeks", str(weeks), "--period", HISTORY_PERIOD]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise ChildError(f"exit {done.returncode}: {' '.join(cmd)}\n{done.stderr[-2000:]}")
+    stamp.write_text(fp)
+    print(f"  built {folder.name}: {reps} reps, {weeks} weeks of history in {time.perf_counter() - t:.0f} s",
+          file=sys.stderr)
     return folder
 
 
@@ -295,6 +330,21 @@ def _said_steps(steps: dict[str, float]) -> str:
     return ", ".join(f"{names.get(k, k)} {_s(v)}" for k, v in steps.items())
 
 
+def measure_history(folder: Path, reps: int, weeks: int, out: Path, repeat: int, timeout: float) -> dict:
+    """Consolidating the demo week of ``folder`` (:func:`build_history`) cold, with its ledger's history: on a copy,
+    ``repeat`` times (the same inputs again record no new snapshot)."""
+    work = folder.parent / f"{folder.name}-run"
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(folder, work)
+    cmd = [*xlsales_cmd(), "consolidate", str(work), "--json", "--no-cache", "--out", str(out / f"{folder.name}.xlsx")]
+    runs = [run_child(cmd, timeout) for _ in range(repeat)]
+    return {"reps": reps, "weeks": weeks, "rows": runs[-1].out.get("rows", {}).get("read"),
+            "s": statistics.median(r.seconds for r in runs), "all_s": [round(r.seconds, 3) for r in runs],
+            "cpu_s": statistics.median(r.cpu for r in runs), "mib": max(r.peak_mib for r in runs),
+            "steps": steps_of(runs)}
+
+
 def change_one_file(case: Case, inbox: Path, n: int) -> str:
     """Re-write one rep's workbook as that rep would after changing one deal's amount (by ``n`` yuan), keeping its
     received time; returns the file's name.  The rep is the second of the roster (the last one is the late one)."""
@@ -388,7 +438,8 @@ def _pair(r: dict, tool: str) -> str:
     return f"{_s(r[tool + '_s'])} ({_s(r.get(tool + '_cpu_s'))})"
 
 
-def markdown(env: dict, results: list[dict], lo: list[dict] | None, rerun: dict | None = None) -> str:
+def markdown(env: dict, results: list[dict], lo: list[dict] | None, rerun: dict | None = None,
+             history: dict | None = None) -> str:
     v = env["versions"]
     lines = [
         f"Measured {env['date']} at commit `{env['commit']}` on {env['machine']} (Python {env['python']}, "
@@ -432,6 +483,16 @@ def markdown(env: dict, results: list[dict], lo: list[dict] | None, rerun: dict 
                          f"{rerun.get('from_cache')} of {rerun.get('files', {}).get('read', '?')} files' reads from the "
                          "cache" + (f"; the full run without the cache {_said_steps(full['xlsales_steps'])}"
                                     if full and full.get("xlsales_steps") else "") + ".")
+    if history:
+        plain = next((r for r in results if r["reps"] == history["reps"] and not r["realistic"]), None)
+        lines.append("")
+        lines.append(f"With {history['weeks']} weeks of history in the ledger ({history['reps']} reps, "
+                     f"`xlsales demo --weeks {history['weeks']}`, {history['rows'] or 0:,} rows read; the report's "
+                     f"history sheets read every earlier week's snapshot): **{_s(history['s'])} s** "
+                     f"(CPU {_s(history['cpu_s'])} s, peak {history['mib']:.0f} MiB; runs {history['all_s']}), by step "
+                     f"{_said_steps(history['steps'])}"
+                     + (f"; the {plain['label']}-rep inbox without history took {_s(plain['xlsales_s'])} s"
+                        if plain else "") + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -501,6 +562,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--rerun-reps", type=int, default=200,
                     help="the demo size re-consolidated after one changed file, with the cache (default 200; must "
                     "be among --reps; 0 for none)")
+    ap.add_argument("--history-reps", type=int, default=200,
+                    help="the demo size consolidated with weeks of history in its ledger (default 200; 0 for none)")
+    ap.add_argument("--history-weeks", type=int, default=12, help="weeks of that history (default 12)")
     ap.add_argument("--work", type=Path, default=WORK, help=f"cache of inboxes and outputs (default {WORK})")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the inboxes even if cached")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed per child process (default 3600)")
@@ -527,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict] = []
     lo: list[dict] = []
     rerun: dict | None = None
+    history: dict | None = None
     for case in cases:
         print(f"[{case.label}] building/reusing the inbox …", file=sys.stderr)
         folder = build(case, work, a.rebuild)
@@ -547,7 +612,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{case.label}] re-run {_s(rerun['rerun_s'])} s", file=sys.stderr)
             except ChildError as e:
                 print(f"[{case.label}] re-run FAILED: {e}", file=sys.stderr)
-        _save(work, env, results, lo, rerun)
+        _save(work, env, results, lo, rerun, history)
+    if a.history_reps > 0 and a.history_weeks > 0:
+        label = f"[{a.history_reps}, {a.history_weeks} weeks of history]"
+        try:
+            print(f"{label} building/reusing the folder …", file=sys.stderr)
+            folder = build_history(a.history_reps, a.history_weeks, work, a.rebuild, a.timeout)
+            print(f"{label} timing xlsales × {a.repeat} …", file=sys.stderr)
+            history = measure_history(folder, a.history_reps, a.history_weeks, out, a.repeat, a.timeout)
+            print(f"{label} xlsales {_s(history['s'])} s", file=sys.stderr)
+        except ChildError as e:
+            print(f"{label} FAILED: {e}", file=sys.stderr)
+        _save(work, env, results, lo, rerun, history)
     if not a.skip_lo:
         me = [sys.executable, str(Path(__file__).resolve()), "_task"]
         for reps in a.lo_reps:
@@ -562,20 +638,22 @@ def main(argv: list[str] | None = None) -> int:
                 lo.append({"label": str(reps), "mib": run.peak_mib, **run.out})
             except ChildError as e:
                 lo.append({"label": str(reps), "error": str(e).splitlines()[0]})
-            _save(work, env, results, lo, rerun)
+            _save(work, env, results, lo, rerun, history)
     env["load_end"] = _load()
-    text = markdown(env, results, lo, rerun)
-    _save(work, env, results, lo, rerun)
+    text = markdown(env, results, lo, rerun, history)
+    _save(work, env, results, lo, rerun, history)
     print(text)
     print(f"written: {work / 'results.md'}, {work / 'results.json'}", file=sys.stderr)
     print(chart(results, work / "bench.png"), file=sys.stderr)
     return 0
 
 
-def _save(work: Path, env: dict, results: list[dict], lo: list[dict], rerun: dict | None) -> None:
+def _save(work: Path, env: dict, results: list[dict], lo: list[dict], rerun: dict | None,
+          history: dict | None = None) -> None:
     (work / "results.json").write_text(json.dumps({"env": env, "results": results, "libreoffice": lo,
-                                                   "rerun": rerun}, ensure_ascii=False, indent=1), encoding="utf-8")
-    (work / "results.md").write_text(markdown(env, results, lo, rerun), encoding="utf-8")
+                                                   "rerun": rerun, "history": history}, ensure_ascii=False, indent=1),
+                                       encoding="utf-8")
+    (work / "results.md").write_text(markdown(env, results, lo, rerun, history), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -293,3 +293,45 @@ def test_the_demo_has_a_history_to_show(tmp_path, capsys):
     wb = openpyxl.load_workbook(d / "reports" / "consolidated-2026-11-23.xlsx", read_only=True)
     for table in (DEAL_CHANGES, HISTORY_PERIODS, DEAL_PATHS, CHANGE_COUNTS, ACCURACY, WIN_RATES):
         assert wb[table.sheet("zh")].max_row > table.first_row + 2, table.key  # rows to show
+
+
+def test_a_period_s_actual_is_the_rep_s_won_deals_closing_from_its_first_to_its_last_day() -> None:
+    """The rule of ``periods`` on hand-made points, without a ledger: a week's commit is the rep's own figure of
+    the weekly review; its actual counts the rep's won deals closing on the week's Monday through its Sunday, as
+    the first later point with the rep's file reports them; a month's the same over the month."""
+    import pandas as pd
+
+    from xlsales.core.history import DEAL_COLUMNS, Point, periods
+
+    def deals(*rows: tuple[str, str, float, str, dt.date]) -> pd.DataFrame:
+        return pd.DataFrame([{"rep_id": r, "opp_id": o, "customer": "客户", "amount": a, "category": c,
+                              "stage": "Won" if c == "closed" else "Negotiated", "close_date": d}
+                             for r, o, a, c, d in rows], columns=DEAL_COLUMNS)
+
+    figures = pd.DataFrame([
+        {"level": "team", "key": "R1", "review": "weekly", "name": "commit_adj", "value": 777.0},  # a team named so
+        {"level": "rep", "key": "R1", "review": "monthly", "name": "commit_adj", "value": 555.0},  # another review
+        {"level": "rep", "key": "R1", "review": "weekly", "name": "commit_adj", "value": 100.0},
+        {"level": "rep", "key": "R2", "review": "weekly", "name": "commit_adj", "value": 300.0},
+        {"level": "rep", "key": "R1", "review": "weekly", "name": "month_forecast", "value": 500.0},
+    ])
+    both = {"R1", "R2"}
+    week = Point(D(2026, 11, 16), D(2026, 11, 16), deals(), both, dict.fromkeys(both, True), figures, 7)
+    reporter = Point(D(2026, 11, 23), D(2026, 11, 23), deals(
+        ("R1", "a", 40.0, "closed", D(2026, 11, 22)),  # Sunday, the week's last day
+        ("R1", "b", 2.0, "closed", D(2026, 11, 16)),  # Monday, its first
+        ("R1", "c", 1000.0, "closed", D(2026, 11, 23)),  # the next week
+        ("R1", "d", 7.0, "commit", D(2026, 11, 20)),  # not won
+        ("R2", "e", 300.0, "closed", D(2026, 11, 18)),  # the other rep's
+    ), both, dict.fromkeys(both, True), figures.iloc[0:0], 8)
+    now = Point(D(2026, 12, 7), D(2026, 12, 7), deals(
+        ("R1", "f", 5.0, "closed", D(2026, 11, 30)),  # November's last day
+        ("R1", "g", 3.0, "closed", D(2026, 11, 1)),  # its first
+        ("R1", "h", 99.0, "closed", D(2026, 12, 1)),  # December
+    ), both, dict.fromkeys(both, True))
+    got = periods([week, reporter], now, ["R1", "R2"])
+    row = {(r["rep_id"], r["period"]): (r["commit"], r["actual"]) for r in got.to_dict("records")}
+    assert row["R1", "2026-W47"] == (100.0, 42.0)  # 40 + 2: not the team's 777, not deal c, d or e
+    assert row["R2", "2026-W47"] == (300.0, 300.0)
+    # November: the first point of the month (the week of 11-16) made the forecast; now (12-07) reports the month
+    assert row["R1", "2026-11"] == (500.0, 8.0)  # 5 + 3: not h

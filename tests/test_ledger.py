@@ -143,6 +143,22 @@ def test_the_same_inbox_adds_no_snapshot_and_a_resubmission_supersedes(ledger_ur
     assert len(old) - len(new) == 1 and isinstance(old["close_date"].iloc[0], dt.date)
 
 
+def test_a_reader_of_a_few_columns_or_figures_gets_those_as_a_reader_of_all_would(ledger_url, folder_a):
+    """History reads only the deals' columns and the reps' figures it uses: the same values, nothing else."""
+    consolidate_folder(folder_a, ledger=ledger_url)
+    with lg.open_ledger(ledger_url) as book:
+        every, few = book.rows(1, "opportunities"), book.rows(1, "opportunities", ["opp_id", "amount", "nope"])
+        figs = book.figures(1)
+        mine = book.figures(1, level="rep", review="weekly", names=["commit_adj", "month_forecast"])
+    assert list(few.columns) == ["opp_id", "amount", "_ok", "_file", "_sheet", "_row", "_snapshot"]
+    assert len(every) > 10 and few.to_dict("records") == every[list(few.columns)].to_dict("records")
+    assert set(figs["level"]) >= {"rep", "team", "company"} and set(figs["review"]) >= {"weekly", "monthly"}
+    want = figs[(figs["level"] == "rep") & (figs["review"] == "weekly")
+                & figs["name"].isin(["commit_adj", "month_forecast"])]
+    assert len(mine) == len(want) == 2 * 3  # two figures of each of the three reps
+    assert mine.to_dict("records") == want.to_dict("records")
+
+
 def test_cell_values_are_encoded_for_the_ledger_as_json_keeps_them():
     """A snapshot's rows are JSON: dates and times tagged, NaN and NaT as null, numpy scalars as Python's, anything
     else as its text — each column encoded in one pass (encode_all) exactly as one value at a time (encode)."""

@@ -52,6 +52,7 @@ CHANGE_KINDS: tuple[tuple[str, str, str], ...] = (  # code, zh, en
     ("category", "类别变更", "Category changed"), ("vanished", "消失(未标丢单)", "Vanished (not marked lost)"),
 )
 WEEKS, MONTHS = 13, 12
+HISTORY_REVIEW, HISTORY_FIGURES = "weekly", ("commit_adj", "month_forecast")  # the reps' figures history reads
 PATH_WEEKS = 52  # win rates read this many weeks of history
 CHANGE_COLUMNS = ["rep_id", "change", "opp_id", "customer", "amount_before", "amount_after", "close_before",
                   "close_after", "stage_before", "stage_after", "category_before", "category_after"]
@@ -69,7 +70,8 @@ class Point:
     deals: pd.DataFrame  # accepted opportunities: rep_id, opp_id, customer, amount, stage, category, close_date
     counted: set[str]  # reps whose file counted
     on_time: dict[str, bool]  # every rep of the roster then: on time?
-    figures: pd.DataFrame | None = None  # review figures (level, key, review, name, value); None for "now"
+    figures: pd.DataFrame | None = None  # review figures (level, key, review, name, value), at least the reps'
+    # HISTORY_FIGURES of HISTORY_REVIEW; None for "now"
     snapshot: int | None = None
 
 
@@ -191,25 +193,41 @@ def deal_changes(before: Point, now: Point, stage_order: dict[str, int]) -> pd.D
 
 # --- accuracy and the on-time record -------------------------------------------------------------------------
 
-def _won(p: Point, rep: str, a: dt.date, b: dt.date) -> float:
-    d = p.deals
-    if d.empty:
-        return 0.0
-    hit = d[(d["rep_id"] == rep) & (d["category"] == "closed")]
-    total = 0.0
-    for amount, close in zip(hit["amount"], hit["close_date"], strict=True):
-        c, x = _date(close), _num(amount)
-        if c is not None and x is not None and a <= c <= b:
-            total += x
-    return total
+class _ByRep:
+    """Each point's rep-level review figures and won deals, indexed by rep the first time they are asked for —
+    not filtered out of the whole point once per rep and period."""
 
+    def __init__(self) -> None:
+        self._figures: dict[int, dict[tuple[str, str, str], float]] = {}
+        self._won: dict[int, dict[str, list[tuple[dt.date | None, float | None]]]] = {}
 
-def _figure(p: Point, rep: str, review: str, name: str) -> float | None:
-    f = p.figures
-    if f is None or f.empty:
-        return None
-    hit = f[(f["level"] == "rep") & (f["key"] == rep) & (f["review"] == review) & (f["name"] == name)]
-    return float(hit["value"].iloc[0]) if len(hit) else None
+    def figure(self, p: Point, rep: str, review: str, name: str) -> float | None:
+        """The rep's figure ``name`` of ``review`` that ``p`` recorded (the first one), or None."""
+        got = self._figures.get(id(p))
+        if got is None:
+            got = self._figures[id(p)] = {}
+            f = p.figures
+            if f is not None and not f.empty:
+                mine = f[f["level"] == "rep"]
+                for key in zip(mine["key"], mine["review"], mine["name"], mine["value"], strict=True):
+                    got.setdefault(key[:3], float(key[3]))
+        return got.get((rep, review, name))
+
+    def won(self, p: Point, rep: str, a: dt.date, b: dt.date) -> float:
+        """The amounts of the rep's won deals closing from ``a`` to ``b`` as ``p`` reports them."""
+        got = self._won.get(id(p))
+        if got is None:
+            got = self._won[id(p)] = {}
+            d = p.deals
+            if not d.empty:
+                hit = d[d["category"] == "closed"]
+                for r, amount, close in zip(hit["rep_id"], hit["amount"], hit["close_date"], strict=True):
+                    got.setdefault(r, []).append((_date(close), _num(amount)))
+        total = 0.0
+        for c, x in got.get(rep, ()):
+            if c is not None and x is not None and a <= c <= b:
+                total += x
+        return total
 
 
 def _reporter(points: list[Point], rep: str, end: dt.date) -> Point | None:
@@ -223,6 +241,7 @@ def periods(points: list[Point], now: Point, reps: list[str], weeks: int = WEEKS
     and this week's submission (no actual yet)."""
     seq = [*points, now]
     rows: list[dict] = []
+    by_rep = _ByRep()
     first_week = now.period - dt.timedelta(days=7 * weeks)
     week_points = [p for p in points if first_week <= p.period < now.period]
     month0 = add_months(now.as_of.replace(day=1), -months)
@@ -236,11 +255,11 @@ def periods(points: list[Point], now: Point, reps: list[str], weeks: int = WEEKS
             end = p.period + dt.timedelta(days=6)
             if rep not in p.on_time and rep not in p.counted:
                 continue  # not on the roster then
-            commit = _figure(p, rep, "weekly", "commit_adj")
+            commit = by_rep.figure(p, rep, HISTORY_REVIEW, "commit_adj")
             reporter = _reporter(seq, rep, end)
             rows.append({"rep_id": rep, "grain": "week", "period": _week_name(p.period), "start": p.period,
                          "end": end, "commit": commit or 0.0,
-                         "actual": None if reporter is None else _won(reporter, rep, p.period, end),
+                         "actual": None if reporter is None else by_rep.won(reporter, rep, p.period, end),
                          "submitted": int(rep in p.counted), "on_time": int(bool(p.on_time.get(rep))),
                          "snapshot": p.snapshot})
         rows.append({"rep_id": rep, "grain": "week", "period": _week_name(now.period), "start": now.period,
@@ -253,8 +272,8 @@ def periods(points: list[Point], now: Point, reps: list[str], weeks: int = WEEKS
                 continue
             reporter = _reporter(seq, rep, b)
             rows.append({"rep_id": rep, "grain": "month", "period": m.strftime("%Y-%m"), "start": a, "end": b,
-                         "commit": _figure(p, rep, "weekly", "month_forecast") or 0.0,
-                         "actual": None if reporter is None else _won(reporter, rep, a, b),
+                         "commit": by_rep.figure(p, rep, HISTORY_REVIEW, "month_forecast") or 0.0,
+                         "actual": None if reporter is None else by_rep.won(reporter, rep, a, b),
                          "submitted": None, "on_time": None, "snapshot": p.snapshot})
     return pd.DataFrame(rows, columns=PERIOD_COLUMNS)
 

@@ -40,7 +40,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from xlsales import __version__
-from xlsales.core.history import MONTHS, PATH_WEEKS, WEEKS, History, Point, assemble, deals_of
+from xlsales.core.history import (
+    DEAL_COLUMNS,
+    HISTORY_FIGURES,
+    HISTORY_REVIEW,
+    MONTHS,
+    PATH_WEEKS,
+    WEEKS,
+    History,
+    Point,
+    assemble,
+    deals_of,
+)
 from xlsales.core.records import columns_of, rows_of
 
 if TYPE_CHECKING:
@@ -235,6 +246,12 @@ def dumps(record: dict) -> str:
 
 def loads(text: str) -> dict:
     return {k: decode(v) for k, v in json.loads(text).items()}
+
+
+def loads_only(text: str, keys: list[str]) -> dict:
+    """:func:`loads` of only these keys (those the row has): a reader of a few columns decodes no others."""
+    got = json.loads(text)
+    return {k: decode(got[k]) for k in keys if k in got}
 
 
 # --- a snapshot to record ------------------------------------------------------------------------------------
@@ -475,26 +492,35 @@ class Ledger:
                 return int(sid)
         return None
 
-    def table(self, table: sa.Table, snapshot: int | Iterable[int]) -> pd.DataFrame:
+    def table(self, table: sa.Table, snapshot: int | Iterable[int], *where: sa.ColumnElement[bool]) -> pd.DataFrame:
+        """The rows of ``table`` in snapshot(s) (and meeting every condition of ``where``)."""
         ids = [snapshot] if isinstance(snapshot, int) else list(snapshot)
         with self.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(sa.select(table).where(table.c.snapshot_id.in_(ids)))]
-        return pd.DataFrame(rows, columns=[c.name for c in table.columns])
+            got = conn.execute(sa.select(table).where(table.c.snapshot_id.in_(ids), *where))
+            columns = list(got.keys())
+            rows = got.all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
-    def rows(self, snapshot: int | Iterable[int], tbl: str) -> pd.DataFrame:
-        """The rows of a rep table in snapshot(s), decoded: the data columns plus ``_ok``, ``_file``, ``_sheet``,
-        ``_row`` and ``_snapshot``."""
+    def rows(self, snapshot: int | Iterable[int], tbl: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """The rows of a rep table in snapshot(s), decoded: the data columns (only ``columns``, when given) plus
+        ``_ok``, ``_file``, ``_sheet``, ``_row`` and ``_snapshot``."""
         ids = [snapshot] if isinstance(snapshot, int) else list(snapshot)
         with self.engine.connect() as conn:
             got = conn.execute(sa.select(ROWS.c.snapshot_id, ROWS.c.file, ROWS.c.sheet, ROWS.c.row, ROWS.c.ok,
                                          ROWS.c.data).where(ROWS.c.snapshot_id.in_(ids), ROWS.c.tbl == tbl)
                                .order_by(ROWS.c.id)).all()
-        recs = [{**loads(data), "_ok": bool(ok), "_file": file, "_sheet": sheet, "_row": row, "_snapshot": int(sid)}
-                for sid, file, sheet, row, ok, data in got]
+        keep = None if columns is None else list(columns)
+        recs = [{**(loads(data) if keep is None else loads_only(data, keep)), "_ok": bool(ok), "_file": file,
+                 "_sheet": sheet, "_row": row, "_snapshot": int(sid)} for sid, file, sheet, row, ok, data in got]
         return pd.DataFrame(recs)
 
-    def figures(self, snapshot: int | Iterable[int]) -> pd.DataFrame:
-        return self.table(FIGURES, snapshot)
+    def figures(self, snapshot: int | Iterable[int], *, level: str | None = None, review: str | None = None,
+                names: Iterable[str] | None = None) -> pd.DataFrame:
+        """The review figures of snapshot(s): all of them, or those of this level, review and names."""
+        where = [c for c in (None if level is None else FIGURES.c.level == level,
+                             None if review is None else FIGURES.c.review == review,
+                             None if names is None else FIGURES.c.name.in_(list(names))) if c is not None]
+        return self.table(FIGURES, snapshot, *where)
 
     def previous(self, snap: dict, label: str = "") -> Previous:
         """A snapshot's review figures as :class:`xlsales.book.Previous` (what the weekly and monthly reviews
@@ -657,9 +683,9 @@ def points_of(ledger: Ledger, snaps: list[dict]) -> list[Point]:
     if not snaps:
         return []
     ids = [int(s["id"]) for s in snaps]
-    rows = ledger.rows(ids, "opportunities")
+    rows = ledger.rows(ids, "opportunities", DEAL_COLUMNS)
     subs = ledger.table(SUBMISSIONS, ids)
-    figs = ledger.figures(ids)
+    figs = ledger.figures(ids, level="rep", review=HISTORY_REVIEW, names=HISTORY_FIGURES)
     out = []
     for s in snaps:
         sid = int(s["id"])
