@@ -209,8 +209,9 @@ class _ByRep:
             f = p.figures
             if f is not None and not f.empty:
                 mine = f[f["level"] == "rep"]
-                for key in zip(mine["key"], mine["review"], mine["name"], mine["value"], strict=True):
-                    got.setdefault(key[:3], float(key[3]))
+                for key, review, name, value in zip(mine["key"], mine["review"], mine["name"], mine["value"],
+                                                    strict=True):
+                    got.setdefault((key, review, name), float(value))
         return got.get((rep, review, name))
 
     def won(self, p: Point, rep: str, a: dt.date, b: dt.date) -> float:
@@ -221,8 +222,8 @@ class _ByRep:
             d = p.deals
             if not d.empty:
                 hit = d[d["category"] == "closed"]
-                for r, amount, close in zip(hit["rep_id"], hit["amount"], hit["close_date"], strict=True):
-                    got.setdefault(r, []).append((_date(close), _num(amount)))
+                for who, amount, close in zip(hit["rep_id"], hit["amount"], hit["close_date"], strict=True):
+                    got.setdefault(who, []).append((_date(close), _num(amount)))
         total = 0.0
         for c, x in got.get(rep, ()):
             if c is not None and x is not None and a <= c <= b:
