@@ -209,9 +209,9 @@ class _ByRep:
             f = p.figures
             if f is not None and not f.empty:
                 mine = f[f["level"] == "rep"]
-                for key, review, name, value in zip(mine["key"], mine["review"], mine["name"], mine["value"],
-                                                    strict=True):
-                    got.setdefault((key, review, name), float(value))
+                for who, of, figure, value in zip(mine["key"], mine["review"], mine["name"], mine["value"],
+                                                  strict=True):
+                    got.setdefault((who, of, figure), float(value))
         return got.get((rep, review, name))
 
     def won(self, p: Point, rep: str, a: dt.date, b: dt.date) -> float:
