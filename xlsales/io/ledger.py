@@ -244,13 +244,11 @@ def dumps(record: dict) -> str:
     return _JSON.encode({k: encode(v) for k, v in record.items()})
 
 
-def loads(text: str) -> dict:
-    return {k: decode(v) for k, v in json.loads(text).items()}
-
-
-def loads_only(text: str, keys: list[str]) -> dict:
-    """:func:`loads` of only these keys (those the row has): a reader of a few columns decodes no others."""
+def loads(text: str, keys: list[str] | None = None) -> dict:
+    """A row's data decoded; with ``keys``, only those (the row has): a reader of a few columns decodes no others."""
     got = json.loads(text)
+    if keys is None:
+        return {k: decode(v) for k, v in got.items()}
     return {k: decode(got[k]) for k in keys if k in got}
 
 
@@ -510,16 +508,20 @@ class Ledger:
                                          ROWS.c.data).where(ROWS.c.snapshot_id.in_(ids), ROWS.c.tbl == tbl)
                                .order_by(ROWS.c.id)).all()
         keep = None if columns is None else list(columns)
-        recs = [{**(loads(data) if keep is None else loads_only(data, keep)), "_ok": bool(ok), "_file": file,
-                 "_sheet": sheet, "_row": row, "_snapshot": int(sid)} for sid, file, sheet, row, ok, data in got]
+        recs = [{**loads(data, keep), "_ok": bool(ok), "_file": file, "_sheet": sheet, "_row": row,
+                 "_snapshot": int(sid)} for sid, file, sheet, row, ok, data in got]
         return pd.DataFrame(recs)
 
     def figures(self, snapshot: int | Iterable[int], *, level: str | None = None, review: str | None = None,
                 names: Iterable[str] | None = None) -> pd.DataFrame:
         """The review figures of snapshot(s): all of them, or those of this level, review and names."""
-        where = [c for c in (None if level is None else FIGURES.c.level == level,
-                             None if review is None else FIGURES.c.review == review,
-                             None if names is None else FIGURES.c.name.in_(list(names))) if c is not None]
+        where = []
+        if level is not None:
+            where.append(FIGURES.c.level == level)
+        if review is not None:
+            where.append(FIGURES.c.review == review)
+        if names is not None:
+            where.append(FIGURES.c.name.in_(list(names)))
         return self.table(FIGURES, snapshot, *where)
 
     def previous(self, snap: dict, label: str = "") -> Previous:
